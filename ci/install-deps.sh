@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and the censorship lab
+# need. Idempotent and non-interactive; run as root (CI is root).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev
+  # lab: namespaces, censor, real servers, independent clients
+  iproute2 iptables nftables unbound nginx-light bind9-dnsutils curl openssl
+  libnetfilter-queue-dev procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The lab starts its own unbound and nginx inside namespaces; the packaged
+# services on the host are not wanted.
+for svc in unbound nginx; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done

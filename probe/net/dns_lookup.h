@@ -1,0 +1,61 @@
+// DNS primitives. Each returns observations; none writes JSON or throws on
+// network failure.
+//
+//  - lookup_getaddrinfo: the system resolver (what the volunteer's apps use),
+//    bounded by a timeout even though getaddrinfo itself has none.
+//  - query_udp: one query to a chosen resolver over UDP, built and parsed with
+//    c-ares. It keeps the socket open for `hold` after the first response and
+//    records *every* response with its arrival time and IP TTL (IP_RECVTTL):
+//    that is how a forged answer racing the real one is seen.
+//  - query_doh: DNS over HTTPS (RFC 8484, POST application/dns-message) via
+//    libcurl.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "probe/net/step_clock.h"
+#include "reports/format/observations.h"
+
+namespace vantage::net {
+
+enum class QueryType { A, AAAA };
+
+format::DnsObservation lookup_getaddrinfo(const std::string& hostname,
+                                          std::chrono::milliseconds timeout,
+                                          const StepContext& ctx);
+
+struct UdpQueryOptions {
+  std::string resolver;  // "ip:port" or "ip" (port 53)
+  QueryType type = QueryType::A;
+  std::chrono::milliseconds timeout{4000};  // until the first response
+  std::chrono::milliseconds hold{0};        // listen on after the first one
+};
+
+// Returns one observation per response packet received (tag "x_hold_on" on
+// those after the first), or a single observation with the failure when none
+// arrived (generic_timeout_error) or the socket failed.
+std::vector<format::DnsObservation> query_udp(const std::string& hostname,
+                                              const UdpQueryOptions& options,
+                                              const StepContext& ctx);
+
+struct DohQueryOptions {
+  std::string url;  // e.g. https://dns.example/dns-query
+  QueryType type = QueryType::A;
+  std::chrono::milliseconds timeout{5000};
+  std::string ca_bundle;  // PEM file; empty = system store
+};
+
+format::DnsObservation query_doh(const std::string& hostname, const DohQueryOptions& options,
+                                 const StepContext& ctx);
+
+// Parses a DNS response (bytes) into answers and rcode; used by query_udp,
+// query_doh and the capture decoders. Returns false if the message is
+// malformed (then `failure` is set to "dns_server_misbehaving").
+bool parse_dns_response(const std::string& message, format::DnsObservation& out);
+
+// Builds a standard recursive query for hostname with the given id.
+std::string build_dns_query(const std::string& hostname, QueryType type, uint16_t id);
+
+}  // namespace vantage::net
