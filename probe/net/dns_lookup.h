@@ -55,7 +55,8 @@ format::DnsObservation query_doh(const std::string& hostname, const DohQueryOpti
 // malformed (then `failure` is set to "dns_server_misbehaving").
 bool parse_dns_response(const std::string& message, format::DnsObservation& out);
 
-// Builds a standard recursive query for hostname with the given id.
+// Builds a standard recursive query for hostname with the given id. Returns
+// "" if hostname cannot be encoded (e.g. a label longer than 63 bytes).
 std::string build_dns_query(const std::string& hostname, QueryType type, uint16_t id);
 
 }  // namespace vantage::net

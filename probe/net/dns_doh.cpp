@@ -1,0 +1,134 @@
+// query_doh: DNS over HTTPS (RFC 8484), one POST of an application/dns-message
+// body via libcurl, TLS verified against the system store or a given CA
+// bundle. Never follows redirects, never speaks anything but HTTPS, never
+// blocks longer than the timeout.
+#include <curl/curl.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "probe/net/dns_internal.h"
+#include "probe/net/dns_lookup.h"
+#include "probe/net/failure.h"
+
+namespace vantage::net {
+
+namespace {
+
+// Bounds what a misbehaving server can make us buffer; a DNS message is at
+// most 65535 bytes.
+constexpr size_t kMaxBody = 65535;
+
+size_t append_body(char* data, size_t size, size_t count, void* userdata) {
+  auto* body = static_cast<std::string*>(userdata);
+  const size_t bytes = size * count;
+  if (body->size() + bytes > kMaxBody) return 0;  // aborts with CURLE_WRITE_ERROR
+  body->append(data, bytes);
+  return bytes;
+}
+
+bool mentions(const std::string& text, const char* word) {
+  return text.find(word) != std::string::npos;
+}
+
+std::string failure_from_curl(CURLcode code, CURL* curl, const std::string& message) {
+  long os_errno = 0;
+  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+  const std::string text = message.empty() ? curl_easy_strerror(code) : message;
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return "generic_timeout_error";
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "dns_nxdomain_error";
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      if (os_errno != 0) return failure_from_errno(static_cast<int>(os_errno));
+      break;
+    case CURLE_GOT_NOTHING:
+      return "eof_error";
+    case CURLE_PEER_FAILED_VERIFICATION:
+      // libcurl folds every verification failure into one code; its message
+      // (OpenSSL's reason) tells which check failed.
+      if (mentions(text, "host name") || mentions(text, "hostname")) return "ssl_invalid_hostname";
+      if (mentions(text, "expired") || mentions(text, "not yet valid")) {
+        return "ssl_invalid_certificate";
+      }
+      return "ssl_unknown_authority";
+    case CURLE_SSL_CONNECT_ERROR:
+      if (os_errno != 0) return failure_from_errno(static_cast<int>(os_errno));
+      return "ssl_failed_handshake";
+    default:
+      break;
+  }
+  return "unknown_failure: " + text;
+}
+
+}  // namespace
+
+format::DnsObservation query_doh(const std::string& hostname, const DohQueryOptions& options,
+                                 const StepContext& ctx) {
+  static std::once_flag curl_initialized;
+  std::call_once(curl_initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+
+  format::DnsObservation obs;
+  obs.engine = "doh";
+  obs.resolver_address = options.url;
+  obs.hostname = hostname;
+  obs.query_type = query_type_name(options.type);
+  obs.transaction_id = ctx.transaction_id;
+  obs.t0 = ctx.clock->now();
+
+  // RFC 8484 §4.1: id 0, so identical queries are cacheable by HTTP caches.
+  const std::string query = build_dns_query(hostname, options.type, 0);
+  if (query.empty()) {
+    obs.failure = "unknown_failure: hostname cannot be encoded in a DNS query";
+    obs.t = ctx.clock->now();
+    return obs;
+  }
+  obs.query_id = 0;
+
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    obs.failure = "unknown_failure: curl_easy_init failed";
+    obs.t = ctx.clock->now();
+    return obs;
+  }
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/dns-message");
+  headers = curl_slist_append(headers, "Accept: application/dns-message");
+  std::string body;
+  char error_text[CURL_ERROR_SIZE] = {};
+
+  curl_easy_setopt(curl, CURLOPT_URL, options.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, query.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(query.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_bundle.c_str());
+
+  const CURLcode code = curl_easy_perform(curl);
+  obs.t = ctx.clock->now();
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (code != CURLE_OK) {
+    obs.failure = failure_from_curl(code, curl, error_text);
+  } else if (status != 200) {
+    obs.failure = "dns_server_misbehaving";
+  } else if (parse_dns_response(body, obs)) {
+    obs.failure = failure_for_parsed_response(obs, options.type);
+  }  // else parse_dns_response set dns_server_misbehaving
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return obs;
+}
+
+}  // namespace vantage::net
