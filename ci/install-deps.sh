@@ -12,6 +12,7 @@ packages=(
   # lab: namespaces, censor, real servers, independent clients
   iproute2 iptables nftables unbound nginx-light bind9-dnsutils curl openssl
   libnetfilter-queue-dev procps psmisc
+  python3 iputils-ping
 )
 
 missing=()

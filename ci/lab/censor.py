@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""censor.py: applies and removes the lab censor's techniques.
+
+Every rule matches only traffic from or to the client subnet 198.18.1.0/24,
+so the control vantage point is never censored; outages are the exception on
+purpose (they are not censorship: everybody sees them). Each applied
+technique is recorded in <rundir>/censor-state.json with the exact commands
+that undo it. A technique whose helper program is missing or dies fails
+loudly: it must never pass silently without censoring.
+
+  censor.py --rundir R [--tools-dir D] apply TECHNIQUE [--names a,b]
+            [--ips x,y] [--ports 443,5222] [--param k=v ...]
+  censor.py --rundir R [--tools-dir D] scenario FILE.json
+  censor.py --rundir R remove ID | clear | list
+  censor.py techniques
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, LAB_DIR)
+import labdns  # noqa: E402
+
+CLIENT_NET = "198.18.1.0/24"
+CENSOR_IP = "198.18.1.1"
+BOGON_IP = "10.10.34.34"
+# A lab address that nothing answers on: the censor has no route to it.
+INJECTED_IP = "198.18.4.4"
+MITM_PORT = 8443
+BLOCKPAGE_PORT = 8081
+QUEUE = {"dns_inject": 10, "sni_drop": 20, "delay": 30}
+THROTTLE_MARK = "0x100/0x100"
+RESIDUAL_MARK = "0x5a"
+
+DNS_LIE = {"dns_nxdomain": "nxdomain", "dns_refused": "refused",
+           "dns_servfail": "servfail", "dns_null": "null", "dns_bogon": "bogon"}
+
+TECHNIQUES = sorted(list(DNS_LIE) + [
+    "dns_drop", "dns_inject", "ip_blackhole", "tcp_rst_syn", "icmp_prohibited",
+    "sni_rst", "stateful_sni_rst", "sni_drop", "residual", "tls_mitm",
+    "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline"])
+
+
+class CensorError(Exception):
+    pass
+
+
+def run(cmd, check=True):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and p.returncode != 0:
+        raise CensorError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    return p
+
+
+def dns_wire(name):
+    """The qname as it appears in a DNS message, as an xt_string hex pattern."""
+    out = ""
+    for label in name.rstrip(".").split("."):
+        out += "|%02x|%s" % (len(label), label)
+    return out + "|00|"
+
+
+def load_env(rundir):
+    env = {}
+    with open(os.path.join(rundir, "lab.env")) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.strip().split("=", 1)
+                env[k] = v
+    return env
+
+
+class Censor:
+    def __init__(self, rundir, tools_dir=None):
+        self.rundir = os.path.abspath(rundir)
+        self.env = load_env(self.rundir)
+        self.tools_dir = tools_dir or os.environ.get("LAB_TOOLS_DIR")
+        with open(os.path.join(self.rundir, "hosts.json")) as f:
+            self.hosts = json.load(f)
+        self.state_path = os.path.join(self.rundir, "censor-state.json")
+        self.state = {"applied": [], "dns_lies": {}, "next_id": 1}
+        if os.path.exists(self.state_path):
+            with open(self.state_path) as f:
+                self.state = json.load(f)
+
+    # -- helpers ---------------------------------------------------------
+    def save(self):
+        with open(self.state_path, "w") as f:
+            json.dump(self.state, f, indent=2)
+
+    def ns(self, role):
+        return self.env["NS_" + role.upper()]
+
+    def ips_of(self, spec):
+        ips = list(spec.get("ips", []))
+        for name in spec.get("names", []):
+            if name not in self.hosts:
+                raise CensorError(f"{name} is not a lab hostname")
+            ips.append(self.hosts[name])
+        out = []
+        for ip in ips:
+            if ip not in out:
+                out.append(ip)
+        if not out:
+            raise CensorError(f"{spec['technique']}: needs names or ips")
+        return out
+
+    def names_of(self, spec):
+        names = spec.get("names", [])
+        if not names:
+            raise CensorError(f"{spec['technique']}: needs names")
+        return names
+
+    def tool(self, entry):
+        if not self.tools_dir:
+            raise CensorError(f"{entry['technique']}: needs lab_nfq but no --tools-dir/LAB_TOOLS_DIR given")
+        path = os.path.join(self.tools_dir, "lab_nfq")
+        if not os.access(path, os.X_OK):
+            raise CensorError(f"{entry['technique']}: {path} is missing or not executable")
+        return path
+
+    def ipt(self, entry, role, table, chain, *rule):
+        """Appends an iptables rule tagged with the entry's id; records its undo."""
+        tag = ["-m", "comment", "--comment", f"lab:{entry['id']}"]
+        j = list(rule).index("-j")
+        add = ["ip", "netns", "exec", self.ns(role), "iptables", "-w", "-t", table,
+               "-A", chain, *rule[:j], *tag, *rule[j:]]
+        run(add)
+        undo = list(add)
+        undo[undo.index("-A")] = "-D"
+        entry["undo"].append(undo)
+
+    def start_proc(self, entry, role, argv):
+        name = f"censor-{entry['id']}-{entry['technique']}"
+        log = open(os.path.join(self.rundir, "logs", name + ".log"), "w")
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(role), *argv],
+                             stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        pidfile = os.path.join(self.rundir, "pids", name + ".pid")
+        with open(pidfile, "w") as f:
+            f.write(str(p.pid))
+        time.sleep(0.3)
+        if p.poll() is not None:
+            raise CensorError(f"{' '.join(argv)} exited at once ({p.returncode}); "
+                              f"see {log.name}")
+        entry["pidfiles"].append(pidfile)
+
+    def set_dns_lies(self, lies_delta, remove=False):
+        lies = self.state["dns_lies"]
+        for name, lie in lies_delta.items():
+            if name not in self.hosts:
+                raise CensorError(f"{name} is not a lab hostname")
+            if remove:
+                lies.pop(name, None)
+            else:
+                lies[name] = lie
+        self.restart_client_resolver()
+
+    def restart_client_resolver(self):
+        conf = labdns.write_unbound(self.rundir, "client", self.state["dns_lies"])
+        run(["unbound-checkconf", conf])
+        pidfile = os.path.join(self.rundir, "unbound", "unbound-client.pid")
+        if os.path.exists(pidfile):
+            pid = int(open(pidfile).read().strip() or 0)
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    for _ in range(50):
+                        os.kill(pid, 0)
+                        time.sleep(0.05)
+                except ProcessLookupError:
+                    pass
+        run(["ip", "netns", "exec", self.ns("resolvers"), "unbound", "-c", conf])
+        # Any name still answered truthfully proves the resolver is back.
+        probe = next((h for h in sorted(self.hosts) if h not in self.state["dns_lies"]), None)
+        if probe is None:
+            time.sleep(0.5)
+            return
+        for _ in range(50):
+            p = run(["ip", "netns", "exec", self.ns("client"), "dig", "+short", "+time=1",
+                     "+tries=1", "@" + labdns.CLIENT_RESOLVER, probe], check=False)
+            if p.stdout.strip():
+                return
+            time.sleep(0.1)
+        raise CensorError("client resolver did not come back after reconfiguration")
+
+    # -- techniques ------------------------------------------------------
+    def apply(self, spec):
+        tech = spec.get("technique")
+        if tech not in TECHNIQUES:
+            raise CensorError(f"unknown technique {tech!r} (known: {', '.join(TECHNIQUES)})")
+        entry = {"id": self.state["next_id"], "technique": tech, "spec": spec,
+                 "undo": [], "pidfiles": [], "dns_names": []}
+        self.state["next_id"] += 1
+        self.state["applied"].append(entry)
+        try:
+            if tech in DNS_LIE:
+                self._dns_lie(entry, spec)
+            else:
+                getattr(self, "_" + tech)(entry, spec)
+        except Exception:
+            self.save()
+            self.remove(entry["id"])
+            raise
+        self.save()
+        return entry["id"]
+
+    def _dns_lie(self, entry, spec):
+        lie = {"type": DNS_LIE[spec["technique"]]}
+        if lie["type"] == "bogon":
+            lie["ip"] = spec.get("ip", BOGON_IP)
+        names = self.names_of(spec)
+        entry["dns_names"] = names
+        self.set_dns_lies({n: lie for n in names})
+
+    def _dns_drop(self, entry, spec):
+        names = self.names_of(spec)
+        if spec.get("where", "path") == "resolver":
+            entry["dns_names"] = names
+            self.set_dns_lies({n: {"type": "deny"} for n in names})
+            return
+        for name in names:
+            for proto in ("udp", "tcp"):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-p", proto,
+                         "--dport", "53", "-m", "string", "--algo", "bm", "--icase",
+                         "--hex-string", dns_wire(name), "-j", "DROP")
+
+    def _dns_inject(self, entry, spec):
+        tool = self.tool(entry)
+        q = str(spec.get("queue", QUEUE["dns_inject"]))
+        self.start_proc(entry, "censor", [
+            tool, "inject-dns", "--queue", q,
+            "--forged-ip", spec.get("forged_ip", INJECTED_IP),
+            "--names", ",".join(self.names_of(spec)),
+            "--ttl", str(spec.get("ttl", 60)),
+            "--delay-real", str(spec.get("delay_real_ms", 200))])
+        self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-p", "udp",
+                 "--dport", "53", "-j", "NFQUEUE", "--queue-num", q)
+
+    def _port_rules(self, spec, default_proto="tcp"):
+        ports = spec.get("ports") or []
+        proto = spec.get("proto", default_proto)
+        if not ports:
+            return [["-p", proto]] if proto != "all" else [[]]
+        if proto == "all":
+            proto = "tcp"
+        return [["-p", proto, "--dport", str(p)] for p in ports]
+
+    def _ip_blackhole(self, entry, spec):
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules(spec, "all"):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip,
+                         *pr, "-j", "DROP")
+
+    def _tcp_rst_syn(self, entry, spec):
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules(spec):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip,
+                         *pr, "--syn", "-j", "REJECT", "--reject-with", "tcp-reset")
+
+    def _icmp_prohibited(self, entry, spec):
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules(spec, "all"):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip,
+                         *pr, "-j", "REJECT", "--reject-with", "icmp-admin-prohibited")
+
+    def _sni_match(self, spec, name):
+        return ["-m", "string", "--algo", "bm", "--string", name]
+
+    def _sni_rst(self, entry, spec, stateful=False):
+        gate = ["-m", "conntrack", "--ctstate", "ESTABLISHED"] if stateful else []
+        for name in self.names_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [443])}):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, *pr, *gate,
+                         *self._sni_match(spec, name), "-j", "REJECT",
+                         "--reject-with", "tcp-reset")
+
+    def _stateful_sni_rst(self, entry, spec):
+        self._sni_rst(entry, spec, stateful=True)
+
+    def _sni_drop(self, entry, spec):
+        names = self.names_of(spec)
+        ports = spec.get("ports", [443])
+        try:
+            tool = self.tool(entry)
+        except CensorError as e:
+            if spec.get("require_tool"):
+                raise
+            print(f"censor.py: WARNING: {e}; sni_drop falls back to xt_string DROP",
+                  file=sys.stderr)
+            entry["fallback"] = True
+            for name in names:
+                for pr in self._port_rules({"ports": ports}):
+                    self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, *pr,
+                             *self._sni_match(spec, name), "-j", "DROP")
+            return
+        q = str(spec.get("queue", QUEUE["sni_drop"]))
+        self.start_proc(entry, "censor", [tool, "drop-sni", "--queue", q,
+                                          "--names", ",".join(names)])
+        for pr in self._port_rules({"ports": ports}):
+            self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, *pr,
+                     "-j", "NFQUEUE", "--queue-num", q)
+
+    def _residual(self, entry, spec):
+        table = f"lab_residual_{entry['id']}"
+        timeout = int(spec.get("timeout_s", 90))
+        action = "drop" if spec.get("action") == "drop" else "reject with tcp reset"
+        nft = f"""
+table ip {table} {{
+  set penalty {{ type ipv4_addr . ipv4_addr . inet_service; flags timeout; timeout {timeout}s; }}
+  chain forward {{
+    type filter hook forward priority 0; policy accept;
+    ip saddr {CLIENT_NET} meta mark {RESIDUAL_MARK} add @penalty {{ ip saddr . ip daddr . tcp dport }}
+    ip saddr {CLIENT_NET} ip saddr . ip daddr . tcp dport @penalty {action}
+  }}
+}}
+"""
+        p = subprocess.run(["ip", "netns", "exec", self.ns("censor"), "nft", "-f", "-"],
+                           input=nft, text=True, capture_output=True)
+        if p.returncode != 0:
+            raise CensorError(f"nft residual table: {p.stderr.strip()}")
+        entry["undo"].append(["ip", "netns", "exec", self.ns("censor"), "nft", "delete",
+                              "table", "ip", table])
+        for name in self.names_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [443])}):
+                self.ipt(entry, "censor", "mangle", "FORWARD", "-s", CLIENT_NET, *pr,
+                         *self._sni_match(spec, name), "-j", "MARK", "--set-mark", RESIDUAL_MARK)
+
+    def _tls_mitm(self, entry, spec):
+        for ip in self.ips_of(spec):
+            for port in spec.get("ports", [443]):
+                self.ipt(entry, "censor", "nat", "PREROUTING", "-s", CLIENT_NET, "-d", ip,
+                         "-p", "tcp", "--dport", str(port), "-j", "REDIRECT",
+                         "--to-ports", str(MITM_PORT))
+
+    def _http_blockpage(self, entry, spec):
+        for ip in self.ips_of(spec):
+            for port in spec.get("ports", [80]):
+                self.ipt(entry, "censor", "nat", "PREROUTING", "-s", CLIENT_NET, "-d", ip,
+                         "-p", "tcp", "--dport", str(port), "-j", "REDIRECT",
+                         "--to-ports", str(BLOCKPAGE_PORT))
+
+    def _throttle(self, entry, spec):
+        kbit = float(spec.get("kbit", 140))
+        bytes_per_s = max(1, int(kbit * 1000 / 8))
+        burst = max(int(spec.get("burst_bytes", 0)), 2 * bytes_per_s)
+        for name in self.names_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [443])}):
+                self.ipt(entry, "censor", "mangle", "FORWARD", "-s", CLIENT_NET, *pr,
+                         *self._sni_match(spec, name), "-j", "CONNMARK",
+                         "--set-xmark", THROTTLE_MARK)
+        self.ipt(entry, "censor", "filter", "FORWARD", "-d", CLIENT_NET,
+                 "-m", "connmark", "--mark", THROTTLE_MARK,
+                 "-m", "hashlimit", "--hashlimit-above", f"{bytes_per_s}b/s",
+                 "--hashlimit-burst", f"{burst}b",
+                 "--hashlimit-mode", "srcip,srcport,dstip,dstport",
+                 "--hashlimit-name", f"labthr{entry['id']}", "-j", "DROP")
+
+    def _delay(self, entry, spec):
+        tool = self.tool(entry)
+        q = str(spec.get("queue", QUEUE["delay"]))
+        self.start_proc(entry, "censor", [tool, "delay", "--queue", q,
+                                          "--ms", str(int(spec["ms"]))])
+        # mangle, not filter: a packet accepted by this queue still meets the
+        # filter table's rules (SNI, NFQUEUE of other techniques).
+        for direction in ("-s", "-d"):
+            self.ipt(entry, "censor", "mangle", "PREROUTING", direction, CLIENT_NET,
+                     "-j", "NFQUEUE", "--queue-num", q)
+
+    def _loss(self, entry, spec):
+        prob = float(spec["probability"])
+        if not 0 < prob < 1:
+            raise CensorError("loss: probability must be in (0, 1)")
+        for direction in ("-s", "-d"):
+            self.ipt(entry, "censor", "mangle", "PREROUTING", direction, CLIENT_NET,
+                     "-m", "statistic", "--mode", "random", "--probability", str(prob),
+                     "-j", "DROP")
+
+    def _outage(self, entry, spec):
+        mode = spec.get("mode", "refused")
+        ips = self.ips_of(spec)
+        if mode == "refused":
+            # As if the listeners were stopped: the servers' kernel resets.
+            for ip in ips:
+                self.ipt(entry, "servers", "filter", "INPUT", "-d", ip, "-p", "tcp",
+                         "-j", "REJECT", "--reject-with", "tcp-reset")
+        elif mode == "unreachable":
+            srv = self.ns("servers")
+            for ip in ips:
+                run(["ip", "-n", srv, "addr", "del", f"{ip}/32", "dev", "eth0"])
+                entry["undo"].append(["ip", "-n", srv, "addr", "add", f"{ip}/32", "dev", "eth0"])
+        else:
+            raise CensorError(f"outage: unknown mode {mode!r} (refused|unreachable)")
+
+    def _client_offline(self, entry, spec):
+        cli = self.ns("client")
+        run(["ip", "-n", cli, "link", "set", "eth0", "down"])
+        entry["undo"].append(["ip", "-n", cli, "link", "set", "eth0", "up"])
+        entry["undo"].append(["ip", "-n", cli, "route", "replace", "198.18.0.0/15",
+                              "via", CENSOR_IP])
+
+    # -- removal ---------------------------------------------------------
+    def remove(self, entry_id):
+        entry = next((e for e in self.state["applied"] if e["id"] == entry_id), None)
+        if entry is None:
+            raise CensorError(f"no applied technique with id {entry_id}")
+        errors = []
+        for pidfile in entry["pidfiles"]:
+            try:
+                pid = int(open(pidfile).read())
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(30):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, FileNotFoundError, ValueError):
+                pass
+            if os.path.exists(pidfile):
+                os.unlink(pidfile)
+        for undo in entry["undo"]:
+            p = run(undo, check=False)
+            if p.returncode != 0:
+                errors.append(f"{' '.join(undo)}: {p.stderr.strip()}")
+        self.state["applied"].remove(entry)
+        if entry["dns_names"]:
+            self.set_dns_lies({n: None for n in entry["dns_names"]}, remove=True)
+        self.save()
+        if errors:
+            raise CensorError("undo failed: " + "; ".join(errors))
+
+    def clear(self):
+        for entry in list(reversed(self.state["applied"])):
+            self.remove(entry["id"])
+
+    def apply_scenario(self, doc):
+        ids = []
+        for spec in doc.get("techniques", []):
+            ids.append(self.apply(spec))
+        link = doc.get("link") or {}
+        if link.get("loss"):
+            ids.append(self.apply({"technique": "loss", "probability": link["loss"]}))
+        if link.get("delay_ms"):
+            ids.append(self.apply({"technique": "delay", "ms": link["delay_ms"]}))
+        for outage in doc.get("outages", []):
+            ids.append(self.apply(dict(outage, technique="outage")))
+        return ids
+
+
+def main():
+    ap = argparse.ArgumentParser(description="lab censor")
+    ap.add_argument("--rundir")
+    ap.add_argument("--tools-dir")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("apply")
+    a.add_argument("technique")
+    a.add_argument("--names", default="")
+    a.add_argument("--ips", default="")
+    a.add_argument("--ports", default="")
+    a.add_argument("--param", action="append", default=[], help="key=value (JSON value ok)")
+    s = sub.add_parser("scenario")
+    s.add_argument("file")
+    r = sub.add_parser("remove")
+    r.add_argument("id", type=int)
+    sub.add_parser("clear")
+    sub.add_parser("list")
+    sub.add_parser("techniques")
+    args = ap.parse_args()
+    if args.cmd == "techniques":
+        print("\n".join(TECHNIQUES))
+        return 0
+    if not args.rundir:
+        ap.error("--rundir is required")
+    try:
+        c = Censor(args.rundir, args.tools_dir)
+        if args.cmd == "apply":
+            spec = {"technique": args.technique}
+            if args.names:
+                spec["names"] = args.names.split(",")
+            if args.ips:
+                spec["ips"] = args.ips.split(",")
+            if args.ports:
+                spec["ports"] = [int(p) for p in args.ports.split(",")]
+            for kv in args.param:
+                k, v = kv.split("=", 1)
+                try:
+                    spec[k] = json.loads(v)
+                except ValueError:
+                    spec[k] = v
+            print(c.apply(spec))
+        elif args.cmd == "scenario":
+            with open(args.file) as f:
+                print(" ".join(map(str, c.apply_scenario(json.load(f)))))
+        elif args.cmd == "remove":
+            c.remove(args.id)
+        elif args.cmd == "clear":
+            c.clear()
+        elif args.cmd == "list":
+            for e in c.state["applied"]:
+                print(e["id"], e["technique"], json.dumps(e["spec"]))
+    except (CensorError, OSError, KeyError) as e:
+        print(f"censor.py: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""derive_catalog.py: gives every hostname of tests_catalog/*.json a lab
+address and writes the lab's copy of the catalog.
+
+Writes into the run directory:
+  hosts.json       {"hostname": "198.18.2.x", ...}   (the lab's address plan)
+  services.json    {"service": ["hostname", ...], ...}
+  throughput.json  ["/url/path", ...]  paths that must serve a large body
+  catalog/*.json   the catalog with lab networks and the lab CA as pinned CA
+                   (only with --with-catalog; needs pki/lab-ca.pem)
+
+Never changes hostnames, features or ports: the probe must run the same plan
+in the lab as outside it. Never hands out an address outside 198.18.2.0/24.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import urllib.parse
+
+SERVER_NET = "198.18.2."
+# Each catalog file gets its own block of host numbers so that an IP-level
+# rule for one service never touches another. Unknown files go after these.
+SERVICE_BASE = {"whatsapp": 10, "signal": 40, "wechat": 60, "canary": 100}
+NEXT_FREE_BASE = 140
+BLOCK_SIZE = 30
+# WhatsApp's e1..e12 share addresses like the real ones do (several chat
+# names per address); e13..e16 get their own so one endpoint can be blocked
+# by IP alone.
+WHATSAPP_SHARED = re.compile(r"^e(\d+)\.whatsapp\.net$")
+WHATSAPP_NAMES_PER_IP = 4
+WHATSAPP_SHARED_LAST = 12
+
+
+def load_catalog(catalog_dir):
+    services = []
+    for fn in sorted(os.listdir(catalog_dir)):
+        if not fn.endswith(".json") or fn.endswith(".schema.json"):
+            continue
+        with open(os.path.join(catalog_dir, fn)) as f:
+            doc = json.load(f)
+        if "endpoints" not in doc:
+            continue
+        services.append((fn, doc))
+    if not services:
+        sys.exit(f"derive_catalog: no catalog files in {catalog_dir}")
+    return services
+
+
+def plan_addresses(services):
+    hosts = {}
+    by_service = {}
+    next_base = NEXT_FREE_BASE
+    for _fn, doc in services:
+        name = doc.get("service") or doc.get("test_name")
+        base = SERVICE_BASE.get(name)
+        if base is None:
+            base, next_base = next_base, next_base + BLOCK_SIZE
+        slot = 0
+        shared_slots = {}
+        names = by_service.setdefault(name, [])
+        for ep in doc["endpoints"]:
+            host = ep["host"].lower().rstrip(".")
+            if host in hosts:
+                if host not in names:
+                    names.append(host)
+                continue
+            m = WHATSAPP_SHARED.match(host) if name == "whatsapp" else None
+            if m and int(m.group(1)) <= WHATSAPP_SHARED_LAST:
+                group = (int(m.group(1)) - 1) // WHATSAPP_NAMES_PER_IP
+                if group not in shared_slots:
+                    shared_slots[group] = slot
+                    slot += 1
+                number = base + shared_slots[group]
+            else:
+                number = base + slot
+                slot += 1
+            if slot > BLOCK_SIZE or number > 250:
+                sys.exit(f"derive_catalog: address block of {name} is full")
+            hosts[host] = SERVER_NET + str(number)
+            names.append(host)
+    return hosts, by_service
+
+
+def throughput_paths(services):
+    paths = set()
+    for _fn, doc in services:
+        for ep in doc["endpoints"]:
+            if ep.get("throughput") and ep.get("url"):
+                path = urllib.parse.urlsplit(ep["url"]).path or "/"
+                paths.add(path)
+    return sorted(paths)
+
+
+def write_catalog(services, catalog_dir, rundir):
+    ca = os.path.join(rundir, "pki", "lab-ca.pem")
+    if not os.path.exists(ca):
+        sys.exit(f"derive_catalog: {ca} does not exist (make the PKI first)")
+    out = os.path.join(rundir, "catalog")
+    os.makedirs(out, exist_ok=True)
+    for fn, doc in services:
+        doc = json.loads(json.dumps(doc))
+        doc["networks"] = {"asns": [], "prefixes": [SERVER_NET + "0/24"]}
+        doc["trust"] = {"system_store": False, "pinned_ca_files": ["lab-ca.pem"]}
+        with open(os.path.join(out, fn), "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+    # Non-service files (schemas) travel along unchanged.
+    for fn in os.listdir(catalog_dir):
+        if fn.endswith(".schema.json"):
+            shutil.copy(os.path.join(catalog_dir, fn), out)
+    shutil.copy(ca, os.path.join(out, "lab-ca.pem"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--catalog-dir", required=True)
+    ap.add_argument("--rundir", required=True)
+    ap.add_argument("--with-catalog", action="store_true",
+                    help="also write <rundir>/catalog (needs pki/lab-ca.pem)")
+    args = ap.parse_args()
+    services = load_catalog(args.catalog_dir)
+    hosts, by_service = plan_addresses(services)
+    os.makedirs(args.rundir, exist_ok=True)
+    for name, value in (("hosts.json", hosts), ("services.json", by_service),
+                        ("throughput.json", throughput_paths(services))):
+        with open(os.path.join(args.rundir, name), "w") as f:
+            json.dump(value, f, indent=2, sort_keys=True)
+            f.write("\n")
+    if args.with_catalog:
+        write_catalog(services, args.catalog_dir, args.rundir)
+
+
+if __name__ == "__main__":
+    main()
