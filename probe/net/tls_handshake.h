@@ -14,6 +14,8 @@
 #include "probe/net/step_clock.h"
 #include "reports/format/observations.h"
 
+struct x509_store_st;  // OpenSSL's X509_STORE, kept out of this header
+
 namespace vantage::net {
 
 struct TlsTrust {
@@ -30,7 +32,22 @@ struct TlsOptions {
   std::chrono::milliseconds timeout{10000};
 };
 
+// `socket` must be connected; blocking or not, its file-status flags are the
+// same on return. On return the TLS session is closed (close_notify sent when
+// the handshake completed); the socket stays open and owned by the caller.
+// SIGPIPE raised by writes to a dead peer is blocked and discarded.
 format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string& address,
                                               const TlsOptions& options, const StepContext& ctx);
+
+// Shared with http_request, which verifies through libcurl's OpenSSL context.
+
+// X509_V_ERR_* verification result → ssl_invalid_hostname,
+// ssl_unknown_authority or ssl_invalid_certificate ("" for X509_V_OK).
+std::string failure_from_verify_result(long verify_result);
+
+// Adds the trust anchors `trust` names (system store, bundle file, pinned PEM)
+// to an OpenSSL X509_STORE. Returns "" or an "unknown_failure: ..." string
+// naming what could not be loaded.
+std::string add_trust_anchors(const TlsTrust& trust, ::x509_store_st* store);
 
 }  // namespace vantage::net
