@@ -203,6 +203,26 @@ TEST_F(DnsTest, UdpAaaaQuery) {
   EXPECT_EQ(query.substr(query.size() - 4), std::string("\0\x1c\0\1", 4));
 }
 
+TEST_F(DnsTest, UdpOverIpv6RecordsHopLimit) {
+  FakeDnsReply reply;
+  reply.ipv4 = {"198.18.0.7"};
+  reply.ip_ttl = 33;
+  FakeDnsServer server({reply}, /*ipv6=*/true);
+  const auto results =
+      query_udp("chat.example", {server.address(), QueryType::A, 2000ms, 0ms}, ctx);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].failure, std::nullopt);
+  EXPECT_EQ(results[0].resolver_address, server.address());
+  EXPECT_EQ(results[0].ip_ttl, 33);
+  ASSERT_EQ(results[0].answers.size(), 1u);
+}
+
+TEST_F(DnsTest, UdpRejectsOutOfRangePort) {
+  const auto results = query_udp("a.example", {"127.0.0.1:99999", QueryType::A, 100ms, 0ms}, ctx);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].failure->rfind("unknown_failure: ", 0), 0u);
+}
+
 struct RcodeCase {
   int rcode;
   const char* failure;

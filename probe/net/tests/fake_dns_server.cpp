@@ -115,20 +115,30 @@ std::string make_dns_response(const std::string& query, const FakeDnsReply& repl
   return out;
 }
 
-FakeDnsServer::FakeDnsServer(std::vector<FakeDnsReply> replies) : replies_(std::move(replies)) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+FakeDnsServer::FakeDnsServer(std::vector<FakeDnsReply> replies, bool ipv6)
+    : replies_(std::move(replies)), ipv6_(ipv6) {
+  fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t length = sizeof(addr);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (ipv6) {
+    auto* addr = reinterpret_cast<sockaddr_in6*>(&storage);
+    addr->sin6_family = AF_INET6;
+    addr->sin6_addr = in6addr_loopback;
+    length = sizeof(*addr);
+  } else {
+    auto* addr = reinterpret_cast<sockaddr_in*>(&storage);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    length = sizeof(*addr);
+  }
+  auto* generic = reinterpret_cast<sockaddr*>(&storage);
+  if (::bind(fd_, generic, length) != 0 || ::getsockname(fd_, generic, &length) != 0) {
     ::close(fd_);
     throw std::runtime_error("bind");
   }
-  port_ = ntohs(addr.sin_port);
+  port_ = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
+                     : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
   thread_ = std::thread([this] { serve(); });
 }
 
@@ -138,7 +148,9 @@ FakeDnsServer::~FakeDnsServer() {
   ::close(fd_);
 }
 
-std::string FakeDnsServer::address() const { return "127.0.0.1:" + std::to_string(port_); }
+std::string FakeDnsServer::address() const {
+  return (ipv6_ ? "[::1]:" : "127.0.0.1:") + std::to_string(port_);
+}
 
 std::string FakeDnsServer::last_query() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -167,7 +179,11 @@ void FakeDnsServer::serve() {
       // The same socket (so the same source port, as an injector spoofing the
       // resolver would use), with its IP TTL changed for this packet.
       const int ip_ttl = reply.ip_ttl;
-      ::setsockopt(fd_, IPPROTO_IP, IP_TTL, &ip_ttl, sizeof(ip_ttl));
+      if (ipv6_) {
+        ::setsockopt(fd_, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ip_ttl, sizeof(ip_ttl));
+      } else {
+        ::setsockopt(fd_, IPPROTO_IP, IP_TTL, &ip_ttl, sizeof(ip_ttl));
+      }
       const std::string packet = reply.raw.empty() ? make_dns_response(query, reply) : reply.raw;
       ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&peer),
                peer_length);

@@ -41,12 +41,13 @@ std::string make_dns_response(const std::string& query, const FakeDnsReply& repl
 class FakeDnsServer {
  public:
   // Each query gets `replies`, in order; an empty list means "stay silent".
-  explicit FakeDnsServer(std::vector<FakeDnsReply> replies);
+  // Listens on 127.0.0.1, or on ::1 when `ipv6` (then ip_ttl sets the hop limit).
+  explicit FakeDnsServer(std::vector<FakeDnsReply> replies, bool ipv6 = false);
   ~FakeDnsServer();
   FakeDnsServer(const FakeDnsServer&) = delete;
   FakeDnsServer& operator=(const FakeDnsServer&) = delete;
 
-  std::string address() const;  // "127.0.0.1:port"
+  std::string address() const;  // "127.0.0.1:port" or "[::1]:port"
   int queries_received() const { return queries_received_.load(); }
   std::string last_query() const;
 
@@ -54,6 +55,7 @@ class FakeDnsServer {
   void serve();
 
   std::vector<FakeDnsReply> replies_;
+  bool ipv6_ = false;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
