@@ -1,0 +1,167 @@
+// Probe side of the control protocol: one libcurl POST. See control_client.h.
+#include "probe/control/control_client.h"
+
+#include <curl/curl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+#include "probe/net/failure.h"
+
+namespace vantage::control {
+
+namespace {
+
+using json = nlohmann::json;
+
+// An answer bigger than this is not a control answer (64 endpoints fit in a
+// few KiB); stop reading instead of filling memory.
+constexpr std::size_t kMaxAnswerBytes = 4 << 20;
+
+struct EasyFree {
+  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+};
+struct SlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const size_t length = size * count;
+  if (body->size() + length > kMaxAnswerBytes) return 0;  // → CURLE_WRITE_ERROR
+  body->append(data, length);
+  return length;
+}
+
+std::string failure_from_curl(CURL* h, CURLcode code, const char* error_text) {
+  long os_errno = 0;
+  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  const std::string text = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return "generic_timeout_error";
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "dns_nxdomain_error";
+    case CURLE_GOT_NOTHING:
+      return "eof_error";
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (os_errno != 0) return net::failure_from_errno(static_cast<int>(os_errno));
+      return "unknown_failure: " + text;
+    case CURLE_PEER_FAILED_VERIFICATION: {
+      long verify = X509_V_OK;
+      curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+      switch (verify) {
+        case X509_V_OK:  // the chain was fine; curl's host name check failed
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+          return "ssl_invalid_hostname";
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+        case X509_V_ERR_CERT_REVOKED:
+          return "ssl_invalid_certificate";
+        default:
+          return "ssl_unknown_authority";
+      }
+    }
+    case CURLE_SSL_CONNECT_ERROR:
+      if (os_errno == ECONNRESET) return "connection_reset";
+      return "ssl_failed_handshake";
+    case CURLE_WRITE_ERROR:
+      return "unknown_failure: control answer larger than 4 MiB";
+    default:
+      return "unknown_failure: " + text;
+  }
+}
+
+}  // namespace
+
+json control_request_json(const ControlQuery& q) {
+  json request = {{"http_request", q.http_request},
+                  {"http_request_headers", json::object()},
+                  {"tcp_connect", q.tcp_connect}};
+  for (const auto& [name, values] : q.http_request_headers) request["http_request_headers"][name] = values;
+  if (!q.http_method.empty()) request["x_http_method"] = q.http_method;
+  if (!q.http_body.empty()) request["x_http_body"] = q.http_body;
+  return request;
+}
+
+ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
+                          std::chrono::milliseconds timeout) {
+  ControlAnswer result;
+  try {
+    global_init_once();
+    // Replaces bytes that are not UTF-8 (a header value from a catalog, say)
+    // rather than throwing.
+    const std::string body =
+        control_request_json(q).dump(-1, ' ', false, json::error_handler_t::replace);
+
+    std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
+    if (!easy) {
+      result.failure = "unknown_failure: curl_easy_init failed";
+      return result;
+    }
+    CURL* h = easy.get();
+    std::unique_ptr<curl_slist, SlistFree> headers(
+        curl_slist_append(nullptr, "Content-Type: application/json"));
+    headers.reset(curl_slist_append(headers.release(), "Accept: application/json"));
+    std::string answer_text;
+    char error_text[CURL_ERROR_SIZE] = {0};
+
+    curl_easy_setopt(h, CURLOPT_URL, control_url.c_str());
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based timeouts
+    curl_easy_setopt(h, CURLOPT_PROXY, "");     // never an environment proxy
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, timeout.count())));
+    curl_easy_setopt(h, CURLOPT_USERAGENT, q.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!q.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, q.ca_bundle.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer_text);
+
+    const CURLcode code = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    result.http_status = static_cast<int>(status);
+    if (code != CURLE_OK) {
+      result.failure = failure_from_curl(h, code, error_text);
+      return result;
+    }
+    json parsed = json::parse(answer_text, nullptr, /*allow_exceptions=*/false);
+    if (status != 200) {
+      result.failure = "http_unexpected_status_code";
+      if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string()) {
+        result.error = parsed["error"].get<std::string>();
+      }
+      return result;
+    }
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      result.failure = "json_parse_error";
+      return result;
+    }
+    result.answer = std::move(parsed);
+  } catch (const std::exception& e) {
+    // Only allocation failures can get here.
+    result.failure = std::string("unknown_failure: ") + e.what();
+  }
+  return result;
+}
+
+}  // namespace vantage::control

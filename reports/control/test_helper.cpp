@@ -1,0 +1,659 @@
+// The control vantage point's measurement: validates a request, runs the DNS
+// lookup, every TCP connect (+ TLS handshake) and the HTTP request
+// concurrently, and assembles OONI's answer. See test_helper.h.
+//
+// Every connection goes to an address the policy allows: requested endpoints
+// are checked before connecting, and the HTTP request is always pinned to a
+// checked IP (curl never resolves for us and never follows redirects), so a
+// client cannot use the helper to reach the helper's own network.
+#include "reports/control/test_helper.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "probe/net/dns_lookup.h"
+#include "probe/net/http_request.h"
+#include "probe/net/step_clock.h"
+#include "probe/net/tcp_connect.h"
+#include "probe/net/tls_handshake.h"
+
+namespace vantage::control {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------- addresses
+
+// An IP literal as bytes. IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4 so
+// the policy cannot be bypassed by spelling 127.0.0.1 differently.
+struct IpBytes {
+  int family = 0;
+  unsigned char bytes[16]{};
+};
+
+std::optional<IpBytes> parse_ip_literal(std::string literal) {
+  if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
+    literal = literal.substr(1, literal.size() - 2);
+  }
+  IpBytes ip;
+  if (inet_pton(AF_INET, literal.c_str(), ip.bytes) == 1) {
+    ip.family = AF_INET;
+    return ip;
+  }
+  if (inet_pton(AF_INET6, literal.c_str(), ip.bytes) == 1) {
+    ip.family = AF_INET6;
+    static const unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(ip.bytes, kMappedPrefix, 12) == 0) {
+      std::memmove(ip.bytes, ip.bytes + 12, 4);
+      std::memset(ip.bytes + 4, 0, 12);
+      ip.family = AF_INET;
+    }
+    return ip;
+  }
+  return std::nullopt;
+}
+
+bool network_contains(const IpNetwork& network, const IpBytes& ip) {
+  if (network.family != ip.family) return false;
+  const int full_bytes = network.prefix_length / 8;
+  if (std::memcmp(network.bytes, ip.bytes, static_cast<std::size_t>(full_bytes)) != 0) return false;
+  const int rest_bits = network.prefix_length % 8;
+  if (rest_bits == 0) return true;
+  const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest_bits));
+  return (network.bytes[full_bytes] & mask) == (ip.bytes[full_bytes] & mask);
+}
+
+// Addresses that are not on the public Internet (RFC 6890 and friends). A
+// public helper must never connect to these on a client's behalf.
+const std::vector<IpNetwork>& non_public_networks() {
+  static const std::vector<IpNetwork> networks = [] {
+    std::vector<IpNetwork> list;
+    for (const char* text :
+         {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+          "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+          "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/127",
+          "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10",
+          "ff00::/8"}) {
+      IpNetwork network;
+      parse_ip_network(text, network);
+      list.push_back(network);
+    }
+    return list;
+  }();
+  return networks;
+}
+
+// "ip:port" with the IP a literal ("[v6]:port" for IPv6) and 1 <= port <= 65535.
+bool parse_endpoint(const std::string& text, std::string& ip, int& port) {
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find("]:");
+    if (close == std::string::npos) return false;
+    ip = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    if (ip.find(':') == std::string::npos) return false;  // brackets only for IPv6
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) return false;
+    ip = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (ip.find(':') != std::string::npos) return false;  // bare IPv6 is ambiguous
+  }
+  if (port_text.empty() || port_text.size() > 5) return false;
+  if (!std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  port = std::stoi(port_text);
+  if (port < 1 || port > 65535) return false;
+  return parse_ip_literal(ip).has_value();
+}
+
+// -------------------------------------------------------------------- URLs
+
+struct ParsedUrl {
+  std::string scheme;  // "http" | "https"
+  std::string host;    // without brackets
+  int port = 0;        // explicit or the scheme's default
+};
+
+// A deliberately strict URL check: http(s), a host name or IP literal, an
+// optional port, no user info. The rest (path, query) is passed to curl as is.
+bool parse_url(const std::string& url, ParsedUrl& out, std::string& why) {
+  if (url.size() > 4096) {
+    why = "longer than 4096 bytes";
+    return false;
+  }
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c >= 0x7f) {
+      why = "contains spaces, control or non-ASCII characters";
+      return false;
+    }
+  }
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    why = "has no scheme";
+    return false;
+  }
+  out.scheme = url.substr(0, scheme_end);
+  std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (out.scheme != "http" && out.scheme != "https") {
+    why = "scheme is not http or https";
+    return false;
+  }
+  const auto authority_start = scheme_end + 3;
+  const auto authority_end = url.find_first_of("/?#", authority_start);
+  const std::string authority = url.substr(
+      authority_start, authority_end == std::string::npos ? std::string::npos : authority_end - authority_start);
+  if (authority.find('@') != std::string::npos) {
+    why = "has user info";
+    return false;
+  }
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) {
+      why = "has an unclosed IPv6 literal";
+      return false;
+    }
+    out.host = authority.substr(1, close - 1);
+    const std::string rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        why = "has junk after the IPv6 literal";
+        return false;
+      }
+      port_text = rest.substr(1);
+    }
+    IpBytes ignored;
+    if (inet_pton(AF_INET6, out.host.c_str(), ignored.bytes) != 1) {
+      why = "has an invalid IPv6 literal";
+      return false;
+    }
+  } else {
+    const auto colon = authority.find(':');
+    out.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+    const bool host_ok = !out.host.empty() && out.host.size() <= 253 &&
+                         std::all_of(out.host.begin(), out.host.end(), [](unsigned char c) {
+                           return std::isalnum(c) || c == '-' || c == '.' || c == '_';
+                         });
+    if (!host_ok) {
+      why = "has an empty or invalid host";
+      return false;
+    }
+  }
+  out.port = out.scheme == "https" ? 443 : 80;
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 ||
+        !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      why = "has an invalid port";
+      return false;
+    }
+    out.port = std::stoi(port_text);
+    if (out.port < 1 || out.port > 65535) {
+      why = "has a port outside 1-65535";
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- answers
+
+// Network text (header values, titles) may be any bytes; JSON needs UTF-8.
+// Invalid sequences become U+FFFD so serialising the answer cannot throw.
+std::string valid_utf8(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    std::size_t length = 0;
+    uint32_t min = 0;
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      length = 2, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      length = 3, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      length = 4, min = 0x10000;
+    }
+    bool ok = length != 0 && i + length <= in.size();
+    uint32_t code = length == 2 ? (c & 0x1f) : length == 3 ? (c & 0x0f) : (c & 0x07);
+    for (std::size_t k = 1; ok && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(in[i + k]);
+      if ((next & 0xc0) != 0x80) ok = false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if (ok && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) ok = false;
+    if (ok) {
+      out.append(in, i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The page's <title>, as OONI's helper extracts it: the text of the first
+// <title> element, at most 128 bytes, no markup inside.
+std::string extract_title(const std::string& body) {
+  std::string lower(body.size(), '\0');
+  std::transform(body.begin(), body.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::size_t search_from = 0;
+  for (;;) {
+    const auto open = lower.find("<title", search_from);
+    if (open == std::string::npos) return "";
+    const auto after = open + 6;
+    if (after < lower.size() && lower[after] != '>' && !std::isspace(static_cast<unsigned char>(lower[after]))) {
+      search_from = after;  // e.g. <titlebar>
+      continue;
+    }
+    const auto content_start = lower.find('>', after);
+    if (content_start == std::string::npos) return "";
+    const auto content_end = lower.find('<', content_start + 1);
+    if (content_end == std::string::npos || lower.compare(content_end, 8, "</title>") != 0) return "";
+    std::string title = body.substr(content_start + 1, content_end - content_start - 1);
+    if (title.size() > 128) title.resize(128);
+    return valid_utf8(title);
+  }
+}
+
+json failure_json(const format::Failure& failure) {
+  return failure ? json(valid_utf8(*failure)) : json(nullptr);
+}
+
+// ---------------------------------------------------------------- requests
+
+struct Endpoint {
+  std::string key;  // as the client spelled it; the answer's key
+  std::string ip;
+  int port = 0;
+  bool allowed = false;
+  // Filled by the endpoint's worker.
+  bool connect_done = false;
+  format::Failure connect_failure;
+  bool tls_done = false;
+  format::TlsHandshakeObservation tls;
+};
+
+struct ValidRequest {
+  std::string url;
+  ParsedUrl parsed;
+  std::string method = "GET";
+  std::string body;
+  std::string user_agent;
+  std::vector<Endpoint> endpoints;
+};
+
+constexpr const char* kInternalError = "internal error: ";
+
+json error_answer(const std::string& message) { return json{{"error", message}}; }
+
+// Checks every field; returns the error text, or "" when `out` is usable.
+std::string validate(const json& request, const ControlOptions& options, ValidRequest& out) {
+  if (!request.is_object()) return "request is not a JSON object";
+  for (const auto& [key, value] : request.items()) {
+    (void)value;
+    if (key.rfind("x_tls_", 0) == 0) {
+      return "\"" + key + "\" is not accepted: TLS trust is the helper's own configuration";
+    }
+  }
+
+  const auto url = request.find("http_request");
+  if (url == request.end() || !url->is_string()) return "\"http_request\" must be a URL string";
+  out.url = url->get<std::string>();
+  std::string why;
+  if (!parse_url(out.url, out.parsed, why)) return "\"http_request\": URL " + why;
+
+  const auto headers = request.find("http_request_headers");
+  if (headers != request.end() && !headers->is_null()) {
+    if (!headers->is_object()) return "\"http_request_headers\" must be an object of string arrays";
+    for (const auto& [name, values] : headers->items()) {
+      std::vector<std::string> list;
+      if (values.is_string()) {
+        list.push_back(values.get<std::string>());
+      } else if (values.is_array()) {
+        for (const auto& v : values) {
+          if (!v.is_string()) return "\"http_request_headers\"[\"" + valid_utf8(name) + "\"] must hold strings";
+          list.push_back(v.get<std::string>());
+        }
+      } else {
+        return "\"http_request_headers\"[\"" + valid_utf8(name) + "\"] must be an array of strings";
+      }
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower == "user-agent" && !list.empty()) out.user_agent = list.front();
+    }
+  }
+  for (char c : out.user_agent) {
+    if (c == '\r' || c == '\n' || c == '\0') return "\"http_request_headers\": User-Agent has control characters";
+  }
+  if (out.user_agent.empty()) out.user_agent = options.user_agent;
+
+  const auto method = request.find("x_http_method");
+  if (method != request.end() && !method->is_null()) {
+    if (!method->is_string()) return "\"x_http_method\" must be a string";
+    out.method = method->get<std::string>();
+    if (out.method != "GET" && out.method != "HEAD" && out.method != "POST") {
+      return "\"x_http_method\" must be GET, HEAD or POST";
+    }
+  }
+  const auto body = request.find("x_http_body");
+  if (body != request.end() && !body->is_null()) {
+    if (!body->is_string()) return "\"x_http_body\" must be a string";
+    if (out.method != "POST") return "\"x_http_body\" needs \"x_http_method\": \"POST\"";
+    out.body = body->get<std::string>();
+  }
+
+  const auto connects = request.find("tcp_connect");
+  if (connects != request.end() && !connects->is_null()) {
+    if (!connects->is_array()) return "\"tcp_connect\" must be an array of \"ip:port\" strings";
+    if (connects->size() > kMaxTcpConnectEntries) {
+      return "\"tcp_connect\" has " + std::to_string(connects->size()) + " entries; at most " +
+             std::to_string(kMaxTcpConnectEntries) + " are allowed";
+    }
+    for (std::size_t i = 0; i < connects->size(); ++i) {
+      const auto& entry = (*connects)[i];
+      if (!entry.is_string()) return "\"tcp_connect\"[" + std::to_string(i) + "] must be a string";
+      Endpoint endpoint;
+      endpoint.key = entry.get<std::string>();
+      if (!parse_endpoint(endpoint.key, endpoint.ip, endpoint.port)) {
+        return "\"tcp_connect\"[" + std::to_string(i) + "] = \"" + valid_utf8(endpoint.key) +
+               "\" is not an \"ip:port\" literal";
+      }
+      const bool duplicate = std::any_of(out.endpoints.begin(), out.endpoints.end(),
+                                         [&](const Endpoint& e) { return e.key == endpoint.key; });
+      if (duplicate) continue;  // measured once, answered once
+      endpoint.allowed = address_allowed(endpoint.ip, options);
+      out.endpoints.push_back(std::move(endpoint));
+    }
+  }
+  return "";
+}
+
+std::chrono::milliseconds capped(std::chrono::milliseconds step, Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::max(std::chrono::milliseconds(1), std::min(step, left));
+}
+
+// Shared state of one request's workers.
+struct Run {
+  const ControlOptions* options = nullptr;
+  ValidRequest request;
+  net::StepClock clock;
+  Clock::time_point deadline;
+  net::TlsTrust trust;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool dns_done = false;
+  format::DnsObservation dns;
+};
+
+void measure_endpoint(Run& run, std::size_t index) {
+  const net::StepContext ctx{&run.clock, static_cast<int64_t>(index + 1)};
+  Endpoint snapshot;
+  {
+    std::lock_guard<std::mutex> lock(run.mutex);
+    snapshot = run.request.endpoints[index];
+  }
+  net::TcpConnectResult connected;
+  if (snapshot.allowed) {
+    connected = net::tcp_connect(snapshot.ip, snapshot.port,
+                                 capped(run.options->connect_timeout, run.deadline), ctx);
+  } else {
+    connected.observation.failure = kRefusedByPolicy;
+  }
+  const bool is_connected = !connected.observation.failure.has_value();
+  {
+    std::lock_guard<std::mutex> lock(run.mutex);
+    auto& endpoint = run.request.endpoints[index];
+    endpoint.connect_done = true;
+    endpoint.connect_failure = connected.observation.failure;
+  }
+  run.changed.notify_all();
+  if (!is_connected || run.request.parsed.scheme != "https") return;
+
+  net::TlsOptions tls;
+  tls.server_name = run.request.parsed.host;
+  tls.alpn = {"h2", "http/1.1"};
+  tls.trust = run.trust;
+  tls.timeout = capped(run.options->tls_timeout, run.deadline);
+  auto observation = net::tls_handshake(connected.socket, snapshot.key, tls, ctx);
+  {
+    std::lock_guard<std::mutex> lock(run.mutex);
+    auto& endpoint = run.request.endpoints[index];
+    endpoint.tls_done = true;
+    endpoint.tls = std::move(observation);
+  }
+}
+
+void measure_dns(Run& run) {
+  const net::StepContext ctx{&run.clock, 0};
+  auto observation =
+      net::lookup_getaddrinfo(run.request.parsed.host, capped(run.options->dns_timeout, run.deadline), ctx);
+  {
+    std::lock_guard<std::mutex> lock(run.mutex);
+    run.dns = std::move(observation);
+    run.dns_done = true;
+  }
+  run.changed.notify_all();
+}
+
+// Where the HTTP request goes. For https, the first requested endpoint (in
+// the client's order, preferring the URL's port) that connected: the answer
+// then says what *that* server returns. Otherwise the first address of the
+// helper's own lookup that the policy allows. Returns the IP, or sets
+// `failure` when there is nowhere to go.
+std::string choose_http_ip(Run& run, std::string& failure) {
+  std::unique_lock<std::mutex> lock(run.mutex);
+  const auto& endpoints = run.request.endpoints;
+  if (run.request.parsed.scheme == "https" && !endpoints.empty()) {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+      if (endpoints[i].port == run.request.parsed.port) candidates.push_back(i);
+    }
+    if (candidates.empty()) {
+      for (std::size_t i = 0; i < endpoints.size(); ++i) candidates.push_back(i);
+    }
+    for (std::size_t i : candidates) {
+      run.changed.wait_until(lock, run.deadline, [&] { return endpoints[i].connect_done; });
+      if (!endpoints[i].connect_done) break;  // out of time
+      if (!endpoints[i].connect_failure) return endpoints[i].ip;
+    }
+  }
+  run.changed.wait_until(lock, run.deadline, [&] { return run.dns_done; });
+  if (!run.dns_done) {
+    failure = "generic_timeout_error";
+    return "";
+  }
+  if (run.dns.failure) {
+    failure = *run.dns.failure;
+    return "";
+  }
+  for (const auto& answer : run.dns.answers) {
+    const std::string& ip = !answer.ipv4.empty() ? answer.ipv4 : answer.ipv6;
+    if (!ip.empty() && address_allowed(ip, *run.options)) return ip;
+  }
+  failure = kRefusedByPolicy;
+  return "";
+}
+
+json measure_http(Run& run) {
+  json answer = {{"status_code", -1}, {"body_length", -1}, {"title", ""},
+                 {"headers", json::object()}, {"failure", nullptr}};
+  std::string failure;
+  const std::string ip = choose_http_ip(run, failure);
+  if (ip.empty()) {
+    answer["failure"] = failure;
+    return answer;
+  }
+  net::HttpOptions http;
+  http.url = run.request.url;
+  http.method = run.request.method;
+  http.body = run.request.body;
+  http.pin_ip = ip;
+  http.trust = run.trust;
+  http.user_agent = run.request.user_agent;
+  http.max_body = 1 << 16;  // enough for the <title>
+  http.timeout = capped(run.options->http_timeout, run.deadline);
+  http.follow_redirects = false;  // a redirect could lead past the address policy
+  const auto observation = net::http_request(http, net::StepContext{&run.clock, 0});
+  if (observation.failure || !observation.status_code) {
+    answer["failure"] = observation.failure ? valid_utf8(*observation.failure) : "http_request_failed";
+    return answer;
+  }
+  answer["status_code"] = *observation.status_code;
+  answer["body_length"] = observation.body_bytes_received;
+  answer["title"] = extract_title(observation.response_body.data);
+  json headers = json::object();
+  std::vector<std::string> seen;  // lower-cased names: the first value wins, as in OONI
+  for (const auto& [name, value] : observation.response_headers) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(seen.begin(), seen.end(), lower) != seen.end()) continue;
+    seen.push_back(lower);
+    headers[valid_utf8(name)] = valid_utf8(value);
+  }
+  answer["headers"] = std::move(headers);
+  return answer;
+}
+
+json measure(Run& run) {
+  std::vector<std::thread> workers;
+  json http_answer;
+  // Threads may fail to start under resource exhaustion; those steps run
+  // inline instead (slower, still bounded by their timeouts).
+  auto start = [&](auto&& work) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      work();
+    }
+  };
+  start([&run] { measure_dns(run); });
+  for (std::size_t i = 0; i < run.request.endpoints.size(); ++i) {
+    start([&run, i] { measure_endpoint(run, i); });
+  }
+  http_answer = measure_http(run);
+  for (auto& worker : workers) worker.join();
+
+  json answer;
+  json addrs = json::array();
+  for (const auto& a : run.dns.answers) {
+    if (!a.ipv4.empty()) addrs.push_back(a.ipv4);
+    if (!a.ipv6.empty()) addrs.push_back(a.ipv6);
+  }
+  answer["dns"] = {{"failure", failure_json(run.dns.failure)}, {"addrs", std::move(addrs)}};
+  json tcp = json::object();
+  json tls = json::object();
+  for (const auto& endpoint : run.request.endpoints) {
+    tcp[endpoint.key] = {{"status", !endpoint.connect_failure.has_value()},
+                         {"failure", failure_json(endpoint.connect_failure)}};
+    if (endpoint.tls_done) {
+      tls[endpoint.key] = {{"server_name", run.request.parsed.host},
+                           {"status", !endpoint.tls.failure.has_value()},
+                           {"failure", failure_json(endpoint.tls.failure)}};
+    }
+  }
+  answer["tcp_connect"] = std::move(tcp);
+  if (run.request.parsed.scheme == "https") answer["tls_handshake"] = std::move(tls);
+  answer["http_request"] = std::move(http_answer);
+  answer["ip_info"] = json::object();
+  return answer;
+}
+
+}  // namespace
+
+bool parse_ip_network(const std::string& text, IpNetwork& out) {
+  out = IpNetwork{};
+  out.text = text;
+  const auto slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  if (inet_pton(AF_INET, address.c_str(), out.bytes) == 1) {
+    out.family = AF_INET;
+  } else if (inet_pton(AF_INET6, address.c_str(), out.bytes) == 1) {
+    out.family = AF_INET6;
+  } else {
+    return false;
+  }
+  const int max_length = out.family == AF_INET ? 32 : 128;
+  out.prefix_length = max_length;
+  if (slash != std::string::npos) {
+    const std::string length = text.substr(slash + 1);
+    if (length.empty() || length.size() > 3 ||
+        !std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    out.prefix_length = std::stoi(length);
+    if (out.prefix_length > max_length) return false;
+  }
+  return true;
+}
+
+bool address_allowed(const std::string& ip, const ControlOptions& options) {
+  const auto parsed = parse_ip_literal(ip);
+  if (!parsed) return false;
+  if (!options.allowed_networks.empty()) {
+    return std::any_of(options.allowed_networks.begin(), options.allowed_networks.end(),
+                       [&](const IpNetwork& network) { return network_contains(network, *parsed); });
+  }
+  if (options.allow_private) return true;
+  return std::none_of(non_public_networks().begin(), non_public_networks().end(),
+                      [&](const IpNetwork& network) { return network_contains(network, *parsed); });
+}
+
+json handle_control_request(const json& request, const ControlOptions& options) {
+  try {
+    Run run;
+    run.options = &options;
+    const std::string error = validate(request, options, run.request);
+    if (!error.empty()) return error_answer(error);
+    run.deadline = Clock::now() + options.overall;
+    run.trust.system_store = options.system_store;
+    run.trust.ca_bundle_file = options.ca_bundle;
+    run.trust.verify = true;
+    return measure(run);
+  } catch (const std::exception& e) {
+    // Only resource exhaustion can get here; the client still gets JSON.
+    return error_answer(std::string(kInternalError) + e.what());
+  }
+}
+
+ControlReply handle_control_body(std::string_view body, const ControlOptions& options) {
+  ControlReply reply;
+  json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) {
+    reply.http_status = 400;
+    reply.body = error_answer("body is not valid JSON");
+    return reply;
+  }
+  reply.body = handle_control_request(request, options);
+  if (reply.body.contains("error")) {
+    const std::string message = reply.body["error"].get<std::string>();
+    reply.http_status = message.rfind(kInternalError, 0) == 0 ? 500 : 400;
+  }
+  return reply;
+}
+
+}  // namespace vantage::control
