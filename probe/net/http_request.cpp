@@ -13,10 +13,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "probe/net/failure.h"
 
@@ -183,7 +185,12 @@ std::string failure_from_curl(CURL* easy, CURLcode code, const char* error_text)
     }
     case CURLE_SSL_CONNECT_ERROR:
       if (os_errno == ECONNRESET) return "connection_reset";
-      if (text.find("unexpected eof") != std::string::npos) return "eof_error";
+      // The peer closed without an alert: curl 7.88 says SSL_ERROR_SYSCALL
+      // with no errno; other versions report OpenSSL's "unexpected eof".
+      if ((os_errno == 0 && text.find("SSL_ERROR_SYSCALL") != std::string::npos) ||
+          text.find("unexpected eof") != std::string::npos) {
+        return "eof_error";
+      }
       return "ssl_failed_handshake";
     default:
       return "unknown_failure: " + text;
@@ -248,12 +255,19 @@ format::HttpObservation http_request(const HttpOptions& options, const StepConte
   if (!options.pin_ip.empty()) {
     const std::string pinned = with_brackets_if_ipv6(options.pin_ip);
     std::string entry;
-    if (options.pin_port == 0 || std::to_string(options.pin_port) == port) {
+    const std::string pinned_port = options.pin_port == 0 ? port : std::to_string(options.pin_port);
+    if (host.starts_with("[")) {
+      // An IPv6-literal host cannot be a RESOLVE key; an empty CONNECT_TO
+      // host and port match it.
+      entry = "::" + pinned + ":" + pinned_port;
+      pins.reset(curl_slist_append(nullptr, entry.c_str()));
+      curl_easy_setopt(h, CURLOPT_CONNECT_TO, pins.get());
+    } else if (pinned_port == port) {
       entry = host + ":" + port + ":" + pinned;
       pins.reset(curl_slist_append(nullptr, entry.c_str()));
       curl_easy_setopt(h, CURLOPT_RESOLVE, pins.get());
     } else {
-      entry = host + ":" + port + ":" + pinned + ":" + std::to_string(options.pin_port);
+      entry = host + ":" + port + ":" + pinned + ":" + pinned_port;
       pins.reset(curl_slist_append(nullptr, entry.c_str()));
       curl_easy_setopt(h, CURLOPT_CONNECT_TO, pins.get());
     }

@@ -165,6 +165,30 @@ TEST(HttpRequest, PostDeliversTheBody) {
   EXPECT_EQ(obs.response_body.data, std::string("got ") + HttpServer::kExpectedPostBody);
   EXPECT_EQ(obs.method, "POST");
   EXPECT_EQ(obs.request_body.data, HttpServer::kExpectedPostBody);
+  EXPECT_EQ(header(obs.request_headers, "Content-Length"),
+            std::to_string(std::string(HttpServer::kExpectedPostBody).size()));
+}
+
+TEST(HttpRequest, PinsToAnIpv6Address) {
+  HttpServer server(nullptr, "::1");
+  HttpOptions options;
+  options.pin_ip = "::1";
+  auto obs = get("http://good.test:" + std::to_string(server.port()) + "/hello", options);
+  EXPECT_EQ(failure_of(obs), "");
+  EXPECT_EQ(obs.status_code, 200);
+  EXPECT_EQ(obs.address, "[::1]:" + std::to_string(server.port()));
+}
+
+TEST(HttpRequest, PinsAnIpv6LiteralUrlToAnotherAddress) {
+  HttpServer server(nullptr, "::1");
+  ClosedPort closed;
+  HttpOptions options;
+  options.pin_ip = "::1";
+  options.pin_port = server.port();
+  // The URL's own address is closed; only the pin reaches the server.
+  auto obs = get("http://[::1]:" + std::to_string(closed.port()) + "/hello", options);
+  EXPECT_EQ(failure_of(obs), "");
+  EXPECT_EQ(obs.status_code, 200);
 }
 
 TEST(HttpRequest, RefusedPortIsConnectionRefused) {
@@ -267,6 +291,12 @@ TEST(HttpRequest, HttpsResetDuringHandshakeIsConnectionReset) {
   RawTcpServer server(RawTcpServer::Behaviour::kResetAfterClientHello);
   auto obs = get(good_test_url(server.port(), "/"), pinned_https(bundle_trust()));
   EXPECT_EQ(failure_of(obs), "connection_reset");
+}
+
+TEST(HttpRequest, HttpsCloseDuringHandshakeIsEof) {
+  RawTcpServer server(RawTcpServer::Behaviour::kCloseAfterClientHello);
+  auto obs = get(good_test_url(server.port(), "/"), pinned_https(bundle_trust()));
+  EXPECT_EQ(failure_of(obs), "eof_error");
 }
 
 TEST(HttpRequest, HttpsSilentServerIsTimeout) {

@@ -244,7 +244,7 @@ void TlsServer::serve() {
   OPENSSL_thread_stop();
 }
 
-HttpServer::HttpServer(const Identity* identity) {
+HttpServer::HttpServer(const Identity* identity, const std::string& host) {
   if (identity != nullptr) {
     server_ = std::make_unique<httplib::SSLServer>(identity->cert.get(), identity->key.get());
   } else {
@@ -292,7 +292,7 @@ HttpServer::HttpServer(const Identity* identity) {
       response.set_content("unexpected body: " + request.body, "text/plain");
     }
   });
-  port_ = server.bind_to_any_port("127.0.0.1");
+  port_ = server.bind_to_any_port(host);
   if (port_ <= 0) die("httplib bind");
   thread_ = std::thread([this] {
     block_sigpipe_on_this_thread();

@@ -91,7 +91,8 @@ class TlsServer {
   std::thread thread_;
 };
 
-// cpp-httplib server, plain or TLS (with `identity` as its certificate).
+// cpp-httplib server on `host` (127.0.0.1 or ::1), plain or TLS (with
+// `identity` as its certificate).
 // Routes:
 //   GET  /hello        200 "hello vantage", header X-Vantage-Test: yes
 //   GET  /bytes/<n>    200 with n bytes of 'v' (Content-Length)
@@ -103,7 +104,7 @@ class TlsServer {
 class HttpServer {
  public:
   static constexpr const char* kExpectedPostBody = "vantage=post&n=1";
-  explicit HttpServer(const Identity* identity = nullptr);
+  explicit HttpServer(const Identity* identity = nullptr, const std::string& host = "127.0.0.1");
   ~HttpServer();
   int port() const { return port_; }
 
