@@ -1,0 +1,351 @@
+// Verdict from raw observations. See verdict.h for the contract.
+#include "analysis/verdict/verdict.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analysis/verdict/ip_networks.h"
+
+namespace vantage::analysis {
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+int64_t integer(const json& j, const char* key, int64_t fallback = 0) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_number()) ? it->get<int64_t>() : fallback;
+}
+
+bool boolean(const json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
+}
+
+const json& array_or_empty(const json& j, const char* key) {
+  static const json empty = json::array();
+  auto it = j.find(key);
+  return (it != j.end() && it->is_array()) ? *it : empty;
+}
+
+// Observations of one transaction, by array name.
+std::vector<const json*> by_transaction(const json& keys, const char* array, int64_t tx) {
+  std::vector<const json*> out;
+  for (const auto& o : array_or_empty(keys, array))
+    if (o.is_object() && integer(o, "transaction_id", -1) == tx) out.push_back(&o);
+  return out;
+}
+
+std::string failure_of(const json& o) {
+  if (o.contains("status") && o["status"].is_object()) return str(o["status"], "failure");
+  return str(o, "failure");
+}
+
+struct EndpointVerdict {
+  std::string status = "inconclusive";
+  std::string method;
+  std::string failure;
+  std::vector<std::string> evidence;
+};
+
+bool is_dns_blocking_failure(const std::string& f) {
+  static const std::set<std::string> dns = {
+      "dns_nxdomain_error", "dns_refused_error",     "dns_servfail_error",         "dns_no_answer",
+      "dns_bogon_error",    "dns_temporary_failure", "dns_non_recoverable_failure", "dns_server_misbehaving",
+      "generic_timeout_error"};
+  return dns.count(f) > 0;
+}
+
+// What the control vantage point saw for one endpoint (x_control.answers[key]).
+struct ControlView {
+  bool present = false;
+  json answer;
+  bool dns_failed() const {
+    return present && answer.contains("dns") && answer["dns"].is_object() && !str(answer["dns"], "failure").empty();
+  }
+  // Tri-state: 1 ok, 0 failed, -1 not measured.
+  int tcp(const std::string& addr) const {
+    if (!present || !answer.contains("tcp_connect") || !answer["tcp_connect"].is_object()) return -1;
+    const auto& t = answer["tcp_connect"];
+    if (!t.contains(addr)) return -1;
+    return boolean(t[addr], "status", false) ? 1 : 0;
+  }
+  int tls(const std::string& addr) const {
+    if (!present || !answer.contains("tls_handshake") || !answer["tls_handshake"].is_object()) return -1;
+    const auto& t = answer["tls_handshake"];
+    if (!t.contains(addr)) return -1;
+    return boolean(t[addr], "status", false) ? 1 : 0;
+  }
+  bool http_failed() const {
+    if (!present || !answer.contains("http_request") || !answer["http_request"].is_object()) return false;
+    return !str(answer["http_request"], "failure").empty();
+  }
+  int64_t http_status() const {
+    if (!present || !answer.contains("http_request") || !answer["http_request"].is_object()) return -1;
+    return integer(answer["http_request"], "status_code", -1);
+  }
+};
+
+EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok, double canary_kbps,
+                               const VerdictPolicy& policy) {
+  EndpointVerdict v;
+  const std::string key = str(ep, "endpoint");
+  const std::string ip = str(ep, "ip");
+  const int64_t port = integer(ep, "port");
+  const std::string addr = ip.find(':') != std::string::npos ? "[" + ip + "]:" + std::to_string(port)
+                                                             : ip + ":" + std::to_string(port);
+  ControlView control;
+  if (keys.contains("x_control") && keys["x_control"].is_object() && keys["x_control"].contains("answers") &&
+      keys["x_control"]["answers"].is_object() && keys["x_control"]["answers"].contains(key)) {
+    control.present = true;
+    control.answer = keys["x_control"]["answers"][key];
+  }
+  std::vector<std::string> prefixes;
+  if (keys.contains("x_networks") && keys["x_networks"].is_object())
+    for (const auto& p : array_or_empty(keys["x_networks"], "prefixes"))
+      if (p.is_string()) prefixes.push_back(p);
+
+  auto blame = [&](const std::string& method, const std::string& failure, const std::string& why) {
+    v.failure = failure;
+    v.evidence.push_back(why);
+    if (!canary_ok) {
+      v.status = "inconclusive";
+      v.evidence.push_back("the probe's own network failed its canary");
+      return;
+    }
+    v.status = "blocked";
+    v.method = method;
+  };
+  auto down = [&](const std::string& failure, const std::string& why) {
+    v.status = "down";
+    v.failure = failure;
+    v.evidence.push_back(why);
+  };
+
+  if (str(ep, "failure") == "interrupted") {
+    v.failure = "interrupted";
+    v.evidence.push_back("not measured: the run was interrupted or hit its deadline");
+    return v;
+  }
+
+  // DNS step (shared per host).
+  const int64_t dns_tx = integer(ep, "dns_transaction_id", -1);
+  std::string dns_failure;
+  std::vector<std::string> answers;
+  for (const json* q : by_transaction(keys, "queries", dns_tx)) {
+    if (str(*q, "engine") != "getaddrinfo") continue;
+    dns_failure = str(*q, "failure");
+    for (const auto& a : array_or_empty(*q, "answers")) {
+      if (a.contains("ipv4")) answers.push_back(str(a, "ipv4"));
+      if (a.contains("ipv6")) answers.push_back(str(a, "ipv6"));
+    }
+  }
+  if (!dns_failure.empty()) {
+    if (control.dns_failed()) {
+      down(dns_failure, "DNS lookup failed (" + dns_failure + ") and the control's lookup failed too");
+    } else if (is_dns_blocking_failure(dns_failure)) {
+      std::string why = "DNS lookup failed: " + dns_failure;
+      if (control.present) why += "; the control resolved it";
+      blame("dns", dns_failure, why);
+    } else {
+      blame("dns", dns_failure, "DNS lookup failed: " + dns_failure);
+    }
+    return v;
+  }
+  if (str(ep, "chain") == "dns") {
+    v.status = "ok";
+    return v;
+  }
+  bool outside = !ip.empty() && !prefixes.empty() && !in_any_prefix(ip, prefixes);
+  if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
+
+  // The chain's final attempt.
+  const int64_t tx = integer(ep, "transaction_id", -1);
+  std::string failed_step, failure;
+  for (const json* o : by_transaction(keys, "tcp_connect", tx))
+    if (!failure_of(*o).empty()) failed_step = "tcp", failure = failure_of(*o);
+  if (failed_step.empty())
+    for (const json* o : by_transaction(keys, "tls_handshakes", tx))
+      if (!failure_of(*o).empty()) failed_step = "tls", failure = failure_of(*o);
+  const json* request = nullptr;
+  for (const json* o : by_transaction(keys, "requests", tx)) request = o;
+  if (failed_step.empty() && request && !failure_of(*request).empty()) failed_step = "http", failure = failure_of(*request);
+  if (failed_step.empty() && tx < 0) {
+    v.evidence.push_back("no observation recorded for this endpoint");
+    return v;
+  }
+
+  if (!failed_step.empty()) {
+    const int64_t attempts = integer(ep, "attempts", 1);
+    std::string retry = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
+    if (outside) {
+      blame("dns", failure, str(ep, "chain") + " step failed (" + failure + ") at an address outside the service's networks" + retry);
+      return v;
+    }
+    int control_tcp = control.tcp(addr);
+    if (failed_step == "tcp") {
+      if (control_tcp == 0) return down(failure, "TCP connect to " + addr + " failed (" + failure + ") and from the control too"), v;
+      blame("tcp_ip", failure, "TCP connect to " + addr + " failed: " + failure + retry);
+      return v;
+    }
+    if (failed_step == "tls") {
+      if (control.tls(addr) == 0 || control_tcp == 0)
+        return down(failure, "TLS handshake with " + addr + " failed (" + failure + ") and from the control too"), v;
+      blame("tls", failure, "TLS handshake with " + addr + " (SNI " + str(ep, "host") + ") failed: " + failure + retry);
+      return v;
+    }
+    if (control.http_failed() || control_tcp == 0)
+      return down(failure, "HTTP request failed (" + failure + ") and from the control too"), v;
+    blame("http", failure, "HTTP request to " + addr + " failed: " + failure + retry);
+    return v;
+  }
+
+  // Every step succeeded: look at what came back.
+  if (request) {
+    int64_t code = request->contains("response") ? integer((*request)["response"], "code", 0) : 0;
+    int64_t control_code = control.http_status();
+    if (control_code > 0 && code > 0 && code != control_code && boolean(ep, "compare_status", true)) {
+      blame("http", "http_unexpected_status_code",
+            "HTTP status " + std::to_string(code) + " while the control got " + std::to_string(control_code));
+      return v;
+    }
+    if (boolean(ep, "throughput", false)) {
+      double kbps = request_throughput_kbps(*request, policy);
+      if (kbps >= 0) {
+        v.evidence.push_back("throughput " + std::to_string(static_cast<int64_t>(kbps)) + " kbit/s" +
+                             (canary_kbps > 0 ? ", canary " + std::to_string(static_cast<int64_t>(canary_kbps)) + " kbit/s" : ""));
+        if (canary_kbps > 0 && kbps < policy.throttling_ratio * canary_kbps && kbps < policy.throttling_max_kbps) {
+          blame("throttling", "", "throughput far below the probe's own link");
+          return v;
+        }
+      }
+    }
+  }
+  v.status = "ok";
+  return v;
+}
+
+std::vector<std::string> sorted(const std::set<std::string>& s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+double request_throughput_kbps(const json& request, const VerdictPolicy& policy) {
+  if (!request.is_object() || !str(request, "failure").empty() || !request.contains("response")) return -1;
+  const auto& r = request["response"];
+  if (!r.is_object()) return -1;
+  double bytes = r.contains("x_body_bytes") && r["x_body_bytes"].is_number() ? r["x_body_bytes"].get<double>() : 0;
+  double secs = r.contains("x_download_seconds") && r["x_download_seconds"].is_number()
+                    ? r["x_download_seconds"].get<double>()
+                    : 0;
+  if (bytes < policy.throughput_min_bytes || secs <= 0) return -1;
+  return bytes * 8 / secs / 1000;
+}
+
+json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
+  const json& keys = keys_in.is_object() ? keys_in : json::object();
+  bool canary_ok = true;
+  double canary_kbps = -1;
+  if (keys.contains("x_canary") && keys["x_canary"].is_object()) {
+    canary_ok = str(keys["x_canary"], "status") != "failed";
+    if (keys["x_canary"].contains("throughput_kbps") && keys["x_canary"]["throughput_kbps"].is_number())
+      canary_kbps = keys["x_canary"]["throughput_kbps"].get<double>();
+  }
+
+  json endpoints = json::array();
+  struct FeatureTally {
+    std::string rule = "all";
+    int ok = 0, blocked = 0, down = 0, inconclusive = 0;
+    std::set<std::string> methods;
+  };
+  std::map<std::string, FeatureTally> features;
+  if (keys.contains("x_features") && keys["x_features"].is_object())
+    for (auto it = keys["x_features"].begin(); it != keys["x_features"].end(); ++it)
+      if (it.value().is_object() && boolean(it.value(), "judged", true)) features[it.key()].rule = str(it.value(), "rule");
+
+  for (const auto& ep : array_or_empty(keys, "x_endpoints")) {
+    if (!ep.is_object()) continue;
+    EndpointVerdict v = judge_endpoint(keys, ep, canary_ok, canary_kbps, policy);
+    json e{{"endpoint", str(ep, "endpoint")},
+           {"ip", ep.contains("ip") ? ep["ip"] : json(nullptr)},
+           {"feature", str(ep, "feature")},
+           {"status", v.status},
+           {"method", v.method.empty() ? json(nullptr) : json(v.method)},
+           {"failure", v.failure.empty() ? json(nullptr) : json(v.failure)},
+           {"evidence", v.evidence}};
+    if (!boolean(ep, "judged", true)) {
+      e["judged"] = false;
+      endpoints.push_back(e);
+      continue;
+    }
+    endpoints.push_back(e);
+    auto fit = features.find(str(ep, "feature"));
+    if (fit == features.end()) continue;  // feature not judged
+    FeatureTally& f = fit->second;
+    if (v.status == "ok") ++f.ok;
+    else if (v.status == "blocked") ++f.blocked, f.methods.insert(v.method);
+    else if (v.status == "down") ++f.down;
+    else ++f.inconclusive;
+  }
+
+  json feature_json = json::object();
+  int acc = 0, blk = 0, dwn = 0, inc = 0;
+  std::set<std::string> methods;
+  for (auto& [name, f] : features) {
+    int total = f.ok + f.blocked + f.down + f.inconclusive;
+    if (total == 0) continue;
+    std::string status;
+    if (!canary_ok) status = "inconclusive";
+    else if (f.rule == "any") {
+      if (f.ok > 0) status = "accessible";
+      else if (f.blocked > 0) status = "blocked";
+      else if (f.down > 0 && f.inconclusive == 0) status = "down";
+      else status = "inconclusive";
+    } else {
+      if (f.blocked > 0) status = "blocked";
+      else if (f.ok == total) status = "accessible";
+      else if (f.inconclusive > 0) status = "inconclusive";
+      else status = "down";
+    }
+    json fm = json::array();
+    if (status == "blocked") {
+      fm = sorted(f.methods);
+      methods.insert(f.methods.begin(), f.methods.end());
+    }
+    feature_json[name] = {{"status", status},
+                          {"methods", fm},
+                          {"endpoints", {{"ok", f.ok}, {"blocked", f.blocked}, {"down", f.down}, {"inconclusive", f.inconclusive}}}};
+    if (status == "accessible") ++acc;
+    else if (status == "blocked") ++blk;
+    else if (status == "down") ++dwn;
+    else ++inc;
+  }
+
+  std::string status;
+  if (!canary_ok || acc + blk + dwn + inc == 0) status = "inconclusive";
+  else if (blk > 0) status = (acc == 0 && inc == 0 && dwn == 0) ? "blocked" : "partially_blocked";
+  else if (inc > 0) status = "inconclusive";
+  else if (dwn > 0 && acc == 0) status = "down";
+  else status = "accessible";
+
+  bool control_used = keys.contains("x_control") && keys["x_control"].is_object() &&
+                      !str(keys["x_control"], "url").empty();
+  std::string confidence = !canary_ok ? "low" : control_used ? "high" : "medium";
+  return json{{"status", status},
+              {"methods", sorted(methods)},
+              {"features", feature_json},
+              {"endpoints", endpoints},
+              {"canary", canary_ok ? "ok" : "failed"},
+              {"confidence", confidence},
+              {"confidence_reason", !canary_ok ? "the probe's own network failed its canary"
+                                    : control_used ? "failures were cross-checked with the control vantage point"
+                                                   : "no control vantage point: an outage would look like blocking"}};
+}
+
+}  // namespace vantage::analysis

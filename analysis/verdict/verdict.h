@@ -1,0 +1,40 @@
+// The one function that turns a measurement's raw observations into
+// Vantage's verdict (test_keys.x_verdict). The probe calls it for its
+// summary; the analysis tools call it again on stored measurements, so it
+// reads only what the measurement itself contains (observations plus the
+// plan the probe recorded: x_endpoints, x_features, x_networks, x_canary,
+// x_control) and gives the same answer on a measurement read back from disk.
+// Never throws on malformed input: missing pieces make endpoints
+// "inconclusive".
+//
+// Endpoint status: ok | blocked (with method dns, tcp_ip, tls, http,
+// throttling) | down (the control vantage point fails the same way) |
+// inconclusive (the probe's own network failed its canary, or the
+// measurement was interrupted).
+// Feature rules: "any" (redundant endpoints: one working is enough) or
+// "all" (every endpoint needed). Service status: accessible, blocked,
+// partially_blocked, down or inconclusive.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace vantage::analysis {
+
+// Thresholds that decide throttling; exposed for tests and re-scoring.
+struct VerdictPolicy {
+  // A service flow slower than this fraction of the canary's throughput...
+  double throttling_ratio = 0.25;
+  // ...and slower than this absolute rate (kbit/s) is throttled.
+  double throttling_max_kbps = 2000;
+  // Below this many body bytes a throughput figure is not judged.
+  double throughput_min_bytes = 16 * 1024;
+};
+
+// Computes x_verdict from test_keys (the measurement's "test_keys" object).
+nlohmann::json compute_verdict(const nlohmann::json& test_keys, const VerdictPolicy& policy = {});
+
+// Throughput in kbit/s of one httpt request entry, or a negative value when
+// it cannot be judged (failure, too few bytes, no timing).
+double request_throughput_kbps(const nlohmann::json& request, const VerdictPolicy& policy = {});
+
+}  // namespace vantage::analysis

@@ -1,0 +1,217 @@
+// Catalog loading and validation. See catalog.h.
+#include "probe/catalog/catalog.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "reports/format/json_schema.h"
+
+namespace vantage::catalog {
+
+extern const std::string_view kCatalogSchema;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const json& schema() {
+  static const json s = json::parse(kCatalogSchema);
+  return s;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+Chain parse_chain(const std::string& s) {
+  if (s == "dns") return Chain::Dns;
+  if (s == "tls") return Chain::Tls;
+  if (s == "http") return Chain::Http;
+  if (s == "https") return Chain::Https;
+  return Chain::Tcp;
+}
+
+std::string url_host(const std::string& url) {
+  auto start = url.find("://");
+  if (start == std::string::npos) return "";
+  start += 3;
+  auto end = url.find_first_of(":/?", start);
+  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// Schema-valid JSON → Service, plus the cross-field rules a schema can't say.
+void build_service(const std::string& path, const json& j, LoadResult& result) {
+  auto error = [&](const std::string& field, const std::string& msg) {
+    result.errors.push_back({path, field, msg});
+  };
+  Service s;
+  s.file = path;
+  s.name = j["service"];
+  s.canary = j.value("kind", "service") == "canary";
+  s.test_name = j["test_name"];
+  s.test_version = j["test_version"];
+  s.description = j.value("description", "");
+  s.asns = j["networks"]["asns"].get<std::vector<std::string>>();
+  s.prefixes = j["networks"]["prefixes"].get<std::vector<std::string>>();
+  s.system_store = j["trust"]["system_store"];
+  const auto pins = j["trust"]["pinned_ca_files"];
+  for (std::size_t i = 0; i < pins.size(); ++i) {
+    fs::path pem = fs::path(path).parent_path() / pins[i].get<std::string>();
+    std::string text;
+    if (!read_file(pem.string(), text)) {
+      error("/trust/pinned_ca_files/" + std::to_string(i), "cannot read pinned CA file " + pem.string());
+    } else if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      error("/trust/pinned_ca_files/" + std::to_string(i), pem.string() + " holds no PEM certificate");
+    } else {
+      s.pinned_pem += text;
+      if (s.pinned_pem.back() != '\n') s.pinned_pem += '\n';
+    }
+  }
+  if (!s.system_store && s.pinned_pem.empty() && pins.empty())
+    error("/trust", "system_store is false and no pinned_ca_files are given: no certificate could ever be trusted");
+  for (auto it = j["features"].begin(); it != j["features"].end(); ++it)
+    s.features.push_back({it.key(), it.value().value("description", ""), it.value()["rule"]});
+  std::set<std::string> feature_names;
+  for (const auto& f : s.features) feature_names.insert(f.name);
+
+  const auto& eps = j["endpoints"];
+  for (std::size_t i = 0; i < eps.size(); ++i) {
+    const json& e = eps[i];
+    const std::string at = "/endpoints/" + std::to_string(i);
+    Endpoint ep;
+    ep.host = e["host"];
+    ep.chain = parse_chain(e["chain"]);
+    ep.feature = e["feature"];
+    ep.url = e.value("url", "");
+    ep.method = e.value("method", "GET");
+    ep.throughput = e.value("throughput", false);
+    ep.judged = e.value("judged", true);
+    if (e.contains("alpn")) ep.alpn = e["alpn"].get<std::vector<std::string>>();
+    if (e.contains("ports")) ep.ports = e["ports"].get<std::vector<int>>();
+    if (e.contains("confirmed") && e["confirmed"].is_string()) ep.confirmed = e["confirmed"].get<std::string>();
+    if (!feature_names.count(ep.feature))
+      error(at + "/feature", "feature \"" + ep.feature + "\" is not declared in /features");
+    if (ep.chain != Chain::Dns && ep.ports.empty())
+      error(at + "/ports", std::string("a \"") + chain_name(ep.chain) + "\" endpoint needs ports");
+    bool web = ep.chain == Chain::Http || ep.chain == Chain::Https;
+    if (web && ep.url.empty()) error(at + "/url", std::string("a \"") + chain_name(ep.chain) + "\" endpoint needs a url");
+    if (web && !ep.url.empty()) {
+      std::string scheme = ep.chain == Chain::Https ? "https://" : "http://";
+      if (ep.url.rfind(scheme, 0) != 0) error(at + "/url", "url must start with " + scheme + " for chain " + chain_name(ep.chain));
+      if (url_host(ep.url) != ep.host) error(at + "/url", "url host \"" + url_host(ep.url) + "\" differs from host \"" + ep.host + "\"");
+    }
+    if (!web && !ep.url.empty()) error(at + "/url", "only http and https endpoints take a url");
+    if (ep.throughput && !web) error(at + "/throughput", "throughput is measured on http/https endpoints only");
+    s.endpoints.push_back(std::move(ep));
+  }
+  result.catalog.services.push_back(std::move(s));
+}
+
+void load_into(const std::string& path, LoadResult& result) {
+  std::string text;
+  if (!read_file(path, text)) {
+    result.errors.push_back({path, "", "cannot read file"});
+    return;
+  }
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    // Re-parse with exceptions only to get the position of the error.
+    try {
+      json ignored = json::parse(text);
+      (void)ignored;
+    } catch (const json::parse_error& e) {
+      result.errors.push_back({path, "", std::string("not valid JSON: ") + e.what()});
+      return;
+    }
+    result.errors.push_back({path, "", "not valid JSON"});
+    return;
+  }
+  auto errs = format::validate_schema(schema(), j);
+  if (!errs.empty()) {
+    for (auto& e : errs) result.errors.push_back({path, e.path, e.message});
+    return;
+  }
+  build_service(path, j, result);
+}
+
+}  // namespace
+
+const char* chain_name(Chain c) {
+  switch (c) {
+    case Chain::Dns: return "dns";
+    case Chain::Tcp: return "tcp";
+    case Chain::Tls: return "tls";
+    case Chain::Http: return "http";
+    case Chain::Https: return "https";
+  }
+  return "tcp";
+}
+
+std::string CatalogError::to_string() const {
+  std::string s = file;
+  if (!field.empty()) s += ": field " + field;
+  return s + ": " + message;
+}
+
+const Service* Catalog::find(const std::string& name) const {
+  for (const auto& s : services)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const Service* Catalog::canary() const {
+  for (const auto& s : services)
+    if (s.canary) return &s;
+  return nullptr;
+}
+
+LoadResult load_catalog_file(const std::string& path) {
+  LoadResult r;
+  load_into(path, r);
+  return r;
+}
+
+LoadResult load_catalog_dir(const std::string& dir) {
+  LoadResult r;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    r.errors.push_back({dir, "", "not a directory"});
+    return r;
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".json" && entry.path().filename() != "catalog.schema.json")
+      files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) r.errors.push_back({dir, "", "no catalog files (*.json) found"});
+  for (const auto& f : files) load_into(f, r);
+  std::set<std::string> names;
+  int canaries = 0;
+  for (const auto& s : r.catalog.services) {
+    if (!names.insert(s.name).second) r.errors.push_back({s.file, "/service", "service \"" + s.name + "\" is defined twice"});
+    canaries += s.canary;
+  }
+  if (canaries > 1) r.errors.push_back({dir, "", "more than one canary catalog"});
+  std::sort(r.catalog.services.begin(), r.catalog.services.end(),
+            [](const Service& a, const Service& b) { return a.name < b.name; });
+  return r;
+}
+
+std::string default_catalog_dir() {
+  std::error_code ec;
+  if (fs::is_directory(VANTAGE_INSTALLED_CATALOG, ec)) return VANTAGE_INSTALLED_CATALOG;
+  return std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog";
+}
+
+}  // namespace vantage::catalog

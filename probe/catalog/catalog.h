@@ -1,0 +1,79 @@
+// Service catalogs: what to measure for each service and how to judge it.
+// Loads tests_catalog/*.json (or a --catalog directory), validates each file
+// against the built-in JSON Schema and a few cross-field rules, and returns
+// either a Catalog or errors that name the file, the field and the problem.
+// Never throws; never touches the network.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vantage::catalog {
+
+enum class Chain { Dns, Tcp, Tls, Http, Https };
+const char* chain_name(Chain c);
+
+struct Endpoint {
+  std::string host;
+  std::vector<int> ports;
+  Chain chain = Chain::Tcp;
+  std::string url;  // http/https chains
+  std::string method = "GET";
+  std::string feature;
+  std::vector<std::string> alpn;
+  bool throughput = false;  // measure download throughput (throttling)
+  bool judged = true;       // false: recorded, not part of the verdict
+  std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
+};
+
+struct Feature {
+  std::string name;
+  std::string description;
+  std::string rule = "all";  // "any": one working endpoint is enough
+};
+
+struct Service {
+  std::string file;  // where it was loaded from
+  std::string name;
+  bool canary = false;
+  std::string test_name;
+  std::string test_version;
+  std::string description;
+  std::vector<std::string> asns;
+  std::vector<std::string> prefixes;
+  bool system_store = true;
+  std::string pinned_pem;  // concatenated pinned CA certificates
+  std::vector<Feature> features;
+  std::vector<Endpoint> endpoints;
+};
+
+struct Catalog {
+  std::vector<Service> services;  // sorted by name, canary included
+  const Service* find(const std::string& name) const;
+  const Service* canary() const;
+};
+
+struct CatalogError {
+  std::string file;
+  std::string field;  // JSON pointer, "" for the whole file
+  std::string message;
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  Catalog catalog;
+  std::vector<CatalogError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Loads every *.json in dir except catalog.schema.json.
+LoadResult load_catalog_dir(const std::string& dir);
+// Loads one service file (for `vantage catalog check FILE`).
+LoadResult load_catalog_file(const std::string& path);
+
+// The catalog used when --catalog is not given: the installed one if
+// present, else the source tree's tests_catalog/.
+std::string default_catalog_dir();
+
+}  // namespace vantage::catalog

@@ -1,0 +1,112 @@
+// Local results directory. See results_store.h.
+#include "probe/cli/results_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace vantage::cli {
+
+namespace fs = std::filesystem;
+
+std::string default_results_dir() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/vantage/results";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/vantage/results";
+  return "vantage-results";
+}
+
+std::string write_jsonl_atomically(const std::string& path, const std::vector<nlohmann::json>& lines) {
+  std::error_code ec;
+  fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  if (ec) return "cannot create directory " + target.parent_path().string() + ": " + ec.message();
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
+  std::string data;
+  for (const auto& l : lines) data += l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return "cannot write " + tmp + ": " + err;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return "cannot flush " + tmp + ": " + std::strerror(errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + err;
+  }
+  // Make the rename itself durable.
+  int dfd = ::open(target.has_parent_path() ? target.parent_path().c_str() : ".", O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return "";
+}
+
+namespace {
+
+StoredRun read_run(const fs::path& p) {
+  StoredRun run;
+  run.id = p.stem().string();
+  run.path = p.string();
+  std::ifstream in(p);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) run.errors.push_back("line " + std::to_string(n) + " is not a JSON object");
+    else run.measurements.push_back(std::move(j));
+  }
+  return run;
+}
+
+}  // namespace
+
+std::vector<StoredRun> list_runs(const std::string& dir, std::string& error) {
+  std::vector<StoredRun> runs;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return runs;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".jsonl") files.push_back(e.path());
+  if (ec) error = "cannot read " + dir + ": " + ec.message();
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) runs.push_back(read_run(f));
+  return runs;
+}
+
+std::optional<StoredRun> find_run(const std::string& dir, const std::string& run_id, std::string& error) {
+  if (run_id.find('/') != std::string::npos || run_id.empty()) {
+    error = "not a run id: \"" + run_id + "\"";
+    return std::nullopt;
+  }
+  fs::path p = fs::path(dir) / (run_id + ".jsonl");
+  std::error_code ec;
+  if (!fs::exists(p, ec)) {
+    error = "no run \"" + run_id + "\" in " + dir + " (see `vantage list`)";
+    return std::nullopt;
+  }
+  return read_run(p);
+}
+
+}  // namespace vantage::cli

@@ -1,0 +1,203 @@
+// `vantage run`. See run_command.h.
+#include "probe/cli/run_command.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <random>
+#include <set>
+
+#include "probe/catalog/catalog.h"
+#include "probe/cli/results_store.h"
+#include "probe/cli/summary_table.h"
+#include "probe/control/control_client.h"
+#include "probe/engine/engine.h"
+#include "probe/nettests/nettest.h"
+#include "reports/format/measurement.h"
+
+namespace vantage::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void on_sigint(int) {
+  if (g_interrupted.exchange(true)) _exit(130);  // second Ctrl-C: leave now
+  const char msg[] = "\ninterrupted: finishing the steps in flight and saving what was measured (Ctrl-C again to quit now)\n";
+  (void)!write(2, msg, sizeof msg - 1);
+}
+
+// Every address of this machine, to scrub from measurements.
+std::vector<std::string> local_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return out;
+  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    int fam = i->ifa_addr->sa_family;
+    if (fam != AF_INET && fam != AF_INET6) continue;
+    char host[NI_MAXHOST];
+    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) {
+      std::string h = host;
+      if (auto pct = h.find('%'); pct != std::string::npos) h.resize(pct);
+      out.push_back(h);
+    }
+  }
+  freeifaddrs(ifs);
+  return out;
+}
+
+std::string run_id(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", rd() & 0xffff);
+  return std::string(buf) + "-" + suffix;
+}
+
+json ask_control(const std::string& url, const std::string& ca_bundle, const json& request) {
+  control::ControlQuery q;
+  q.http_request = request.value("http_request", "");
+  for (const auto& a : request.value("tcp_connect", json::array())) q.tcp_connect.push_back(a);
+  q.http_method = request.value("x_http_method", "");
+  q.ca_bundle = ca_bundle;
+  auto answer = control::ask_control(url, q, std::chrono::seconds(20));
+  if (!answer.failure.empty()) {
+    json f{{"failure", answer.failure}};
+    if (!answer.error.empty()) f["error"] = answer.error;
+    return f;
+  }
+  return answer.answer;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& o) {
+  auto loaded = catalog::load_catalog_dir(o.catalog_dir);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::cerr << "vantage: catalog error: " << e.to_string() << "\n";
+    return 2;
+  }
+  const auto& cat = loaded.catalog;
+  std::vector<std::string> names;
+  for (const auto& s : o.services) {
+    if (s == "all") {
+      for (const auto& svc : cat.services)
+        if (!svc.canary) names.push_back(svc.name);
+    } else if (const auto* svc = cat.find(s); svc && !svc->canary) {
+      names.push_back(s);
+    } else {
+      std::string known;
+      for (const auto& svc : cat.services)
+        if (!svc.canary) known += " " + svc.name;
+      std::cerr << "vantage: unknown service \"" << s << "\" (the catalog in " << o.catalog_dir << " has:" << known << ")\n";
+      return 2;
+    }
+  }
+  std::set<std::string> seen;
+  std::erase_if(names, [&](const std::string& n) { return !seen.insert(n).second; });
+  if (!o.ca_bundle.empty() && access(o.ca_bundle.c_str(), R_OK) != 0) {
+    std::cerr << "vantage: --ca-bundle " << o.ca_bundle << ": cannot read the file\n";
+    return 2;
+  }
+  if (!o.control_url.empty() && o.control_url.rfind("http://", 0) != 0 && o.control_url.rfind("https://", 0) != 0) {
+    std::cerr << "vantage: --control must be an http:// or https:// URL, got \"" << o.control_url << "\"\n";
+    return 2;
+  }
+
+  engine::EngineOptions eo;
+  eo.parallelism = o.parallelism;
+  eo.deadline = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+  eo.connect_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.connect_timeout * 1000));
+  eo.ca_bundle = o.ca_bundle;
+  eo.interrupted = &g_interrupted;
+  if (!o.control_url.empty()) {
+    eo.control_url = o.control_url;
+    eo.control = [&](const json& req) { return ask_control(o.control_url, o.ca_bundle, req); };
+  }
+  bool show_progress = o.progress && isatty(STDERR_FILENO);
+  if (show_progress)
+    eo.progress = [](const std::string&, const std::string& what, const std::string& failure) {
+      std::cerr << "\r\033[K  tested " << what << (failure.empty() ? " ok" : " " + failure) << std::flush;
+    };
+
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  if (show_progress) {
+    std::cerr << "vantage: testing";
+    for (const auto& n : names) std::cerr << " " << n;
+    std::cerr << " (deadline " << o.timeout << " s)\n";
+  }
+  auto result = engine::run(cat, names, eo);
+  if (show_progress) std::cerr << "\r\033[K";
+
+  json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
+  if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = nettests::canary_summary(result.services[c->name]);
+
+  const auto addresses = local_addresses();
+  std::vector<json> measurements;
+  for (const auto& name : names) {
+    const auto* svc = cat.find(name);
+    format::Envelope env;
+    env.test_name = svc->test_name;
+    env.test_version = svc->test_version;
+    env.software_version = VANTAGE_VERSION;
+    env.test_start_time = result.start_time;
+    env.measurement_start_time = result.start_time;
+    env.test_runtime = result.runtime;
+    env.annotations = {{"architecture", "amd64"}, {"engine_name", "vantage"}, {"engine_version", VANTAGE_VERSION},
+                       {"platform", "linux"}};
+    if (result.interrupted) env.annotations["x_interrupted"] = "true";
+    if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
+    json keys = nettests::build_test_keys(*svc, result.services[name], canary);
+    if (result.interrupted) keys["failure"] = "interrupted";
+    json m = format::make_measurement(env, std::move(keys));
+    format::scrub_addresses(m, addresses);
+    measurements.push_back(std::move(m));
+  }
+
+  std::string results_dir = o.results_dir.empty() ? default_results_dir() : o.results_dir;
+  std::string id = run_id(result.start_time);
+  std::string path = results_dir + "/" + id + ".jsonl";
+  int code = 0;
+  if (auto err = write_jsonl_atomically(path, measurements); !err.empty()) {
+    std::cerr << "vantage: " << err << "\n";
+    code = 1;
+  }
+  if (!o.output.empty()) {
+    if (auto err = write_jsonl_atomically(o.output, measurements); !err.empty()) {
+      std::cerr << "vantage: " << err << "\n";
+      code = 1;
+    }
+  }
+  if (o.json) {
+    for (const auto& m : measurements) std::cout << m.dump() << "\n";
+  } else {
+    std::cout << summary_table(measurements);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", result.runtime);
+    std::cout << "\n" << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
+              << id << " saved to " << path << " (`vantage show " << id << "` for details)\n";
+  }
+  return code;
+}
+
+}  // namespace vantage::cli

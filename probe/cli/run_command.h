@@ -1,0 +1,26 @@
+// `vantage run`: measure services, judge them, store and print the results.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vantage::cli {
+
+struct RunOptions {
+  std::vector<std::string> services;  // "all" or names
+  std::string catalog_dir;
+  std::string ca_bundle;
+  std::string output;        // extra copy of the JSONL, "" = none
+  std::string results_dir;
+  std::string control_url;
+  double timeout = 120;      // whole run, seconds
+  double connect_timeout = 5;
+  int parallelism = 64;
+  bool json = false;         // print measurements as JSON Lines on stdout
+  bool progress = true;      // show what is being tested (on a terminal)
+};
+
+// Returns the process exit code: 0 measured, 1 tool failure, 2 input error.
+int run_command(const RunOptions& options);
+
+}  // namespace vantage::cli

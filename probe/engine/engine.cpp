@@ -1,0 +1,416 @@
+// Measurement engine. See engine.h for the contract.
+#include "probe/engine/engine.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include "analysis/verdict/ip_networks.h"
+#include "probe/engine/parallel.h"
+#include "probe/net/dns_lookup.h"
+#include "probe/net/http_request.h"
+#include "probe/net/step_clock.h"
+#include "probe/net/tcp_connect.h"
+#include "probe/net/tls_handshake.h"
+
+namespace vantage::engine {
+namespace {
+
+using catalog::Chain;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr const char* kTimeout = "generic_timeout_error";
+constexpr const char* kInterrupted = "interrupted";
+
+struct HostLookup {
+  std::string name;
+  std::vector<format::DnsObservation> attempts;  // the last one counts
+  std::vector<std::string> ips;                  // usable addresses
+  std::string failure;
+};
+
+// One distinct chain to measure, shared by every endpoint that needs it.
+struct ChainJob {
+  std::string ip;
+  int port = 0;
+  Chain kind = Chain::Tcp;
+  std::string host;  // SNI and Host
+  std::string url;
+  std::string method;
+  bool throughput = false;
+  std::vector<std::string> alpn;
+  net::TlsTrust trust;
+  // Results.
+  int64_t transaction_id = 0;  // final attempt
+  int attempts = 0;
+  bool interrupted = false;
+  std::vector<format::TcpConnectObservation> tcp;
+  std::vector<format::TlsHandshakeObservation> tls;
+  std::vector<format::HttpObservation> http;
+  std::vector<format::NetworkEvent> events;
+  std::string failure;  // of the final attempt
+
+  auto key() const { return std::tie(ip, port, kind, host, url, method); }
+};
+
+std::string join_address(const std::string& ip, int port) {
+  return ip.find(':') != std::string::npos ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
+}
+
+class Runner {
+ public:
+  Runner(const catalog::Catalog& cat, const EngineOptions& opt) : catalog_(cat), opt_(opt) {}
+
+  RunResult run(const std::vector<std::string>& names) {
+    RunResult result;
+    result.start_time = std::chrono::system_clock::now();
+    std::vector<const catalog::Service*> services;
+    for (const auto& n : names)
+      if (const auto* s = catalog_.find(n)) services.push_back(s);
+    if (const auto* c = catalog_.canary(); c && std::find(services.begin(), services.end(), c) == services.end())
+      services.push_back(c);
+
+    resolve_hosts(services);
+    plan_chains(services);
+    parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
+    for (const auto* s : services) result.services[s->name] = assemble(*s);
+    if (opt_.control) ask_control(services, result);
+
+    result.runtime = clock_.now();
+    result.interrupted = interrupted();
+    return result;
+  }
+
+ private:
+  bool interrupted() const { return opt_.interrupted && opt_.interrupted->load(); }
+
+  milliseconds remaining() const {
+    auto left = opt_.deadline - std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - clock_.origin);
+    return std::max(left, milliseconds(0));
+  }
+
+  // A step's timeout, never past the run's deadline.
+  milliseconds budget(milliseconds step) const { return std::min(step, remaining()); }
+
+  bool out_of_time() const { return interrupted() || remaining() <= milliseconds(50); }
+
+  net::StepContext context() { return {&clock_, next_tx_.fetch_add(1)}; }
+
+  void progress(const std::string& service, const std::string& what, const std::string& failure) {
+    if (!opt_.progress) return;
+    std::lock_guard lock(progress_mu_);
+    opt_.progress(service, what, failure);
+  }
+
+  void resolve_hosts(const std::vector<const catalog::Service*>& services) {
+    std::set<std::string> names;
+    for (const auto* s : services)
+      for (const auto& e : s->endpoints) names.insert(e.host);
+    for (const auto& n : names) hosts_.push_back({n, {}, {}, ""});
+    parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) { resolve(hosts_[i]); });
+  }
+
+  void resolve(HostLookup& h) {
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      if (out_of_time()) {
+        h.failure = kInterrupted;
+        return;
+      }
+      auto ctx = context();
+      auto obs = net::lookup_getaddrinfo(h.name, budget(opt_.dns_timeout), ctx);
+      if (attempt > 1) obs.tags.push_back("x_retry");
+      h.attempts.push_back(obs);
+      if (obs.failure && *obs.failure == kTimeout && attempt == 1) {
+        h.attempts.back().tags.push_back("x_retried");
+        continue;
+      }
+      break;
+    }
+    auto& obs = h.attempts.back();
+    if (obs.failure) {
+      h.failure = *obs.failure;
+      return;
+    }
+    std::vector<std::string> v4, v6;
+    bool any = false;
+    for (const auto& a : obs.answers) {
+      std::string ip = !a.ipv4.empty() ? a.ipv4 : a.ipv6;
+      if (ip.empty()) continue;
+      any = true;
+      if (opt_.reject_bogons && analysis::is_bogon(ip)) continue;
+      auto& list = a.ipv4.empty() ? v6 : v4;
+      if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
+    }
+    // IPv4 only for now: many volunteers have AAAA answers but no IPv6
+    // route, and network_unreachable there is not censorship.
+    h.ips = v4;
+    if (h.ips.size() > opt_.max_ips_per_host) h.ips.resize(opt_.max_ips_per_host);
+    if (any && v4.empty() && v6.empty()) {
+      obs.failure = "dns_bogon_error";  // as OONI records it
+      h.failure = *obs.failure;
+    } else if (h.ips.empty()) {
+      h.failure = "dns_no_answer";
+    }
+  }
+
+  const HostLookup* host(const std::string& name) const {
+    for (const auto& h : hosts_)
+      if (h.name == name) return &h;
+    return nullptr;
+  }
+
+  net::TlsTrust trust_for(const catalog::Service& s) const {
+    net::TlsTrust t;
+    t.system_store = s.system_store;
+    t.ca_bundle_file = opt_.ca_bundle;
+    t.pinned_pem = s.pinned_pem;
+    return t;
+  }
+
+  void plan_chains(const std::vector<const catalog::Service*>& services) {
+    for (const auto* s : services)
+      for (const auto& e : s->endpoints) {
+        if (e.chain == Chain::Dns) continue;
+        const HostLookup* h = host(e.host);
+        if (!h) continue;
+        for (int port : e.ports)
+          for (const auto& ip : h->ips) {
+            ChainJob job;
+            job.ip = ip;
+            job.port = port;
+            job.kind = e.chain;
+            job.host = e.host;
+            job.url = e.url;
+            job.method = e.method;
+            job.throughput = e.throughput;
+            job.alpn = e.alpn;
+            job.trust = trust_for(*s);
+            if (job.kind == Chain::Tcp) job.host.clear(), job.url.clear(), job.method.clear();
+            if (!find_job(job)) jobs_.push_back(std::move(job));
+          }
+      }
+  }
+
+  ChainJob* find_job(const ChainJob& like) {
+    for (auto& j : jobs_)
+      if (j.key() == like.key()) return &j;
+    return nullptr;
+  }
+
+  void run_chain(ChainJob& job) {
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      if (out_of_time()) {
+        job.interrupted = true;
+        job.failure = kInterrupted;
+        return;
+      }
+      if (attempt > 1) {
+        for (auto& o : job.tcp) o.tags.push_back("x_retried");
+        for (auto& o : job.tls) o.tags.push_back("x_retried");
+        for (auto& o : job.http) o.tags.push_back("x_retried");
+      }
+      job.attempts = attempt;
+      job.failure = attempt_chain(job, attempt);
+      if (job.failure != kTimeout) break;
+    }
+    std::string what = job.host.empty() ? join_address(job.ip, job.port) : job.host + " " + join_address(job.ip, job.port);
+    progress("", what, job.failure);
+  }
+
+  std::string attempt_chain(ChainJob& job, int attempt) {
+    auto ctx = context();
+    job.transaction_id = ctx.transaction_id;
+    const std::string address = join_address(job.ip, job.port);
+    auto tag = [&](auto& obs) {
+      if (attempt > 1) obs.tags.push_back("x_retry");
+    };
+    auto event = [&](const std::string& op, const format::Failure& failure) {
+      format::NetworkEvent ev;
+      ev.t = clock_.now();
+      ev.transaction_id = ctx.transaction_id;
+      ev.operation = op;
+      ev.address = address;
+      ev.proto = "tcp";
+      ev.failure = failure;
+      job.events.push_back(ev);
+    };
+
+    auto tcp = net::tcp_connect(job.ip, job.port, budget(opt_.connect_timeout), ctx);
+    tag(tcp.observation);
+    job.tcp.push_back(tcp.observation);
+    event("connect", tcp.observation.failure);
+    if (tcp.observation.failure) return *tcp.observation.failure;
+    if (job.kind == Chain::Tcp) return "";
+
+    if (job.kind == Chain::Tls || job.kind == Chain::Https) {
+      net::TlsOptions tls;
+      tls.server_name = job.host;
+      tls.alpn = job.alpn.empty() && job.kind == Chain::Https ? std::vector<std::string>{"h2", "http/1.1"} : job.alpn;
+      tls.trust = job.trust;
+      tls.timeout = budget(opt_.tls_timeout);
+      event("tls_handshake_start", std::nullopt);
+      auto obs = net::tls_handshake(tcp.socket, address, tls, ctx);
+      tag(obs);
+      event("tls_handshake_done", obs.failure);
+      job.tls.push_back(obs);
+      if (obs.failure) return *obs.failure;
+      if (job.kind == Chain::Tls) return "";
+    }
+    tcp.socket.reset();  // libcurl makes its own connection to the same IP
+
+    net::HttpOptions http;
+    http.url = job.url;
+    http.method = job.method.empty() ? "GET" : job.method;
+    if (http.method == "POST") http.body = std::string(16, '\0');
+    http.pin_ip = job.ip;
+    http.pin_port = job.port;
+    http.trust = job.trust;
+    http.timeout = budget(opt_.http_timeout + (job.throughput ? opt_.throughput_window : milliseconds(0)));
+    if (job.throughput) {
+      http.download_window = opt_.throughput_window;
+      http.max_download = 64u << 20;
+    }
+    event("http_transaction_start", std::nullopt);
+    auto obs = net::http_request(http, ctx);
+    tag(obs);
+    event("http_transaction_done", obs.failure);
+    job.http.push_back(obs);
+    return obs.failure ? *obs.failure : "";
+  }
+
+  ServiceObservations assemble(const catalog::Service& s) {
+    ServiceObservations out;
+    std::set<std::string> hosts_added;
+    std::set<const ChainJob*> jobs_added;
+    for (const auto& e : s.endpoints) {
+      const HostLookup* h = host(e.host);
+      if (!h) continue;
+      if (hosts_added.insert(h->name).second)
+        out.queries.insert(out.queries.end(), h->attempts.begin(), h->attempts.end());
+      const int64_t dns_tx = h->attempts.empty() ? -1 : h->attempts.back().transaction_id;
+      json base{{"host", e.host},
+                {"chain", catalog::chain_name(e.chain)},
+                {"feature", e.feature},
+                {"judged", e.judged},
+                {"throughput", e.throughput},
+                {"dns_transaction_id", dns_tx},
+                {"confirmed", e.confirmed ? json(*e.confirmed) : json(nullptr)}};
+      if (!e.url.empty()) base["url"] = e.url, base["method"] = e.method;
+      if (e.chain == Chain::Dns) {
+        json ep = base;
+        ep["endpoint"] = e.host;
+        ep["port"] = nullptr;
+        ep["ip"] = nullptr;
+        if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
+        out.endpoints.push_back(ep);
+        continue;
+      }
+      for (int port : e.ports) {
+        json ep = base;
+        ep["endpoint"] = e.host + ":" + std::to_string(port);
+        ep["port"] = port;
+        if (h->ips.empty()) {
+          ep["ip"] = nullptr;
+          ep["transaction_id"] = nullptr;
+          if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
+          out.endpoints.push_back(ep);
+          continue;
+        }
+        for (const auto& ip : h->ips) {
+          ChainJob like;
+          like.ip = ip;
+          like.port = port;
+          like.kind = e.chain;
+          like.host = e.host;
+          like.url = e.url;
+          like.method = e.method;
+          if (like.kind == Chain::Tcp) like.host.clear(), like.url.clear(), like.method.clear();
+          const ChainJob* job = find_job(like);
+          json one = ep;
+          one["ip"] = ip;
+          if (!job) continue;
+          one["transaction_id"] = job->transaction_id;
+          one["attempts"] = job->attempts;
+          if (job->interrupted) one["failure"] = kInterrupted;
+          out.endpoints.push_back(one);
+          if (jobs_added.insert(job).second) {
+            out.tcp_connect.insert(out.tcp_connect.end(), job->tcp.begin(), job->tcp.end());
+            out.tls_handshakes.insert(out.tls_handshakes.end(), job->tls.begin(), job->tls.end());
+            out.requests.insert(out.requests.end(), job->http.begin(), job->http.end());
+            out.network_events.insert(out.network_events.end(), job->events.begin(), job->events.end());
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  // Asks the control about every endpoint (host:port) that failed, in
+  // parallel, and records the answers in each service's x_control.
+  void ask_control(const std::vector<const catalog::Service*>& services, RunResult& result) {
+    struct Query {
+      std::string service, key;
+      json request;
+      json answer;
+    };
+    std::vector<Query> queries;
+    for (const auto* s : services) {
+      if (s->canary) continue;
+      auto& obs = result.services[s->name];
+      std::map<std::string, Query> by_key;
+      for (const auto& ep : obs.endpoints) {
+        if (ep.value("failure", json()).is_string()) continue;  // interrupted: nothing to compare
+        bool failed = false;
+        const HostLookup* h = host(ep["host"]);
+        if (h && !h->failure.empty()) failed = true;
+        int64_t tx = ep.contains("transaction_id") && ep["transaction_id"].is_number() ? ep["transaction_id"].get<int64_t>() : -1;
+        for (const auto& j : jobs_)
+          if (j.transaction_id == tx && !j.failure.empty()) failed = true;
+        if (!failed) continue;
+        std::string key = ep["endpoint"];
+        auto& q = by_key[key];
+        q.service = s->name;
+        q.key = key;
+        if (q.request.is_null()) {
+          std::string url = ep.value("url", "");
+          // TCP-only endpoints: the helper only speaks http(s) URLs; its
+          // DNS and tcp_connect answers are what the verdict uses for them.
+          if (url.empty())
+            url = "http://" + ep["host"].get<std::string>() +
+                  (ep["port"].is_number() ? ":" + std::to_string(ep["port"].get<int>()) : "") + "/";
+          q.request = {{"http_request", url}, {"http_request_headers", json::object()}, {"tcp_connect", json::array()}};
+          if (ep.value("method", "GET") == "POST") q.request["x_http_method"] = "POST";
+        }
+        if (ep["ip"].is_string() && ep["port"].is_number())
+          q.request["tcp_connect"].push_back(join_address(ep["ip"], ep["port"]));
+      }
+      for (auto& [k, q] : by_key) queries.push_back(std::move(q));
+    }
+    if (out_of_time()) return;
+    parallel_for(queries.size(), opt_.parallelism, [&](std::size_t i) { queries[i].answer = opt_.control(queries[i].request); });
+    for (const auto* s : services) {
+      if (s->canary) continue;
+      result.services[s->name].control = {{"url", opt_.control_url}, {"answers", json::object()}};
+    }
+    for (auto& q : queries) result.services[q.service].control["answers"][q.key] = q.answer;
+  }
+
+  const catalog::Catalog& catalog_;
+  const EngineOptions& opt_;
+  net::StepClock clock_;
+  std::atomic<int64_t> next_tx_{1};
+  std::mutex progress_mu_;
+  std::vector<HostLookup> hosts_;
+  std::vector<ChainJob> jobs_;
+};
+
+}  // namespace
+
+RunResult run(const catalog::Catalog& catalog, const std::vector<std::string>& services, const EngineOptions& options) {
+  return Runner(catalog, options).run(services);
+}
+
+}  // namespace vantage::engine

@@ -1,0 +1,79 @@
+// The measurement engine: turns catalog services into step chains
+// (resolve → connect → TLS handshake → HTTP request) and runs them all
+// concurrently on a bounded pool.
+//
+// Contract:
+//  - every host is resolved once (system resolver); every distinct chain
+//    (ip, port, kind, server name, request) is measured once and shared by
+//    the endpoints that need it;
+//  - each step has its own timeout and the run has one overall deadline, so
+//    a black-holed network costs one timeout plus one retry, not the sum;
+//  - a step that times out is retried once (new transaction id; the first
+//    attempt's observations are kept, tagged "x_retried");
+//  - when `interrupted` is set (Ctrl-C) or the deadline passes, chains not
+//    yet started are recorded as "interrupted" and the run returns what it
+//    measured;
+//  - failing endpoints are cross-checked with the control vantage point
+//    when a control URL is configured.
+// The engine returns observations; nettests turn them into test_keys. It
+// never writes JSON to disk and never decides verdicts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "probe/catalog/catalog.h"
+#include "reports/format/observations.h"
+
+namespace vantage::engine {
+
+struct EngineOptions {
+  int parallelism = 64;
+  std::chrono::milliseconds dns_timeout{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds tls_timeout{5000};
+  std::chrono::milliseconds http_timeout{10000};
+  std::chrono::milliseconds throughput_window{3000};
+  std::chrono::milliseconds deadline{120000};  // whole run
+  std::size_t max_ips_per_host = 4;
+  std::string ca_bundle;    // extra trusted CAs (--ca-bundle)
+  // Asks the control vantage point (OONI test-helper request → answer, or
+  // {"failure": ...}); empty = no control. Called concurrently.
+  std::function<nlohmann::json(const nlohmann::json& request)> control;
+  std::string control_url;  // recorded in x_control
+  // Bogon answers (private, loopback, ...) are never connected to; only unit
+  // tests on loopback turn this off.
+  bool reject_bogons = true;
+  const std::atomic<bool>* interrupted = nullptr;
+  // Called (from worker threads, serialized) as chains finish.
+  std::function<void(const std::string& service, const std::string& what, const std::string& failure)> progress;
+};
+
+// Everything one service's measurement is made of.
+struct ServiceObservations {
+  std::vector<format::DnsObservation> queries;
+  std::vector<format::TcpConnectObservation> tcp_connect;
+  std::vector<format::TlsHandshakeObservation> tls_handshakes;
+  std::vector<format::HttpObservation> requests;
+  std::vector<format::NetworkEvent> network_events;
+  nlohmann::json endpoints = nlohmann::json::array();  // x_endpoints (the plan and its transactions)
+  nlohmann::json control = nlohmann::json::object();   // x_control
+};
+
+struct RunResult {
+  std::map<std::string, ServiceObservations> services;  // by service name, canary included
+  std::chrono::system_clock::time_point start_time;
+  double runtime = 0;
+  bool interrupted = false;
+};
+
+// Runs the given services (names from the catalog) plus the catalog's canary.
+RunResult run(const catalog::Catalog& catalog, const std::vector<std::string>& services,
+              const EngineOptions& options);
+
+}  // namespace vantage::engine

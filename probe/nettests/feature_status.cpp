@@ -1,0 +1,24 @@
+// OONI-style feature status. See feature_status.h.
+#include "probe/nettests/feature_status.h"
+
+namespace vantage::nettests {
+
+OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& feature, bool any_ok) {
+  int ok = 0, failed = 0;
+  OoniStatus s;
+  for (const auto& e : keys["x_verdict"]["endpoints"]) {
+    if (e.value("feature", "") != feature || e.value("judged", true) == false) continue;
+    if (e.value("status", "") == "ok") {
+      ++ok;
+    } else {
+      ++failed;
+      if (s.failure.is_null() && e["failure"].is_string()) s.failure = e["failure"];
+    }
+  }
+  bool good = any_ok ? ok > 0 : (failed == 0 && ok > 0);
+  s.status = good ? "ok" : "blocked";
+  if (good) s.failure = nullptr;
+  return s;
+}
+
+}  // namespace vantage::nettests

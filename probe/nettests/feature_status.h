@@ -1,0 +1,19 @@
+// OONI-style per-feature status ("ok"/"blocked") and first failure, from the
+// verdict's endpoint list. Shared by the service files so each states only
+// which feature maps to which OONI key.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace vantage::nettests {
+
+struct OoniStatus {
+  std::string status;  // "ok" | "blocked"
+  nlohmann::json failure = nullptr;
+};
+
+// any_ok: "ok" when any endpoint of the feature worked (else all must work).
+OoniStatus ooni_feature_status(const nlohmann::json& test_keys, const std::string& feature, bool any_ok);
+
+}  // namespace vantage::nettests

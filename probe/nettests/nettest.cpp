@@ -1,0 +1,69 @@
+// Generic test_keys assembly. See nettest.h.
+#include "probe/nettests/nettest.h"
+
+#include "analysis/verdict/verdict.h"
+#include "reports/format/observations_json.h"
+
+namespace vantage::nettests {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+json to_array(const std::vector<T>& v) {
+  json a = json::array();
+  for (const auto& o : v) a.push_back(format::to_json(o));
+  return a;
+}
+
+json raw_keys(const engine::ServiceObservations& obs) {
+  return json{{"queries", to_array(obs.queries)},
+              {"tcp_connect", to_array(obs.tcp_connect)},
+              {"tls_handshakes", to_array(obs.tls_handshakes)},
+              {"requests", to_array(obs.requests)},
+              {"network_events", to_array(obs.network_events)},
+              {"x_endpoints", obs.endpoints}};
+}
+
+}  // namespace
+
+json canary_summary(const engine::ServiceObservations& canary) {
+  json keys = raw_keys(canary);
+  keys["x_features"] = {{"network", {{"rule", "any"}}}};
+  // Judge the canary with the same function, minus control and canary.
+  json v = analysis::compute_verdict(keys);
+  double best_kbps = -1;
+  for (const auto& r : keys["requests"]) {
+    if (r.value("tags", json::array()).dump().find("x_retried") != std::string::npos) continue;
+    best_kbps = std::max(best_kbps, analysis::request_throughput_kbps(r));
+  }
+  json endpoints = json::array();
+  for (const auto& e : v["endpoints"])
+    endpoints.push_back({{"endpoint", e["endpoint"]}, {"status", e["status"] == "ok" ? "ok" : "failed"}, {"failure", e["failure"]}});
+  std::string status = endpoints.empty() ? "absent" : v["features"].value("network", json::object()).value("status", "") == "accessible" ? "ok" : "failed";
+  return json{{"status", status},
+              {"throughput_kbps", best_kbps > 0 ? json(best_kbps) : json(nullptr)},
+              {"endpoints", endpoints}};
+}
+
+json build_test_keys(const catalog::Service& service, const engine::ServiceObservations& obs, const json& canary) {
+  json keys = raw_keys(obs);
+  json features = json::object();
+  for (const auto& f : service.features) {
+    bool judged = false;
+    for (const auto& e : service.endpoints) judged = judged || (e.feature == f.name && e.judged);
+    features[f.name] = {{"rule", f.rule}, {"description", f.description}, {"judged", judged}};
+  }
+  keys["x_features"] = features;
+  keys["x_networks"] = {{"asns", service.asns}, {"prefixes", service.prefixes}};
+  keys["x_canary"] = canary;
+  keys["x_control"] = obs.control.empty() ? json(nullptr) : obs.control;
+  keys["x_verdict"] = analysis::compute_verdict(keys);
+  if (service.test_name == "whatsapp") add_whatsapp_keys(keys);
+  else if (service.test_name == "signal") add_signal_keys(keys);
+  else if (service.test_name == "wechat") add_wechat_keys(keys);
+  return keys;
+}
+
+}  // namespace vantage::nettests

@@ -1,0 +1,195 @@
+// JSON Schema subset validator. See json_schema.h.
+#include "reports/format/json_schema.h"
+
+#include <regex>
+#include <set>
+
+namespace vantage::format {
+namespace {
+
+using nlohmann::json;
+
+std::string type_of(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "integer";
+    case json::value_t::number_float: return "number";
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "array";
+    case json::value_t::object: return "object";
+    default: return "unknown";
+  }
+}
+
+bool has_type(const json& v, const std::string& t) {
+  std::string actual = type_of(v);
+  if (t == actual) return true;
+  if (t == "number" && actual == "integer") return true;
+  if (t == "integer" && actual == "number") {
+    double d = v.get<double>();
+    return d == static_cast<double>(static_cast<long long>(d));
+  }
+  return false;
+}
+
+std::string escape_pointer(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+bool valid_date(const std::string& s) {
+  static const std::regex re(R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$)");
+  return std::regex_match(s, re);
+}
+
+class Validator {
+ public:
+  explicit Validator(const json& root) : root_(root) {}
+
+  void check(const json& schema, const json& v, const std::string& path, std::vector<SchemaError>& errs) {
+    if (schema.is_boolean()) {
+      if (!schema.get<bool>()) errs.push_back({path, "no value is allowed here"});
+      return;
+    }
+    if (!schema.is_object()) return;
+    if (auto it = schema.find("$ref"); it != schema.end() && it->is_string()) {
+      const std::string ref = *it;
+      const std::string prefix = "#/$defs/";
+      if (ref.rfind(prefix, 0) == 0 && root_.contains("$defs") && root_["$defs"].contains(ref.substr(prefix.size()))) {
+        if (++depth_ > 64) {
+          errs.push_back({path, "schema $ref nesting too deep"});
+          --depth_;
+          return;
+        }
+        check(root_["$defs"][ref.substr(prefix.size())], v, path, errs);
+        --depth_;
+      } else {
+        errs.push_back({path, "schema has an unresolvable $ref " + ref});
+      }
+    }
+    if (auto it = schema.find("type"); it != schema.end()) {
+      bool ok = false;
+      std::string expected;
+      if (it->is_string()) {
+        ok = has_type(v, *it);
+        expected = *it;
+      } else if (it->is_array()) {
+        for (const auto& t : *it) {
+          if (t.is_string() && has_type(v, t)) ok = true;
+          expected += (expected.empty() ? "" : " or ") + t.get<std::string>();
+        }
+      }
+      if (!ok) {
+        errs.push_back({path, "expected " + expected + ", got " + type_of(v)});
+        return;  // the remaining keywords would only repeat the problem
+      }
+    }
+    if (auto it = schema.find("enum"); it != schema.end() && it->is_array()) {
+      bool found = false;
+      for (const auto& e : *it) found = found || e == v;
+      if (!found) errs.push_back({path, "expected one of " + it->dump() + ", got " + v.dump()});
+    }
+    if (auto it = schema.find("const"); it != schema.end() && *it != v)
+      errs.push_back({path, "expected " + it->dump() + ", got " + v.dump()});
+    if (v.is_string()) check_string(schema, v.get<std::string>(), path, errs);
+    if (v.is_number()) check_number(schema, v.get<double>(), path, errs);
+    if (v.is_array()) check_array(schema, v, path, errs);
+    if (v.is_object()) check_object(schema, v, path, errs);
+    if (auto it = schema.find("anyOf"); it != schema.end() && it->is_array()) {
+      bool any = false;
+      for (const auto& s : *it) {
+        std::vector<SchemaError> sub;
+        check(s, v, path, sub);
+        any = any || sub.empty();
+      }
+      if (!any) errs.push_back({path, "matches none of the allowed forms"});
+    }
+    if (auto it = schema.find("oneOf"); it != schema.end() && it->is_array()) {
+      int matches = 0;
+      for (const auto& s : *it) {
+        std::vector<SchemaError> sub;
+        check(s, v, path, sub);
+        matches += sub.empty();
+      }
+      if (matches != 1) errs.push_back({path, "must match exactly one of the allowed forms, matches " + std::to_string(matches)});
+    }
+  }
+
+ private:
+  void check_string(const json& schema, const std::string& s, const std::string& path, std::vector<SchemaError>& errs) {
+    if (auto it = schema.find("minLength"); it != schema.end() && s.size() < it->get<std::size_t>())
+      errs.push_back({path, "string shorter than " + it->dump()});
+    if (auto it = schema.find("maxLength"); it != schema.end() && s.size() > it->get<std::size_t>())
+      errs.push_back({path, "string longer than " + it->dump()});
+    if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) {
+      try {
+        if (!std::regex_search(s, std::regex(it->get<std::string>())))
+          errs.push_back({path, "\"" + s + "\" does not match pattern " + it->get<std::string>()});
+      } catch (const std::regex_error&) {
+        errs.push_back({path, "schema has an invalid pattern"});
+      }
+    }
+    if (auto it = schema.find("format"); it != schema.end() && *it == "date" && !valid_date(s))
+      errs.push_back({path, "\"" + s + "\" is not a date (YYYY-MM-DD)"});
+  }
+
+  void check_number(const json& schema, double d, const std::string& path, std::vector<SchemaError>& errs) {
+    if (auto it = schema.find("minimum"); it != schema.end() && it->is_number() && d < it->get<double>())
+      errs.push_back({path, "must be >= " + it->dump()});
+    if (auto it = schema.find("maximum"); it != schema.end() && it->is_number() && d > it->get<double>())
+      errs.push_back({path, "must be <= " + it->dump()});
+  }
+
+  void check_array(const json& schema, const json& v, const std::string& path, std::vector<SchemaError>& errs) {
+    if (auto it = schema.find("minItems"); it != schema.end() && v.size() < it->get<std::size_t>())
+      errs.push_back({path, "needs at least " + it->dump() + " items"});
+    if (auto it = schema.find("maxItems"); it != schema.end() && v.size() > it->get<std::size_t>())
+      errs.push_back({path, "allows at most " + it->dump() + " items"});
+    if (auto it = schema.find("uniqueItems"); it != schema.end() && it->is_boolean() && it->get<bool>()) {
+      std::set<std::string> seen;
+      for (const auto& item : v)
+        if (!seen.insert(item.dump()).second) errs.push_back({path, "duplicate item " + item.dump()});
+    }
+    if (auto it = schema.find("items"); it != schema.end())
+      for (std::size_t i = 0; i < v.size(); ++i) check(*it, v[i], path + "/" + std::to_string(i), errs);
+  }
+
+  void check_object(const json& schema, const json& v, const std::string& path, std::vector<SchemaError>& errs) {
+    const json* props = schema.contains("properties") ? &schema["properties"] : nullptr;
+    if (auto it = schema.find("required"); it != schema.end() && it->is_array())
+      for (const auto& r : *it)
+        if (r.is_string() && !v.contains(r.get<std::string>()))
+          errs.push_back({path, "missing required field \"" + r.get<std::string>() + "\""});
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      std::string child = path + "/" + escape_pointer(it.key());
+      if (props && props->contains(it.key())) {
+        check((*props)[it.key()], it.value(), child, errs);
+      } else if (auto ap = schema.find("additionalProperties"); ap != schema.end()) {
+        if (ap->is_boolean() && !ap->get<bool>())
+          errs.push_back({child, "unknown field \"" + it.key() + "\""});
+        else
+          check(*ap, it.value(), child, errs);
+      }
+    }
+  }
+
+  const json& root_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+std::vector<SchemaError> validate_schema(const json& schema, const json& doc) {
+  std::vector<SchemaError> errs;
+  Validator(schema).check(schema, doc, "", errs);
+  return errs;
+}
+
+}  // namespace vantage::format
