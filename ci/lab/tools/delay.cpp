@@ -12,7 +12,7 @@ namespace lab {
 int RunDelay(const DelayOptions& options) {
   SetLogMode("delay");
   std::string error;
-  auto queue = PacketQueue::Open(QueueOptions{options.queue, 0xffff, 10000}, &error);
+  auto queue = PacketQueue::Open(QueueOptions{options.queue, 0xffff, options.queue_max_length}, &error);
   if (!queue) {
     Log(error);
     return 1;
@@ -48,7 +48,8 @@ int RunDelay(const DelayOptions& options) {
     max_backlog = 0;
   });
   Log("queue " + std::to_string(options.queue) + ": holding every packet " +
-      std::to_string(options.delay.count()) + " ms");
+      std::to_string(options.delay.count()) + " ms, at most " + std::to_string(options.queue_max_length) +
+      " at a time (the excess passes undelayed)");
 
   return queue->Run([&](const PacketQueue::Packet& packet) {
     ++held_this_second;

@@ -34,6 +34,7 @@ int RunDropSni(const DropSniOptions& options);
 struct DelayOptions {
   uint16_t queue = 0;
   std::chrono::milliseconds delay{0};
+  uint32_t queue_max_length = 10000;  // beyond this many held packets, fail open
   bool log_each_packet = false;
 };
 int RunDelay(const DelayOptions& options);

@@ -24,10 +24,15 @@ constexpr const char* kUsage = R"(usage:
       queried address with IP TTL T (default 64); the real query is held MS ms
       (default 100) before it goes on, so the real answer comes second.
   lab_nfq drop-sni --queue N --names a.example,b.example [--remember S]
-      TCP to port 443: drops a ClientHello whose SNI is a listed name or a
-      subdomain, and every later packet of that 4-tuple for S s (default 120).
-  lab_nfq delay --queue N --ms MS [--log-each]
-      Holds every packet MS ms, then accepts it, in order.
+      TCP (queue port 443, or 853, ...): drops a segment holding a ClientHello
+      whose SNI is a listed name or a subdomain, and every later packet of that
+      4-tuple (either direction) for S s (default 120). A ClientHello whose SNI
+      is not in the first segment passes.
+  lab_nfq delay --queue N --ms MS [--queue-maxlen L] [--log-each]
+      Holds every packet MS ms, then accepts it, in order. At most L packets
+      (default 10000) wait at once: beyond that the kernel lets packets pass
+      undelayed (fail-open). Logs a summary per second; --log-each logs every
+      packet.
 All modes run until SIGTERM/SIGINT and log one line per action to stderr.
 Feed them with iptables, e.g.
   iptables -A FORWARD -p udp --dport 53 -j NFQUEUE --queue-num 1 --queue-bypass
@@ -59,7 +64,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::map<std::string, bool>> known = {
       {"inject-dns", {{"--queue", true}, {"--names", true}, {"--forged-ip", true}, {"--ttl", true}, {"--delay-real", true}}},
       {"drop-sni", {{"--queue", true}, {"--names", true}, {"--remember", true}}},
-      {"delay", {{"--queue", true}, {"--ms", true}, {"--log-each", false}}},
+      {"delay", {{"--queue", true}, {"--ms", true}, {"--queue-maxlen", true}, {"--log-each", false}}},
   };
   auto mode_options = known.find(mode);
   if (mode_options == known.end()) return BadArguments("unknown subcommand \"" + mode + "\"");
@@ -137,6 +142,11 @@ int main(int argc, char** argv) {
   auto ms = ParseNumber<int>(*ms_text, 0, 600000);
   if (!ms) return BadArguments("delay: --ms: expected milliseconds 0-600000, got \"" + *ms_text + "\"");
   options.delay = std::chrono::milliseconds(*ms);
+  if (auto maxlen_text = require("--queue-maxlen")) {
+    auto maxlen = ParseNumber<uint32_t>(*maxlen_text, 1, 1000000);
+    if (!maxlen) return BadArguments("delay: --queue-maxlen: expected 1-1000000 packets, got \"" + *maxlen_text + "\"");
+    options.queue_max_length = *maxlen;
+  }
   options.log_each_packet = given.count("--log-each") != 0;
   return lab::RunDelay(options);
 }

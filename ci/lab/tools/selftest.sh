@@ -243,10 +243,21 @@ check "median RTT at 5000 pkt/s stays near base + 100 ms ($(field rtt_median "$f
 echo "   delay log:"; grep "held" "$WORK/delay.log" | tail -4 | sed 's/^/     /'
 stop_nfq delay
 
+echo "== delay: overflow of a 100-packet queue fails open"
+start_nfq "$WORK/overflow.log" delay --queue 13 --ms 500 --queue-maxlen 100
+over=$(in_ns "$C" $PROBE udp $SERVER_IP 9000 1000 1000)
+echo "   500 ms each way, 1000 pkt/s, at most 100 held: $over"
+check "nothing is lost when the queue overflows" test "$(field lost "$over")" = 0
+check "the excess passes undelayed (min RTT $(field rtt_min "$over") ms)" \
+  python3 -c "import sys; sys.exit(not $(field rtt_min "$over") < 500)"
+check "the rest is still delayed (max RTT $(field rtt_max "$over") ms)" \
+  python3 -c "import sys; sys.exit(not $(field rtt_max "$over") >= 1000)"
+stop_nfq delay
+
 # --- result ---------------------------------------------------------------
 if [ "$FAILURES" -ne 0 ]; then
   echo "selftest: $FAILURES check(s) FAILED"
-  for f in inject sni delay; do echo "--- $f.log"; tail -20 "$WORK/$f.log" 2>/dev/null; done
+  for f in inject sni delay overflow; do echo "--- $f.log"; tail -20 "$WORK/$f.log" 2>/dev/null; done
   exit 1
 fi
 echo "selftest: all checks passed"

@@ -65,11 +65,13 @@ int RunDropSni(const DropSniOptions& options) {
         return queue->Drop(packet.id);
       }
     }
-    if (tcp->dst_port != 443 || tcp->payload.empty()) return queue->Accept(packet.id);
+    // Any queued port is inspected (the iptables rule chooses: 443, 853, ...);
+    // packets from the server carry no ClientHello and pass.
+    if (tcp->payload.empty()) return queue->Accept(packet.id);
     const SniResult sni = ParseClientHelloSni(tcp->payload);
     if (sni.kind != SniResult::Kind::kFound) {
       if (sni.kind != SniResult::Kind::kNotClientHello) {
-        Log("pass " + Describe(outbound) + ": " + SniKindName(sni.kind));
+        Log("pass " + Describe(outbound) + ": " + SniKindName(sni.kind) + ", not inspected further");
       }
       return queue->Accept(packet.id);
     }
