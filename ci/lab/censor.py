@@ -151,21 +151,27 @@ class Censor:
                               f"see {log.name}")
         entry["pidfiles"].append(pidfile)
 
-    def set_dns_lies(self, lies_delta, remove=False):
-        lies = self.state["dns_lies"]
-        for name, lie in lies_delta.items():
-            if name not in self.hosts:
-                raise CensorError(f"{name} is not a lab hostname")
-            if remove:
-                lies.pop(name, None)
-            else:
-                lies[name] = lie
-        self.restart_client_resolver()
+    def lies_of(self, role):
+        return self.state.setdefault("dns_lies" if role == "client" else "control_dns_lies", {})
 
-    def restart_client_resolver(self):
-        conf = labdns.write_unbound(self.rundir, "client", self.state["dns_lies"])
+    def set_dns_lies(self, lies_delta, remove=False, roles=("client",)):
+        for role in roles:
+            lies = self.lies_of(role)
+            for name, lie in lies_delta.items():
+                if name not in self.hosts:
+                    raise CensorError(f"{name} is not a lab hostname")
+                if remove:
+                    lies.pop(name, None)
+                else:
+                    lies[name] = lie
+            self.restart_resolver(role)
+
+    def restart_resolver(self, role):
+        """Rewrites one resolver's configuration and restarts it."""
+        lies = self.lies_of(role)
+        conf = labdns.write_unbound(self.rundir, role, lies)
         run(["unbound-checkconf", conf])
-        pidfile = os.path.join(self.rundir, "unbound", "unbound-client.pid")
+        pidfile = os.path.join(self.rundir, "unbound", f"unbound-{role}.pid")
         if os.path.exists(pidfile):
             pid = int(open(pidfile).read().strip() or 0)
             if pid:
@@ -178,17 +184,18 @@ class Censor:
                     pass
         run(["ip", "netns", "exec", self.ns("resolvers"), "unbound", "-c", conf])
         # Any name still answered truthfully proves the resolver is back.
-        probe = next((h for h in sorted(self.hosts) if h not in self.state["dns_lies"]), None)
+        probe = next((h for h in sorted(self.hosts) if h not in lies), None)
         if probe is None:
             time.sleep(0.5)
             return
+        addr = labdns.CLIENT_RESOLVER if role == "client" else labdns.CONTROL_RESOLVER
         for _ in range(50):
-            p = run(["ip", "netns", "exec", self.ns("client"), "dig", "+short", "+time=1",
-                     "+tries=1", "@" + labdns.CLIENT_RESOLVER, probe], check=False)
+            p = run(["ip", "netns", "exec", self.ns(role), "dig", "+short", "+time=1",
+                     "+tries=1", "@" + addr, probe], check=False)
             if p.stdout.strip():
                 return
             time.sleep(0.1)
-        raise CensorError("client resolver did not come back after reconfiguration")
+        raise CensorError(f"{role} resolver did not come back after reconfiguration")
 
     # -- techniques ------------------------------------------------------
     def apply(self, spec):
@@ -196,7 +203,7 @@ class Censor:
         if tech not in TECHNIQUES:
             raise CensorError(f"unknown technique {tech!r} (known: {', '.join(TECHNIQUES)})")
         entry = {"id": self.state["next_id"], "technique": tech, "spec": spec,
-                 "undo": [], "pidfiles": [], "dns_names": []}
+                 "undo": [], "pidfiles": [], "dns_names": [], "dns_roles": ["client"]}
         self.state["next_id"] += 1
         self.state["applied"].append(entry)
         try:
@@ -397,6 +404,15 @@ table ip {table} {{
                 entry["undo"].append(["ip", "-n", srv, "addr", "add", f"{ip}/32", "dev", "eth0"])
         else:
             raise CensorError(f"outage: unknown mode {mode!r} (refused|unreachable)")
+        # The service's own DNS failing: both resolvers, the control's too.
+        dns = spec.get("dns")
+        if dns:
+            if dns not in ("servfail", "nxdomain"):
+                raise CensorError(f"outage: dns must be servfail or nxdomain, not {dns!r}")
+            names = [n for n in self.names_of(spec)]
+            entry["dns_names"] = names
+            entry["dns_roles"] = ["client", "control"]
+            self.set_dns_lies({n: {"type": dns} for n in names}, roles=("client", "control"))
 
     def _client_offline(self, entry, spec):
         cli = self.ns("client")
@@ -429,7 +445,8 @@ table ip {table} {{
                 errors.append(f"{' '.join(undo)}: {p.stderr.strip()}")
         self.state["applied"].remove(entry)
         if entry["dns_names"]:
-            self.set_dns_lies({n: None for n in entry["dns_names"]}, remove=True)
+            self.set_dns_lies({n: None for n in entry["dns_names"]}, remove=True,
+                              roles=entry.get("dns_roles", ["client"]))
         self.save()
         if errors:
             raise CensorError("undo failed: " + "; ".join(errors))

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""run_scenarios.py: runs the probe in every lab scenario and checks its verdicts.
+
+For each scenario (ci/lab/scenarios/<name>.json): brings a fresh lab up,
+applies the censor's techniques, runs `vantage run all` in the client
+namespace, compares each service's x_verdict with the scenario's ground
+truth, prints one row per scenario and service, and tears the lab down.
+Exits non-zero on any mismatch or error. It never judges anything itself
+beyond comparing: the probe's verdict is the thing under test.
+
+  run_scenarios.py --vantage PATH [--tools-dir DIR] [--testhelper PATH]
+                   [--scenario NAME ...] [--keep]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, LAB_DIR)
+import censor  # noqa: E402
+
+SCENARIO_DIR = os.path.join(LAB_DIR, "scenarios")
+SERVICES = ("whatsapp", "signal", "wechat")
+TESTHELPER_ADDR = "198.18.5.10:8080"
+
+
+class Interrupted(Exception):
+    pass
+
+
+def on_signal(signum, _frame):
+    raise Interrupted(f"signal {signum}")
+
+
+def lab(cmd, prefix, rundir, check=True):
+    p = subprocess.run([os.path.join(LAB_DIR, "lab.sh"), cmd, "--prefix", prefix,
+                        "--rundir", rundir], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"lab.sh {cmd} failed:\n{p.stdout}{p.stderr}")
+    return p
+
+
+def start_testhelper(path, env, rundir):
+    log = open(os.path.join(rundir, "logs", "testhelper.log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", env["NS_CONTROL"], path,
+                          "--listen", TESTHELPER_ADDR], stdout=log,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    with open(os.path.join(rundir, "pids", "testhelper.pid"), "w") as f:
+        f.write(str(p.pid))
+    host, port = TESTHELPER_ADDR.split(":")
+    for _ in range(100):
+        if p.poll() is not None:
+            raise RuntimeError(f"vantage-testhelper exited ({p.returncode}); see {log.name}")
+        r = subprocess.run(["ip", "netns", "exec", env["NS_CONTROL"], sys.executable, "-c",
+                            "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)",
+                            host, port], capture_output=True)
+        if r.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("vantage-testhelper did not start listening on " + TESTHELPER_ADDR)
+
+
+def read_verdicts(path):
+    verdicts = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                m = json.loads(line)
+            except ValueError as e:
+                raise RuntimeError(f"{path}:{n}: not JSON: {e}")
+            name = m.get("test_name")
+            v = (m.get("test_keys") or {}).get("x_verdict")
+            if name and v is not None:
+                verdicts[name] = v
+    return verdicts
+
+
+def compare(expected, got):
+    """Returns a list of differences between one service's expected and actual verdict."""
+    if got is None:
+        return ["no measurement / no x_verdict"]
+    diffs = []
+
+    def check(where, exp, act):
+        act = act or {}
+        if exp.get("status") != act.get("status"):
+            diffs.append(f"{where}status {exp.get('status')} != {act.get('status')}")
+        if "methods" in exp and set(exp["methods"]) != set(act.get("methods") or []):
+            diffs.append(f"{where}methods {sorted(exp['methods'])} != {sorted(act.get('methods') or [])}")
+
+    check("", expected, got)
+    for feat, exp in (expected.get("features") or {}).items():
+        act = (got.get("features") or {}).get(feat)
+        if act is None:
+            diffs.append(f"feature {feat} missing")
+        else:
+            check(f"{feat}: ", exp, act)
+    return diffs
+
+
+def fmt(v):
+    if not v:
+        return "-"
+    m = v.get("methods")
+    return v.get("status", "?") + (f"[{','.join(sorted(m))}]" if m else "")
+
+
+def run_scenario(name, args, index):
+    with open(os.path.join(SCENARIO_DIR, name + ".json")) as f:
+        doc = json.load(f)
+    prefix = f"vs{os.getpid() % 100000}x{index}-"
+    rundir = os.path.join("/tmp/vantage-lab", prefix.rstrip("-"))
+    rows, ok = [], True
+    try:
+        lab("up", prefix, rundir)
+        env = censor.load_env(rundir)
+        if args.testhelper:
+            start_testhelper(args.testhelper, env, rundir)
+        censor.Censor(rundir, args.tools_dir).apply_scenario(doc)
+        cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", "all",
+               "--catalog", os.path.join(rundir, "catalog"),
+               "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"),
+               "--output", os.path.join(rundir, "measurements.jsonl"),
+               "--results-dir", os.path.join(rundir, "results")]
+        if args.testhelper:
+            cmd[7:7] = ["--control", f"http://{TESTHELPER_ADDR}/"]
+        with open(os.path.join(rundir, "logs", "vantage.log"), "w") as log:
+            p = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
+                               timeout=args.probe_timeout)
+        out = os.path.join(rundir, "measurements.jsonl")
+        if not os.path.exists(out):
+            raise RuntimeError(f"vantage exited {p.returncode} without writing {out} "
+                               f"(see {rundir}/logs/vantage.log)")
+        verdicts = read_verdicts(out)
+        for service in SERVICES:
+            exp = doc["expect"].get(service)
+            if exp is None:
+                continue
+            diffs = compare(exp, verdicts.get(service))
+            ok = ok and not diffs
+            rows.append((name, service, fmt(exp), fmt(verdicts.get(service)),
+                         "OK" if not diffs else "MISMATCH", diffs))
+    except (RuntimeError, censor.CensorError, subprocess.TimeoutExpired, OSError) as e:
+        ok = False
+        rows.append((name, "-", "-", "-", "ERROR", [str(e)]))
+    finally:
+        if args.keep:
+            print(f"# lab {prefix} kept: enter it with `ip netns exec {prefix}client bash`;"
+                  f" remove it with `{LAB_DIR}/lab.sh down --prefix {prefix} --rundir {rundir}`")
+        else:
+            lab("down", prefix, rundir, check=False)
+            if ok:
+                shutil.rmtree(rundir, ignore_errors=True)
+            else:
+                print(f"# kept {rundir} for inspection", file=sys.stderr)
+    return ok, rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description="runs the lab scenarios against the probe")
+    ap.add_argument("--vantage", required=True)
+    ap.add_argument("--tools-dir", default=os.environ.get("LAB_TOOLS_DIR"))
+    ap.add_argument("--testhelper")
+    ap.add_argument("--scenario", action="append", default=[])
+    ap.add_argument("--keep", action="store_true", help="leave each lab up")
+    ap.add_argument("--probe-timeout", type=int, default=240)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run_scenarios.py: must run as root (network namespaces)")
+    for what, path in (("vantage", args.vantage), ("testhelper", args.testhelper)):
+        if path and not os.access(path, os.X_OK):
+            sys.exit(f"run_scenarios.py: {what} binary {path} is missing or not executable")
+    names = args.scenario or sorted(f[:-5] for f in os.listdir(SCENARIO_DIR) if f.endswith(".json"))
+    for n in names:
+        if not os.path.exists(os.path.join(SCENARIO_DIR, n + ".json")):
+            sys.exit(f"run_scenarios.py: no scenario {n}")
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    all_ok = True
+    print(f"{'scenario':32} {'service':9} {'expected':28} {'got':28} result")
+    try:
+        for i, name in enumerate(names):
+            ok, rows = run_scenario(name, args, i)
+            all_ok = all_ok and ok
+            for r in rows:
+                print(f"{r[0]:32} {r[1]:9} {r[2]:28} {r[3]:28} {r[4]}")
+                for d in r[5]:
+                    print(f"    {d}")
+            sys.stdout.flush()
+    except Interrupted as e:
+        print(f"run_scenarios.py: interrupted ({e}); labs torn down", file=sys.stderr)
+        return 130
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

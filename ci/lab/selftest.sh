@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# selftest.sh: proves every censor technique of the lab works, with
+# independent clients (dig, curl, openssl, ping, a socket connect) from the
+# client namespace: each check must succeed without the technique, see the
+# censorship with it, and succeed again once it is removed. A technique that
+# silently fails to censor (or to be removed) fails this test.
+#
+#   selftest.sh [--tools-dir DIR] [--only TECHNIQUE ...]
+#
+# Needs root. Brings up one lab (unique prefix) and always tears it down.
+set -uo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+TOOLS_DIR=${LAB_TOOLS_DIR:-}
+ONLY=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tools-dir) TOOLS_DIR=$2; shift 2 ;;
+    --only) ONLY+=("$2"); shift 2 ;;
+    *) echo "usage: $0 [--tools-dir DIR] [--only TECHNIQUE ...]" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "selftest.sh: must run as root" >&2; exit 2; }
+
+PREFIX="st$$-"
+RUNDIR="/tmp/vantage-lab/${PREFIX%-}"
+CLI="ip netns exec ${PREFIX}client"
+CTL="ip netns exec ${PREFIX}control"
+CA="$RUNDIR/pki/lab-ca.pem"
+cleanup() { "$LAB_DIR/lab.sh" down --prefix "$PREFIX" --rundir "$RUNDIR" >/dev/null 2>&1; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$LAB_DIR/lab.sh" up --prefix "$PREFIX" --rundir "$RUNDIR" || { echo "FAIL: lab up"; exit 1; }
+
+censor() { "$LAB_DIR/censor.py" --rundir "$RUNDIR" ${TOOLS_DIR:+--tools-dir "$TOOLS_DIR"} "$@"; }
+
+# --- independent checks: each prints what it saw, returns 0 when it holds ---
+dns_status() {  # dns_status NAME [SERVER] -> rcode or "timeout"
+  local out
+  out=$($CLI dig +time=2 +tries=1 "@${2:-198.18.3.53}" "$1" 2>&1)
+  if grep -q "timed out" <<<"$out"; then echo timeout; return; fi
+  sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out"
+}
+dns_answer() { $CLI dig +short +time=2 +tries=1 "@${2:-198.18.3.53}" "$1" 2>/dev/null | grep -E '^[0-9.]+$' | head -1; }
+tcp_connect() {  # tcp_connect NS IP PORT -> connected | refused | timeout | unreachable | other
+  ip netns exec "$1" $PY - "$2" "$3" <<'EOF'
+import errno, socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); print("connected")
+except ConnectionRefusedError: print("refused")
+except (socket.timeout, TimeoutError): print("timeout")
+except OSError as e: print("unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) else "other:%s" % e)
+EOF
+}
+https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
+issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
+speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
+UPDATES_URL=https://updates.signal.org/desktop/apt/dists/xenial/main/binary-amd64/Packages
+ip_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/hosts.json" "$1"; }
+
+# --- per technique: apply arguments, then c_<check> must hold while it is
+# applied and k_<check> must hold before and after (names are "TECH|ARGS|check").
+CU=${PREFIX}client; CT=${PREFIX}control
+MMTLS=http://short.weixin.qq.com/mmtls/00000000
+c_nx()  { [ "$(dns_status e1.whatsapp.net)" = NXDOMAIN ] && [ "$(dns_status e5.whatsapp.net)" = NOERROR ]; }
+k_nx()  { [ "$(dns_status e1.whatsapp.net)" = NOERROR ]; }
+c_ref() { [ "$(dns_status v.whatsapp.net)" = REFUSED ]; }
+k_ref() { [ "$(dns_status v.whatsapp.net)" = NOERROR ]; }
+c_sf()  { [ "$(dns_status chat.signal.org)" = SERVFAIL ]; }
+k_sf()  { [ "$(dns_status chat.signal.org)" = NOERROR ]; }
+c_null() { [ "$(dns_answer web.whatsapp.com)" = 0.0.0.0 ]; }
+c_bog() { [ "$(dns_answer web.whatsapp.com)" = 10.10.34.34 ]; }
+k_web() { [ "$(dns_answer web.whatsapp.com)" = "$(ip_of web.whatsapp.com)" ]; }
+c_drop1() { [ "$(dns_status cdsi.signal.org)" = timeout ] && [ "$(dns_status chat.signal.org)" = NOERROR ]; }
+k_drop1() { [ "$(dns_status cdsi.signal.org)" = NOERROR ]; }
+c_drop2() { [ "$(dns_status storage.signal.org)" = timeout ] && [ "$(dns_status chat.signal.org)" = NOERROR ]; }
+k_drop2() { [ "$(dns_status storage.signal.org)" = NOERROR ]; }
+# An injector answers even a query sent to an address with no DNS server.
+c_inj() { [ "$(dns_answer chat.signal.org)" = 198.18.4.4 ] && [ "$(dns_answer chat.signal.org 198.18.2.40)" = 198.18.4.4 ] \
+          && [ "$(dns_answer cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ]; }
+k_inj() { [ "$(dns_answer chat.signal.org)" = "$(ip_of chat.signal.org)" ] && [ -z "$(dns_answer chat.signal.org 198.18.2.40)" ]; }
+c_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = timeout ] && [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 443)" = connected ]; }
+k_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = connected ]; }
+c_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = refused ] && [ "$(tcp_connect "$CT" "$(ip_of e14.whatsapp.net)" 443)" = connected ]; }
+k_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = connected ]; }
+c_icmp() { [ "$(tcp_connect "$CU" "$(ip_of e15.whatsapp.net)" 443)" = unreachable ]; }
+k_icmp() { [ "$(tcp_connect "$CU" "$(ip_of e15.whatsapp.net)" 443)" = connected ]; }
+c_sni() { [ "$(https_rc chat.signal.org)" = 35 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
+k_sni() { [ "$(https_rc chat.signal.org)" = 0 ]; }
+c_sdrop() { [ "$(https_rc storage.signal.org 3)" = 28 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
+k_sdrop() { [ "$(https_rc storage.signal.org)" = 0 ]; }
+# Residual: after the trigger, even a bare connect to the same ip:port is reset.
+c_resid() { [ "$(https_rc chat.signal.org)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = refused ] \
+            && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
+c_mitm() { [ "$(issuer web.whatsapp.com)" = "Lab Censor Interception CA" ] && [ "$(https_rc web.whatsapp.com)" = 60 ]; }
+k_mitm() { [ "$(issuer web.whatsapp.com)" = "Vantage Lab Root CA" ] && [ "$(https_rc web.whatsapp.com)" = 0 ]; }
+c_page() { $CLI curl -s -m 3 -X POST -d x "$MMTLS" -w '%{http_code}' | tr -d '\n' | grep -q 'LAB-BLOCKPAGE.*403$' \
+           && [ "$($CTL curl -s -m 3 -X POST -d x "$MMTLS")" = ok ]; }
+k_page() { [ "$($CLI curl -s -m 3 -X POST -d x "$MMTLS" -w '%{http_code}' | tr -d '\n')" = ok200 ]; }
+c_thr() { local s; s=$(speed "$UPDATES_URL"); echo "speed $s B/s"; [ "$s" -lt 30000 ] && [ "$s" -gt 5000 ]; }
+k_thr() { local s; s=$(speed "$UPDATES_URL"); echo "speed $s B/s"; [ "$s" -gt 1000000 ]; }
+rtt_ms() { $CLI ping -c 3 -i 0.2 198.18.2.40 | sed -n 's|.*= [0-9.]*/\([0-9]*\).*|\1|p'; }
+c_delay() { local r; r=$(rtt_ms); echo "rtt ${r}ms"; [ "${r:-0}" -ge 190 ]; }
+k_delay() { local r; r=$(rtt_ms); echo "rtt ${r}ms"; [ "${r:-999}" -lt 50 ]; }
+loss_pct() { $CLI ping -c 100 -i 0.01 -W 1 198.18.2.40 | sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p'; }
+c_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-0}" -ge 50 ] && [ "$l" -le 95 ]; }
+k_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-100}" -eq 0 ]; }
+c_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = refused ] && [ "$(tcp_connect "$CU" "$(ip_of web.wechat.com)" 443)" = refused ]; }
+k_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = connected ]; }
+c_off() { [ "$(dns_status chat.signal.org)" != NOERROR ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = unreachable ]; }
+k_off() { [ "$(dns_status chat.signal.org)" = NOERROR ] && [ "$(https_rc chat.signal.org)" = 0 ]; }
+
+CASES=(
+"dns_nxdomain|--names e1.whatsapp.net|nx"
+"dns_refused|--names v.whatsapp.net|ref"
+"dns_servfail|--names chat.signal.org|sf"
+"dns_null|--names web.whatsapp.com|null:web"
+"dns_bogon|--names web.whatsapp.com|bog:web"
+"dns_drop|--names cdsi.signal.org|drop1"
+"dns_drop|--names storage.signal.org --param where=resolver|drop2"
+"dns_inject|--names chat.signal.org --param forged_ip=198.18.4.4|inj"
+"ip_blackhole|--names e13.whatsapp.net --ports 5222|bh"
+"tcp_rst_syn|--names e14.whatsapp.net|rst"
+"icmp_prohibited|--names e15.whatsapp.net|icmp"
+"sni_rst|--names chat.signal.org|sni"
+"stateful_sni_rst|--names chat.signal.org|sni"
+"sni_drop|--names storage.signal.org --param require_tool=true|sdrop"
+"residual|--names chat.signal.org --param timeout_s=60|resid:sni"
+"tls_mitm|--names web.whatsapp.com|mitm"
+"http_blockpage|--names short.weixin.qq.com|page"
+"throttle|--names updates.signal.org --param kbit=140|thr"
+"delay|--param ms=100|delay"
+"loss|--param probability=0.5|loss"
+"outage|--names web.wechat.com|out"
+"client_offline||off"
+)
+
+pass=0; fail=0; failed=()
+for c in "${CASES[@]}"; do
+  IFS='|' read -r tech args check <<<"$c"
+  censored=c_${check%%:*}; clean=k_${check##*:}
+  if [ ${#ONLY[@]} -gt 0 ] && ! printf '%s\n' "${ONLY[@]}" | grep -qx "$tech"; then continue; fi
+  label="$tech ${args}"
+  result=ok
+  if ! before=$($clean 2>&1); then result="baseline check failed before applying ($before)"; fi
+  if [ "$result" = ok ]; then
+    # shellcheck disable=SC2086
+    if ! err=$(censor apply "$tech" $args 2>&1); then
+      result="apply failed: $err"
+    elif ! during=$($censored 2>&1); then
+      result="technique did not censor ($during)"
+    fi
+    censor clear >/dev/null 2>&1 || result="clear failed"
+    if [ "$result" = ok ] && ! after=$($clean 2>&1); then
+      result="still censored after removal ($after)"
+    fi
+  fi
+  if [ "$result" = ok ]; then
+    pass=$((pass + 1)); echo "PASS  $label ${during:+($during)}"
+  else
+    fail=$((fail + 1)); failed+=("$tech"); echo "FAIL  $label: $result"
+  fi
+  during=""
+done
+
+# Control must never be censored by any client-side rule: one last check with
+# several techniques at once.
+censor apply sni_rst --names chat.signal.org >/dev/null && censor apply dns_nxdomain --names chat.signal.org >/dev/null
+if [ "$($CTL curl -s -m 3 --cacert "$CA" https://chat.signal.org/)" = ok ]; then
+  pass=$((pass + 1)); echo "PASS  control vantage point uncensored while the client is censored"
+else
+  fail=$((fail + 1)); failed+=(control); echo "FAIL  control vantage point is censored"
+fi
+censor clear >/dev/null
+
+echo "selftest: $pass passed, $fail failed${failed:+: ${failed[*]}}"
+[ "$fail" -eq 0 ]
