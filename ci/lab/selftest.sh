@@ -28,7 +28,7 @@ RUNDIR="/tmp/vantage-lab/${PREFIX%-}"
 CLI="ip netns exec ${PREFIX}client"
 CTL="ip netns exec ${PREFIX}control"
 CA="$RUNDIR/pki/lab-ca.pem"
-cleanup() { "$LAB_DIR/lab.sh" down --prefix "$PREFIX" --rundir "$RUNDIR" >/dev/null 2>&1; }
+cleanup() { "$LAB_DIR/lab.sh" down --prefix "$PREFIX" --rundir "$RUNDIR" >/dev/null 2>&1; rm -rf "$RUNDIR"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
