@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: installs what the tests need,
+# builds with warnings as errors, runs the unit tests, the unit tests again
+# under AddressSanitizer+UndefinedBehaviorSanitizer, the fuzz targets briefly,
+# and the censorship lab (which needs root: network namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=PATH "$0" "$@"
+fi
+
+./ci/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/ci -j"$jobs"
+
+cmake -S . -B build/asan -DVANTAGE_WERROR=ON -DVANTAGE_SANITIZE=ON -DVANTAGE_BUILD_LAB=OFF \
+  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/asan -j"$jobs"
+
+echo "== unit tests under ASan+UBSan"
+(cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
+
+echo "== unit and lab tests"
+# Lab scenarios bring up their own namespaces with unique prefixes; two at
+# a time fit in two cores.
+(cd build/ci && ctest --output-on-failure -j2 --timeout 600)
