@@ -1,6 +1,8 @@
 // JSON Schema subset validator. See json_schema.h.
 #include "reports/format/json_schema.h"
 
+#include <cmath>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -28,8 +30,9 @@ bool has_type(const json& v, const std::string& t) {
   if (t == actual) return true;
   if (t == "number" && actual == "integer") return true;
   if (t == "integer" && actual == "number") {
+    // std::trunc, not a cast: casting a double beyond long long's range is UB.
     double d = v.get<double>();
-    return d == static_cast<double>(static_cast<long long>(d));
+    return std::isfinite(d) && d == std::trunc(d);
   }
   return false;
 }
@@ -42,6 +45,21 @@ std::string escape_pointer(const std::string& key) {
     else out += c;
   }
   return out;
+}
+
+// A length/count keyword's value, or nothing when the schema gives something
+// other than a non-negative integer (the keyword is then ignored, not thrown on).
+std::optional<std::size_t> count_keyword(const json& schema, const char* keyword) {
+  auto it = schema.find(keyword);
+  if (it == schema.end() || !it->is_number_integer() || it->get<long long>() < 0) return std::nullopt;
+  return it->get<std::size_t>();
+}
+
+// JSON Schema measures string length in characters (code points), not bytes.
+std::size_t code_points(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
 }
 
 bool valid_date(const std::string& s) {
@@ -82,7 +100,8 @@ class Validator {
         expected = *it;
       } else if (it->is_array()) {
         for (const auto& t : *it) {
-          if (t.is_string() && has_type(v, t)) ok = true;
+          if (!t.is_string()) continue;  // malformed schema entry: ignored, never thrown on
+          if (has_type(v, t)) ok = true;
           expected += (expected.empty() ? "" : " or ") + t.get<std::string>();
         }
       }
@@ -124,10 +143,11 @@ class Validator {
 
  private:
   void check_string(const json& schema, const std::string& s, const std::string& path, std::vector<SchemaError>& errs) {
-    if (auto it = schema.find("minLength"); it != schema.end() && s.size() < it->get<std::size_t>())
-      errs.push_back({path, "string shorter than " + it->dump()});
-    if (auto it = schema.find("maxLength"); it != schema.end() && s.size() > it->get<std::size_t>())
-      errs.push_back({path, "string longer than " + it->dump()});
+    const std::size_t length = code_points(s);
+    if (auto n = count_keyword(schema, "minLength"); n && length < *n)
+      errs.push_back({path, "string shorter than " + std::to_string(*n) + " characters"});
+    if (auto n = count_keyword(schema, "maxLength"); n && length > *n)
+      errs.push_back({path, "string longer than " + std::to_string(*n) + " characters"});
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) {
       try {
         if (!std::regex_search(s, std::regex(it->get<std::string>())))
@@ -148,10 +168,10 @@ class Validator {
   }
 
   void check_array(const json& schema, const json& v, const std::string& path, std::vector<SchemaError>& errs) {
-    if (auto it = schema.find("minItems"); it != schema.end() && v.size() < it->get<std::size_t>())
-      errs.push_back({path, "needs at least " + it->dump() + " items"});
-    if (auto it = schema.find("maxItems"); it != schema.end() && v.size() > it->get<std::size_t>())
-      errs.push_back({path, "allows at most " + it->dump() + " items"});
+    if (auto n = count_keyword(schema, "minItems"); n && v.size() < *n)
+      errs.push_back({path, "needs at least " + std::to_string(*n) + " items"});
+    if (auto n = count_keyword(schema, "maxItems"); n && v.size() > *n)
+      errs.push_back({path, "allows at most " + std::to_string(*n) + " items"});
     if (auto it = schema.find("uniqueItems"); it != schema.end() && it->is_boolean() && it->get<bool>()) {
       std::set<std::string> seen;
       for (const auto& item : v)
