@@ -49,7 +49,10 @@ def lab(cmd, prefix, rundir, check=True):
 def start_testhelper(path, env, rundir):
     log = open(os.path.join(rundir, "logs", "testhelper.log"), "w")
     p = subprocess.Popen(["ip", "netns", "exec", env["NS_CONTROL"], path,
-                          "--listen", TESTHELPER_ADDR], stdout=log,
+                          "--listen", TESTHELPER_ADDR,
+                          # The control trusts the lab CA and may reach lab addresses only.
+                          "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"),
+                          "--allow-net", "198.18.0.0/15"], stdout=log,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True)
     with open(os.path.join(rundir, "pids", "testhelper.pid"), "w") as f:
