@@ -42,6 +42,8 @@ struct ControlAnswer {
 // The JSON request body for `q` (REFERENCE.md §6 plus our x_ extensions).
 nlohmann::json control_request_json(const ControlQuery& q);
 
+// `timeout` bounds the whole exchange; a helper may take up to ~15 s to
+// answer (its own deadline), so pass at least 16 s for a full answer.
 ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
                           std::chrono::milliseconds timeout);
 

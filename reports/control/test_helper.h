@@ -77,11 +77,21 @@ inline constexpr std::size_t kMaxTcpConnectEntries = 64;
 // setting) returns {"error": "<what and where>"} instead — a valid answer
 // never has an "error" key. Refused addresses are not an error: their entries
 // carry the failure "unknown_failure: address_refused_by_control_policy".
+//
+// Choices where §6 leaves room: the HTTP request is never redirected (a
+// redirect could lead past the address policy; the 3xx and its Location are
+// the answer); for https it is pinned to the first requested endpoint on the
+// URL's port that connected (any port if none is on it), otherwise to the
+// first allowed address of the helper's own lookup; of the client's headers
+// only User-Agent is forwarded (net::HttpOptions carries no other headers);
+// a "tls_handshake" entry exists only for endpoints that connected.
 nlohmann::json handle_control_request(const nlohmann::json& request, const ControlOptions& options);
 
-// What a server sends back for one POST body: the HTTP status (200 or 400)
-// and the JSON to send. Parses `body` (malformed JSON is a 400), then calls
-// handle_control_request.
+// What a server sends back for one POST body: the HTTP status and the JSON to
+// send. Parses `body` (malformed JSON is a 400), then calls
+// handle_control_request: 200 with the answer, 400 with {"error"} for bad
+// input, 500 with {"error": "internal error: ..."} only when the helper
+// itself ran out of resources.
 struct ControlReply {
   int http_status = 200;
   nlohmann::json body;
