@@ -1,0 +1,445 @@
+// Tests for the catalog loader: the real catalogs load and have the shape the
+// nettests rely on; bad catalogs give errors naming the file, the field (a
+// JSON pointer) and the problem. Bad inputs are written to a fresh temporary
+// directory per test.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "probe/catalog/catalog.h"
+
+namespace vantage::catalog {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kCatalogDir = std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog";
+
+// --- the real catalogs ---
+
+TEST(RealCatalog, LoadsWithoutErrors) {
+  auto r = load_catalog_dir(kCatalogDir);
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> names;
+  for (const auto& s : r.catalog.services) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"canary", "signal", "wechat", "whatsapp"}));  // sorted
+  ASSERT_NE(r.catalog.canary(), nullptr);
+  EXPECT_EQ(r.catalog.canary()->name, "canary");
+  EXPECT_EQ(r.catalog.find("nope"), nullptr);
+  for (const auto& s : r.catalog.services) EXPECT_EQ(s.file, kCatalogDir + "/" + s.name + ".json");
+}
+
+TEST(RealCatalog, WhatsApp) {
+  auto r = load_catalog_dir(kCatalogDir);
+  const Service* s = r.catalog.find("whatsapp");
+  ASSERT_NE(s, nullptr);
+  EXPECT_FALSE(s->canary);
+  EXPECT_EQ(s->test_name, "whatsapp");
+  std::set<std::string> chat_hosts;
+  const Endpoint* registration = nullptr;
+  const Endpoint* web = nullptr;
+  for (const auto& e : s->endpoints) {
+    if (e.feature == "messaging") {
+      chat_hosts.insert(e.host);
+      EXPECT_EQ(e.chain, Chain::Tcp) << e.host;
+      EXPECT_EQ(e.ports, (std::vector<int>{443, 5222})) << e.host;
+      EXPECT_TRUE(e.judged);
+    } else if (e.feature == "registration") {
+      registration = &e;
+    } else if (e.feature == "web") {
+      web = &e;
+    }
+  }
+  std::set<std::string> expected;
+  for (int i = 1; i <= 16; ++i) expected.insert("e" + std::to_string(i) + ".whatsapp.net");
+  EXPECT_EQ(chat_hosts, expected);
+  ASSERT_NE(registration, nullptr);
+  EXPECT_EQ(registration->chain, Chain::Https);
+  EXPECT_EQ(registration->url, "https://v.whatsapp.net/v2/register");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->chain, Chain::Https);
+  EXPECT_EQ(web->url, "https://web.whatsapp.com/");
+  std::map<std::string, std::string> rules;
+  for (const auto& f : s->features) rules[f.name] = f.rule;
+  EXPECT_EQ(rules, (std::map<std::string, std::string>{{"messaging", "any"}, {"registration", "all"}, {"web", "all"}}));
+  EXPECT_FALSE(s->prefixes.empty());
+  EXPECT_TRUE(s->pinned_pem.empty());
+}
+
+TEST(RealCatalog, Signal) {
+  auto r = load_catalog_dir(kCatalogDir);
+  const Service* s = r.catalog.find("signal");
+  ASSERT_NE(s, nullptr);
+  std::set<std::string> backends;
+  for (const auto& e : s->endpoints)
+    if (e.chain == Chain::Https && !e.throughput) {
+      backends.insert(e.host);
+      EXPECT_EQ(e.url, "https://" + e.host + "/");
+      EXPECT_EQ(e.ports, std::vector<int>{443});
+    }
+  EXPECT_EQ(backends, (std::set<std::string>{"chat.signal.org", "cdsi.signal.org", "sfu.voip.signal.org",
+                                             "storage.signal.org"}));
+  // The pinned CA file's content (both of Signal's roots) is loaded.
+  EXPECT_TRUE(s->system_store);
+  std::size_t certs = 0;
+  for (std::size_t pos = 0; (pos = s->pinned_pem.find("-----BEGIN CERTIFICATE-----", pos)) != std::string::npos; ++pos) ++certs;
+  EXPECT_EQ(certs, 2u);
+  EXPECT_EQ(s->pinned_pem.back(), '\n');
+  // uptime.signal.org is looked up but not judged.
+  bool uptime = false;
+  for (const auto& e : s->endpoints)
+    if (e.host == "uptime.signal.org") {
+      uptime = true;
+      EXPECT_EQ(e.chain, Chain::Dns);
+      EXPECT_FALSE(e.judged);
+    }
+  EXPECT_TRUE(uptime);
+}
+
+TEST(RealCatalog, WeChat) {
+  auto r = load_catalog_dir(kCatalogDir);
+  const Service* s = r.catalog.find("wechat");
+  ASSERT_NE(s, nullptr);
+  int long_links = 0;
+  for (const auto& e : s->endpoints) {
+    if (e.feature == "messaging") {
+      ++long_links;
+      EXPECT_EQ(e.chain, Chain::Tcp);
+      EXPECT_EQ(e.ports, (std::vector<int>{80, 443, 8080})) << e.host;
+    }
+    if (e.feature == "short_link") {
+      EXPECT_EQ(e.chain, Chain::Http);
+      EXPECT_EQ(e.method, "POST");
+      EXPECT_EQ(e.ports, std::vector<int>{80});
+    }
+    // Names come from third-party research: every endpoint is unconfirmed.
+    EXPECT_FALSE(e.confirmed.has_value()) << e.host;
+  }
+  EXPECT_GE(long_links, 1);
+}
+
+TEST(RealCatalog, SingleFileLoad) {
+  auto r = load_catalog_file(kCatalogDir + "/signal.json");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.catalog.services.size(), 1u);
+  EXPECT_EQ(r.catalog.services[0].name, "signal");
+  EXPECT_FALSE(r.catalog.services[0].pinned_pem.empty());
+}
+
+TEST(RealCatalog, DefaultDirExists) {
+  EXPECT_TRUE(fs::is_directory(default_catalog_dir()));
+}
+
+// --- bad input ---
+
+// A fresh directory under the system's temp dir, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("vantage_catalog_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name, std::ios::binary) << text;
+    return (path_ / name).string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// A small valid service to break one field at a time.
+json valid_service(const std::string& name = "demo") {
+  return json::parse(R"({
+    "service": ")" + name + R"(",
+    "test_name": "demo",
+    "test_version": "0.1.0",
+    "networks": {"asns": ["AS64500"], "prefixes": ["198.18.0.0/15"]},
+    "trust": {"system_store": true, "pinned_ca_files": []},
+    "features": {"chat": {"rule": "any"}, "web": {"rule": "all"}},
+    "endpoints": [
+      {"host": "chat.demo.test", "ports": [443, 5222], "chain": "tcp", "feature": "chat"},
+      {"host": "www.demo.test", "ports": [443], "chain": "https", "url": "https://www.demo.test/", "feature": "web"}
+    ]})");
+}
+
+// Loads one file holding `j` and expects exactly one error at `field`
+// whose message contains `needle`.
+void expect_one_error(const json& j, const std::string& field, const std::string& needle) {
+  TempDir dir;
+  std::string path = dir.write("demo.json", j.dump(2));
+  auto r = load_catalog_file(path);
+  ASSERT_EQ(r.errors.size(), 1u) << [&] {
+    std::string s;
+    for (const auto& e : r.errors) s += e.to_string() + "\n";
+    return s;
+  }();
+  EXPECT_EQ(r.errors[0].file, path);
+  EXPECT_EQ(r.errors[0].field, field);
+  EXPECT_NE(r.errors[0].message.find(needle), std::string::npos) << r.errors[0].message;
+  // to_string names all three.
+  std::string text = r.errors[0].to_string();
+  EXPECT_NE(text.find(path), std::string::npos);
+  if (!field.empty()) {
+    EXPECT_NE(text.find(field), std::string::npos);
+  }
+  EXPECT_NE(text.find(r.errors[0].message), std::string::npos);
+}
+
+TEST(BadCatalog, ValidBaselineLoads) {
+  TempDir dir;
+  dir.write("demo.json", valid_service().dump());
+  auto r = load_catalog_dir(dir.path());
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_EQ(r.catalog.services.size(), 1u);
+  const Service& s = r.catalog.services[0];
+  EXPECT_EQ(s.endpoints.size(), 2u);
+  EXPECT_EQ(s.endpoints[1].chain, Chain::Https);
+  EXPECT_EQ(s.endpoints[1].method, "GET");
+  EXPECT_EQ(s.prefixes, std::vector<std::string>{"198.18.0.0/15"});
+  EXPECT_EQ(r.catalog.canary(), nullptr);
+}
+
+TEST(BadCatalog, InvalidJsonReportsPosition) {
+  TempDir dir;
+  std::string path = dir.write("demo.json", "{\n  \"service\": \"demo\",\n  \"test_name\" \"x\"\n}\n");
+  auto r = load_catalog_file(path);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, path);
+  EXPECT_EQ(r.errors[0].field, "");
+  EXPECT_NE(r.errors[0].message.find("not valid JSON"), std::string::npos);
+  EXPECT_NE(r.errors[0].message.find("line 3"), std::string::npos) << r.errors[0].message;
+  EXPECT_TRUE(r.catalog.services.empty());
+}
+
+TEST(BadCatalog, EmptyFile) {
+  TempDir dir;
+  auto r = load_catalog_file(dir.write("demo.json", ""));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("not valid JSON"), std::string::npos);
+}
+
+TEST(BadCatalog, MissingFile) {
+  TempDir dir;
+  auto r = load_catalog_file(dir.path() + "/absent.json");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, dir.path() + "/absent.json");
+  EXPECT_NE(r.errors[0].message.find("cannot read"), std::string::npos);
+}
+
+TEST(BadCatalog, WrongType) {
+  json j = valid_service();
+  j["endpoints"][1]["ports"][0] = "443";
+  expect_one_error(j, "/endpoints/1/ports/0", "expected integer");
+  j = valid_service();
+  j["trust"]["system_store"] = "yes";
+  expect_one_error(j, "/trust/system_store", "expected boolean");
+  j = valid_service();
+  j["endpoints"] = json::object();
+  expect_one_error(j, "/endpoints", "expected array");
+}
+
+TEST(BadCatalog, OutOfRangeAndPattern) {
+  json j = valid_service();
+  j["endpoints"][0]["ports"][1] = 70000;
+  expect_one_error(j, "/endpoints/0/ports/1", "<= 65535");
+  j = valid_service();
+  j["endpoints"][0]["ports"] = {443, 443};
+  expect_one_error(j, "/endpoints/0/ports", "duplicate");
+  j = valid_service();
+  j["networks"]["asns"][0] = "64500";
+  expect_one_error(j, "/networks/asns/0", "pattern");
+  j = valid_service();
+  j["endpoints"][0]["confirmed"] = "2026-02-30x";
+  expect_one_error(j, "/endpoints/0/confirmed", "date");
+}
+
+TEST(BadCatalog, UnknownField) {
+  json j = valid_service();
+  j["endpoints"][0]["prot"] = 443;
+  expect_one_error(j, "/endpoints/0/prot", "unknown field");
+  j = valid_service();
+  j["extra"] = true;
+  expect_one_error(j, "/extra", "unknown field");
+}
+
+TEST(BadCatalog, MissingRequiredField) {
+  json j = valid_service();
+  j.erase("test_version");
+  expect_one_error(j, "", "missing required field \"test_version\"");
+  j = valid_service();
+  j["endpoints"][1].erase("feature");
+  expect_one_error(j, "/endpoints/1", "missing required field \"feature\"");
+}
+
+TEST(BadCatalog, UndeclaredFeature) {
+  json j = valid_service();
+  j["endpoints"][1]["feature"] = "webb";
+  expect_one_error(j, "/endpoints/1/feature", "\"webb\" is not declared");
+}
+
+TEST(BadCatalog, HttpsEndpointWithoutUrl) {
+  json j = valid_service();
+  j["endpoints"][1].erase("url");
+  expect_one_error(j, "/endpoints/1/url", "needs a url");
+}
+
+TEST(BadCatalog, UrlHostDiffersFromHost) {
+  json j = valid_service();
+  j["endpoints"][1]["url"] = "https://evil.demo.test/";
+  expect_one_error(j, "/endpoints/1/url", "differs from host");
+  j = valid_service();
+  j["endpoints"][1]["url"] = "https://www.demo.test:8443/x";
+  EXPECT_NO_FATAL_FAILURE({
+    TempDir dir;
+    EXPECT_TRUE(load_catalog_file(dir.write("demo.json", j.dump())).ok());
+  });
+}
+
+TEST(BadCatalog, UrlSchemeMustMatchChain) {
+  json j = valid_service();
+  j["endpoints"][1]["url"] = "http://www.demo.test/";
+  expect_one_error(j, "/endpoints/1/url", "https://");
+}
+
+TEST(BadCatalog, UrlOnTcpEndpointAndThroughputOnTcp) {
+  json j = valid_service();
+  j["endpoints"][0]["url"] = "https://chat.demo.test/";
+  expect_one_error(j, "/endpoints/0/url", "only http and https");
+  j = valid_service();
+  j["endpoints"][0]["throughput"] = true;
+  expect_one_error(j, "/endpoints/0/throughput", "http/https endpoints only");
+}
+
+TEST(BadCatalog, TcpEndpointWithoutPorts) {
+  json j = valid_service();
+  j["endpoints"][0].erase("ports");
+  expect_one_error(j, "/endpoints/0/ports", "needs ports");
+}
+
+TEST(BadCatalog, MissingPinnedCaFile) {
+  json j = valid_service();
+  j["trust"]["pinned_ca_files"] = {"missing-ca.pem"};
+  expect_one_error(j, "/trust/pinned_ca_files/0", "missing-ca.pem");
+}
+
+TEST(BadCatalog, PinnedFileIsNotPem) {
+  TempDir dir;
+  dir.write("junk.pem", "this is not a certificate\n");
+  json j = valid_service();
+  j["trust"]["pinned_ca_files"] = {"junk.pem"};
+  std::string path = dir.write("demo.json", j.dump());
+  auto r = load_catalog_file(path);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].field, "/trust/pinned_ca_files/0");
+  EXPECT_NE(r.errors[0].message.find("junk.pem"), std::string::npos);
+  EXPECT_NE(r.errors[0].message.find("no PEM certificate"), std::string::npos);
+}
+
+TEST(BadCatalog, PinnedFileIsLoadedRelativeToTheCatalog) {
+  TempDir dir;
+  fs::copy_file(kCatalogDir + "/signal-ca.pem", dir.path() + "/ca.pem");
+  json j = valid_service();
+  j["trust"] = {{"system_store", false}, {"pinned_ca_files", {"ca.pem"}}};
+  auto r = load_catalog_file(dir.write("demo.json", j.dump()));
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r.catalog.services[0].pinned_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_FALSE(r.catalog.services[0].system_store);
+}
+
+TEST(BadCatalog, PinnedPathCannotLeaveTheDirectory) {
+  json j = valid_service();
+  j["trust"]["pinned_ca_files"] = {"../etc/ssl/ca.pem"};
+  expect_one_error(j, "/trust/pinned_ca_files/0", "pattern");
+}
+
+TEST(BadCatalog, NothingTrusted) {
+  json j = valid_service();
+  j["trust"]["system_store"] = false;
+  expect_one_error(j, "/trust", "no certificate could ever be trusted");
+}
+
+TEST(BadCatalog, DuplicateService) {
+  TempDir dir;
+  dir.write("a.json", valid_service("demo").dump());
+  std::string second = dir.write("b.json", valid_service("demo").dump());
+  auto r = load_catalog_dir(dir.path());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, second);
+  EXPECT_EQ(r.errors[0].field, "/service");
+  EXPECT_NE(r.errors[0].message.find("defined twice"), std::string::npos);
+}
+
+TEST(BadCatalog, TwoCanaries) {
+  TempDir dir;
+  json a = valid_service("one"), b = valid_service("two");
+  a["kind"] = b["kind"] = "canary";
+  dir.write("a.json", a.dump());
+  dir.write("b.json", b.dump());
+  auto r = load_catalog_dir(dir.path());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("more than one canary"), std::string::npos);
+}
+
+TEST(BadCatalog, ErrorsFromEveryFileAreReported) {
+  TempDir dir;
+  json bad = valid_service("bad");
+  bad["endpoints"][0]["feature"] = "nope";
+  std::string bad_path = dir.write("bad.json", bad.dump());
+  std::string broken_path = dir.write("broken.json", "[");
+  dir.write("good.json", valid_service("good").dump());
+  dir.write("notes.txt", "ignored");
+  auto r = load_catalog_dir(dir.path());
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].file, bad_path);
+  EXPECT_EQ(r.errors[1].file, broken_path);
+  EXPECT_NE(r.catalog.find("good"), nullptr);
+}
+
+TEST(BadCatalog, SchemaFileIsSkipped) {
+  TempDir dir;
+  fs::copy_file(kCatalogDir + "/catalog.schema.json", dir.path() + "/catalog.schema.json");
+  dir.write("demo.json", valid_service().dump());
+  auto r = load_catalog_dir(dir.path());
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.catalog.services.size(), 1u);
+}
+
+TEST(BadCatalog, EmptyDirectory) {
+  TempDir dir;
+  auto r = load_catalog_dir(dir.path());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, dir.path());
+  EXPECT_NE(r.errors[0].message.find("no catalog files"), std::string::npos);
+}
+
+TEST(BadCatalog, NotADirectory) {
+  TempDir dir;
+  std::string file = dir.write("demo.json", valid_service().dump());
+  auto r = load_catalog_dir(file);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, file);
+  EXPECT_NE(r.errors[0].message.find("not a directory"), std::string::npos);
+  r = load_catalog_dir(dir.path() + "/does-not-exist");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("not a directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vantage::catalog
