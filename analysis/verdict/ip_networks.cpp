@@ -48,14 +48,17 @@ bool match_cidr(const Address& a, const std::string& cidr) {
   if (slash == std::string::npos) return false;
   Address net;
   if (!parse(cidr.substr(0, slash), net) || net.v4 != a.v4) return false;
+  // Digits only: std::stoi accepted "-1", "+24", " 24" and "24x", and a
+  // negative length passed the range check once 96 was added for IPv4.
+  const std::string length = cidr.substr(slash + 1);
+  if (length.empty() || length.size() > 3) return false;
   int bits = 0;
-  try {
-    bits = std::stoi(cidr.substr(slash + 1));
-  } catch (...) {
-    return false;
+  for (char c : length) {
+    if (c < '0' || c > '9') return false;
+    bits = bits * 10 + (c - '0');
   }
+  if (bits > (net.v4 ? 32 : 128)) return false;
   if (net.v4) bits += 96;
-  if (bits < 0 || bits > 128) return false;
   return prefix_match(a, net, bits);
 }
 

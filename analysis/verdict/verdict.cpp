@@ -35,9 +35,12 @@ const json& array_or_empty(const json& j, const char* key) {
   return (it != j.end() && it->is_array()) ? *it : empty;
 }
 
-// Observations of one transaction, by array name.
+// Observations of one transaction, by array name. A negative id means "no
+// transaction": it must not match observations that lack an id (which
+// integer() also reads as -1).
 std::vector<const json*> by_transaction(const json& keys, const char* array, int64_t tx) {
   std::vector<const json*> out;
+  if (tx < 0) return out;
   for (const auto& o : array_or_empty(keys, array))
     if (o.is_object() && integer(o, "transaction_id", -1) == tx) out.push_back(&o);
   return out;
@@ -46,6 +49,28 @@ std::vector<const json*> by_transaction(const json& keys, const char* array, int
 std::string failure_of(const json& o) {
   if (o.contains("status") && o["status"].is_object()) return str(o["status"], "failure");
   return str(o, "failure");
+}
+
+// Whether the chain's last step is on record as a success. Without this, a
+// plan whose observations are missing or malformed would read as "ok".
+bool final_step_succeeded(const json& keys, const std::string& chain, int64_t tx) {
+  auto null_failure = [](const json& o) { return o.contains("failure") && o["failure"].is_null(); };
+  if (chain == "tcp") {
+    for (const json* o : by_transaction(keys, "tcp_connect", tx))
+      if (o->contains("status") && (*o)["status"].is_object() && boolean((*o)["status"], "success", false)) return true;
+    return false;
+  }
+  if (chain == "tls") {
+    for (const json* o : by_transaction(keys, "tls_handshakes", tx))
+      if (null_failure(*o)) return true;
+    return false;
+  }
+  if (chain == "http" || chain == "https") {
+    auto requests = by_transaction(keys, "requests", tx);
+    return !requests.empty() && null_failure(*requests.back()) && requests.back()->contains("response") &&
+           (*requests.back())["response"].is_object();
+  }
+  return false;  // unknown chain: the plan itself is malformed
 }
 
 struct EndpointVerdict {
@@ -177,8 +202,8 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
   const json* request = nullptr;
   for (const json* o : by_transaction(keys, "requests", tx)) request = o;
   if (failed_step.empty() && request && !failure_of(*request).empty()) failed_step = "http", failure = failure_of(*request);
-  if (failed_step.empty() && tx < 0) {
-    v.evidence.push_back("no observation recorded for this endpoint");
+  if (failed_step.empty() && (tx < 0 || !final_step_succeeded(keys, str(ep, "chain"), tx))) {
+    v.evidence.push_back("no complete observation recorded for this endpoint");
     return v;
   }
 

@@ -1,0 +1,718 @@
+// Tests for compute_verdict: hand-built test_keys (observations made with the
+// real OONI serialisers, plus the plan the probe records) for each way an
+// endpoint can fail, the feature rules, the service status, malformed input
+// and re-scoring after a round trip through JSON text.
+#include "analysis/verdict/verdict.h"
+
+#include <gtest/gtest.h>
+
+#include "reports/format/observations_json.h"
+
+namespace vantage::analysis {
+namespace {
+
+using nlohmann::json;
+
+// One endpoint of the plan and what happened to it.
+struct Ep {
+  std::string host = "chat.example";
+  int port = 443;
+  std::string ip = "198.18.1.2";
+  std::string chain = "tcp";  // dns | tcp | tls | http | https
+  std::string feature = "chat";
+  bool judged = true;
+  bool throughput = false;
+  std::string dns_failure;
+  std::string tcp_failure;
+  std::string tls_failure;
+  std::string http_failure;
+  int status_code = 200;
+  uint64_t body_bytes = 0;
+  double download_seconds = 0;
+  int attempts = 1;
+  bool interrupted = false;
+};
+
+format::Failure failure(const std::string& f) { return f.empty() ? format::Failure() : format::Failure(f); }
+
+// Builds test_keys the way the probe does: observations by transaction id
+// plus x_endpoints, x_features, x_networks, x_canary and x_control.
+class Keys {
+ public:
+  Keys() {
+    for (const char* a : {"queries", "tcp_connect", "tls_handshakes", "requests", "network_events", "x_endpoints"})
+      keys_[a] = json::array();
+    keys_["x_features"] = json::object();
+  }
+
+  Keys& feature(const std::string& name, const std::string& rule, bool judged = true) {
+    keys_["x_features"][name] = {{"rule", rule}, {"judged", judged}};
+    return *this;
+  }
+  Keys& prefixes(std::vector<std::string> p) {
+    keys_["x_networks"] = {{"asns", json::array()}, {"prefixes", p}};
+    return *this;
+  }
+  Keys& canary(const std::string& status, double kbps = -1) {
+    keys_["x_canary"] = {{"status", status}, {"throughput_kbps", kbps > 0 ? json(kbps) : json(nullptr)}};
+    return *this;
+  }
+  // The control's answer for endpoint "host:port" (OONI test-helper shape).
+  Keys& control(const std::string& endpoint, const json& answer) {
+    if (!keys_["x_control"].is_object()) keys_["x_control"] = {{"url", "https://control.test/"}, {"answers", json::object()}};
+    keys_["x_control"]["answers"][endpoint] = answer;
+    return *this;
+  }
+
+  Keys& add(const Ep& e) {
+    const int64_t dns_tx = next_tx_++;
+    format::DnsObservation q;
+    q.transaction_id = dns_tx;
+    q.engine = "getaddrinfo";
+    q.hostname = e.host;
+    q.query_type = "ANY";
+    q.failure = failure(e.dns_failure);
+    if (e.dns_failure.empty() || e.dns_failure == "dns_bogon_error") q.answers.push_back({"A", e.ip, "", "", 60});
+    keys_["queries"].push_back(format::to_json(q));
+
+    json ep{{"endpoint", e.chain == "dns" ? e.host : e.host + ":" + std::to_string(e.port)},
+            {"host", e.host},
+            {"chain", e.chain},
+            {"feature", e.feature},
+            {"judged", e.judged},
+            {"throughput", e.throughput},
+            {"dns_transaction_id", dns_tx}};
+    if (e.chain == "dns" || !e.dns_failure.empty()) {
+      ep["port"] = e.chain == "dns" ? json(nullptr) : json(e.port);
+      ep["ip"] = nullptr;
+      ep["transaction_id"] = nullptr;
+      keys_["x_endpoints"].push_back(ep);
+      return *this;
+    }
+    const int64_t tx = next_tx_++;
+    ep["port"] = e.port;
+    ep["ip"] = e.ip;
+    ep["transaction_id"] = tx;
+    ep["attempts"] = e.attempts;
+    if (e.interrupted) {
+      ep["failure"] = "interrupted";
+      keys_["x_endpoints"].push_back(ep);
+      return *this;
+    }
+    const std::string address = e.ip + ":" + std::to_string(e.port);
+    format::TcpConnectObservation tcp;
+    tcp.transaction_id = tx;
+    tcp.ip = e.ip;
+    tcp.port = e.port;
+    tcp.failure = failure(e.tcp_failure);
+    keys_["tcp_connect"].push_back(format::to_json(tcp));
+    bool tls = e.chain == "tls" || e.chain == "https";
+    bool http = e.chain == "http" || e.chain == "https";
+    if (tls && e.tcp_failure.empty()) {
+      format::TlsHandshakeObservation h;
+      h.transaction_id = tx;
+      h.address = address;
+      h.server_name = e.host;
+      h.failure = failure(e.tls_failure);
+      keys_["tls_handshakes"].push_back(format::to_json(h));
+    }
+    if (http && e.tcp_failure.empty() && e.tls_failure.empty()) {
+      format::HttpObservation r;
+      r.transaction_id = tx;
+      r.address = address;
+      r.url = (e.chain == "https" ? "https://" : "http://") + e.host + "/";
+      r.failure = failure(e.http_failure);
+      if (e.http_failure.empty()) r.status_code = e.status_code;
+      r.body_bytes_received = e.body_bytes;
+      r.download_seconds = e.download_seconds;
+      keys_["requests"].push_back(format::to_json(r));
+    }
+    keys_["x_endpoints"].push_back(ep);
+    return *this;
+  }
+
+  json& json_() { return keys_; }
+  json verdict() const { return compute_verdict(keys_); }
+
+ private:
+  json keys_ = json::object();
+  int64_t next_tx_ = 1;
+};
+
+Ep tcp_ep(const std::string& host = "chat.example", int port = 443) {
+  Ep e;
+  e.host = host;
+  e.port = port;
+  return e;
+}
+
+Ep https_ep(const std::string& host = "www.example", const std::string& feature = "web") {
+  Ep e;
+  e.host = host;
+  e.chain = "https";
+  e.feature = feature;
+  return e;
+}
+
+// A control answer in which everything worked.
+json control_ok(const std::string& address, int status_code = 200) {
+  return {{"dns", {{"failure", nullptr}, {"addrs", {"198.18.1.2"}}}},
+          {"tcp_connect", {{address, {{"status", true}, {"failure", nullptr}}}}},
+          {"tls_handshake", {{address, {{"server_name", "x"}, {"status", true}, {"failure", nullptr}}}}},
+          {"http_request", {{"status_code", status_code}, {"body_length", 10}, {"failure", nullptr}}}};
+}
+
+const json& endpoint0(const json& v) { return v["endpoints"][0]; }
+
+// --- per endpoint ---
+
+TEST(Verdict, AllOkIsAccessible) {
+  Keys k;
+  k.feature("chat", "any").feature("web", "all").add(tcp_ep()).add(https_ep());
+  json v = k.verdict();
+  EXPECT_EQ(v["status"], "accessible");
+  EXPECT_EQ(v["methods"], json::array());
+  EXPECT_EQ(v["features"]["chat"]["status"], "accessible");
+  EXPECT_EQ(v["features"]["web"]["status"], "accessible");
+  ASSERT_EQ(v["endpoints"].size(), 2u);
+  for (const auto& e : v["endpoints"]) {
+    EXPECT_EQ(e["status"], "ok");
+    EXPECT_TRUE(e["method"].is_null());
+    EXPECT_TRUE(e["failure"].is_null());
+  }
+  EXPECT_EQ(v["endpoints"][0]["endpoint"], "chat.example:443");
+  EXPECT_EQ(v["endpoints"][0]["ip"], "198.18.1.2");
+  EXPECT_EQ(v["canary"], "ok");
+  EXPECT_EQ(v["confidence"], "medium");  // no control
+}
+
+TEST(Verdict, NxdomainIsDnsBlocking) {
+  Ep e = tcp_ep();
+  e.dns_failure = "dns_nxdomain_error";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_EQ(endpoint0(v)["failure"], "dns_nxdomain_error");
+  EXPECT_EQ(v["status"], "blocked");
+  EXPECT_EQ(v["methods"], json::array({"dns"}));
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array({"dns"}));
+}
+
+TEST(Verdict, DnsFailureAlsoAtControlIsDown) {
+  Ep e = tcp_ep();
+  e.dns_failure = "dns_nxdomain_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", {{"dns", {{"failure", "dns_nxdomain_error"}, {"addrs", json::array()}}}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "down");
+  EXPECT_TRUE(endpoint0(v)["method"].is_null());
+  EXPECT_EQ(v["features"]["chat"]["status"], "down");
+  EXPECT_EQ(v["status"], "down");
+  EXPECT_EQ(v["confidence"], "high");
+}
+
+TEST(Verdict, DnsFailureWhileControlResolvesIsBlocked) {
+  Ep e = tcp_ep();
+  e.dns_failure = "dns_servfail_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", control_ok("198.18.1.2:443"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+}
+
+TEST(Verdict, BogonIsDnsBlocking) {
+  Ep e = tcp_ep();
+  e.ip = "10.10.34.35";
+  e.dns_failure = "dns_bogon_error";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_EQ(endpoint0(v)["failure"], "dns_bogon_error");
+}
+
+TEST(Verdict, TcpResetOrTimeoutIsTcpIpBlocking) {
+  for (const char* f : {"connection_reset", "generic_timeout_error", "host_unreachable"}) {
+    SCOPED_TRACE(f);
+    Ep e = tcp_ep();
+    e.tcp_failure = f;
+    e.attempts = 2;
+    Keys k;
+    k.feature("chat", "all").add(e);
+    json v = k.verdict();
+    EXPECT_EQ(endpoint0(v)["status"], "blocked");
+    EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+    EXPECT_EQ(endpoint0(v)["failure"], f);
+    EXPECT_NE(endpoint0(v)["evidence"].dump().find("after 2 attempts"), std::string::npos);
+    EXPECT_EQ(v["methods"], json::array({"tcp_ip"}));
+  }
+}
+
+TEST(Verdict, TcpFailureAlsoAtControlIsDown) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control(
+      "chat.example:443", {{"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "generic_timeout_error"}}}}}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "down");
+  EXPECT_EQ(v["status"], "down");
+}
+
+TEST(Verdict, TcpFailureWhileControlConnectsIsBlocked) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", control_ok("198.18.1.2:443"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+  EXPECT_EQ(v["confidence"], "high");
+}
+
+TEST(Verdict, TlsResetAfterClientHelloIsTlsBlocking) {
+  Ep e = https_ep();
+  e.tls_failure = "connection_reset";
+  Keys k;
+  k.feature("web", "all").add(e).control("www.example:443", control_ok("198.18.1.2:443"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "tls");
+  EXPECT_EQ(endpoint0(v)["failure"], "connection_reset");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("SNI www.example"), std::string::npos);
+}
+
+TEST(Verdict, MitmCertificateIsTlsBlocking) {
+  Ep e = https_ep();
+  e.tls_failure = "ssl_unknown_authority";
+  Keys k;
+  k.feature("web", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "tls");
+  EXPECT_EQ(endpoint0(v)["failure"], "ssl_unknown_authority");
+}
+
+TEST(Verdict, TlsFailureAlsoAtControlIsDown) {
+  Ep e = https_ep();
+  e.tls_failure = "ssl_invalid_certificate";
+  json answer = control_ok("198.18.1.2:443");
+  answer["tls_handshake"]["198.18.1.2:443"] = {{"status", false}, {"failure", "ssl_invalid_certificate"}};
+  Keys k;
+  k.feature("web", "all").add(e).control("www.example:443", answer);
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "down");
+}
+
+TEST(Verdict, HttpFailureIsHttpBlocking) {
+  Ep e = https_ep();
+  e.http_failure = "connection_reset";
+  Keys k;
+  k.feature("web", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "http");
+  EXPECT_EQ(endpoint0(v)["failure"], "connection_reset");
+}
+
+TEST(Verdict, HttpFailureAlsoAtControlIsDown) {
+  Ep e = https_ep();
+  e.http_failure = "eof_error";
+  json answer = control_ok("198.18.1.2:443", -1);
+  answer["http_request"]["failure"] = "eof_error";
+  Keys k;
+  k.feature("web", "all").add(e).control("www.example:443", answer);
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "down");
+}
+
+TEST(Verdict, HttpStatusDifferentFromControlIsHttpBlocking) {
+  Ep e = https_ep();
+  e.status_code = 403;
+  Keys k;
+  k.feature("web", "all").add(e).control("www.example:443", control_ok("198.18.1.2:443", 200));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "http");
+  EXPECT_EQ(endpoint0(v)["failure"], "http_unexpected_status_code");
+
+  // Same status as the control: fine, whatever the code.
+  Ep same = https_ep();
+  same.status_code = 403;
+  Keys k2;
+  k2.feature("web", "all").add(same).control("www.example:443", control_ok("198.18.1.2:443", 403));
+  EXPECT_EQ(endpoint0(k2.verdict())["status"], "ok");
+
+  // Control failed its request (status -1): nothing to compare with.
+  Keys k3;
+  k3.feature("web", "all").add(e).control("www.example:443", control_ok("198.18.1.2:443", -1));
+  EXPECT_EQ(endpoint0(k3.verdict())["status"], "ok");
+}
+
+TEST(Verdict, AnswerOutsideKnownNetworksAndConnectFailureIsDnsBlocking) {
+  Ep e = tcp_ep();
+  e.ip = "198.18.200.7";
+  e.tcp_failure = "connection_refused";
+  Keys k;
+  k.feature("chat", "all").prefixes({"198.18.1.0/24", "2001:db8::/32"}).add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_EQ(endpoint0(v)["failure"], "connection_refused");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("outside the service's known networks"), std::string::npos);
+}
+
+TEST(Verdict, AnswerOutsideKnownNetworksButWorkingIsOkWithEvidence) {
+  Ep e = tcp_ep();
+  e.ip = "198.18.200.7";
+  Keys k;
+  k.feature("chat", "all").prefixes({"198.18.1.0/24"}).add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "ok");
+  ASSERT_EQ(endpoint0(v)["evidence"].size(), 1u);
+  EXPECT_NE(endpoint0(v)["evidence"][0].get<std::string>().find("198.18.200.7"), std::string::npos);
+  EXPECT_EQ(v["status"], "accessible");
+}
+
+TEST(Verdict, AnswerInsideKnownNetworksHasNoEvidence) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").prefixes({"198.18.1.0/24"}).add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+}
+
+Ep download(double kbps) {
+  Ep e = https_ep("updates.example", "updates");
+  e.throughput = true;
+  e.body_bytes = 1 << 20;  // 1 MiB
+  e.download_seconds = (e.body_bytes * 8.0 / 1000.0) / kbps;
+  return e;
+}
+
+TEST(Verdict, ThroughputFarBelowCanaryIsThrottling) {
+  Keys k;
+  k.feature("updates", "all").canary("ok", 50000).add(download(150));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "throttling");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("throughput 150 kbit/s, canary 50000 kbit/s"), std::string::npos)
+      << endpoint0(v)["evidence"].dump();
+  EXPECT_EQ(v["methods"], json::array({"throttling"}));
+}
+
+TEST(Verdict, SlowLinkCloseToCanaryIsOk) {
+  Keys k;
+  k.feature("updates", "all").canary("ok", 1000).add(download(800));
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "ok");
+}
+
+TEST(Verdict, ThroughputNotJudgedWithoutCanaryFigureOrEnoughBytes) {
+  Keys k;
+  k.feature("updates", "all").canary("ok").add(download(150));
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "ok");
+
+  Ep tiny = download(150);
+  tiny.body_bytes = 1000;
+  Keys k2;
+  k2.feature("updates", "all").canary("ok", 50000).add(tiny);
+  EXPECT_EQ(endpoint0(k2.verdict())["status"], "ok");
+
+  // Not a throughput endpoint: the speed is not judged.
+  Ep plain = download(150);
+  plain.throughput = false;
+  Keys k3;
+  k3.feature("updates", "all").canary("ok", 50000).add(plain);
+  EXPECT_EQ(endpoint0(k3.verdict())["status"], "ok");
+}
+
+TEST(Verdict, RequestThroughput) {
+  json r{{"failure", nullptr}, {"response", {{"x_body_bytes", 100000}, {"x_download_seconds", 0.5}}}};
+  EXPECT_DOUBLE_EQ(request_throughput_kbps(r), 1600.0);
+  r["response"]["x_download_seconds"] = 0;
+  EXPECT_LT(request_throughput_kbps(r), 0);
+  r["response"]["x_download_seconds"] = 0.5;
+  r["failure"] = "connection_reset";
+  EXPECT_LT(request_throughput_kbps(r), 0);
+  EXPECT_LT(request_throughput_kbps(json(nullptr)), 0);
+  EXPECT_LT(request_throughput_kbps(json{{"response", "x"}}), 0);
+}
+
+TEST(Verdict, CanaryFailedMakesEverythingInconclusive) {
+  Ep dns = tcp_ep("a.example");
+  dns.dns_failure = "dns_nxdomain_error";
+  Ep tcp = tcp_ep("b.example");
+  tcp.tcp_failure = "generic_timeout_error";
+  Ep tls = https_ep("c.example", "chat");
+  tls.tls_failure = "connection_reset";
+  Ep ok = tcp_ep("d.example");
+  ok.feature = "other";
+  Keys k;
+  k.feature("chat", "all").feature("other", "any").canary("failed").add(dns).add(tcp).add(tls).add(ok).add(download(10));
+  json v = k.verdict();
+  EXPECT_EQ(v["status"], "inconclusive");
+  EXPECT_EQ(v["canary"], "failed");
+  EXPECT_EQ(v["confidence"], "low");
+  EXPECT_EQ(v["methods"], json::array());
+  for (const auto& e : v["endpoints"]) {
+    SCOPED_TRACE(e.dump());
+    EXPECT_NE(e["status"], "blocked");
+    EXPECT_TRUE(e["method"].is_null());
+  }
+  for (auto it = v["features"].begin(); it != v["features"].end(); ++it) EXPECT_EQ(it.value()["status"], "inconclusive") << it.key();
+  EXPECT_EQ(v["endpoints"][0]["status"], "inconclusive");
+  EXPECT_EQ(v["endpoints"][0]["failure"], "dns_nxdomain_error");  // still reported
+}
+
+TEST(Verdict, InterruptedEndpointIsInconclusive) {
+  Ep e = tcp_ep();
+  e.interrupted = true;
+  Keys k;
+  k.feature("chat", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+  EXPECT_EQ(endpoint0(v)["failure"], "interrupted");
+  EXPECT_EQ(v["features"]["chat"]["status"], "inconclusive");
+  EXPECT_EQ(v["status"], "inconclusive");
+}
+
+TEST(Verdict, EndpointWithoutObservationsIsInconclusive) {
+  // The plan says transaction 7 but nothing was recorded for it.
+  json keys{{"x_features", {{"chat", {{"rule", "all"}}}}},
+            {"x_endpoints", {{{"endpoint", "chat.example:443"}, {"chain", "tcp"}, {"feature", "chat"}, {"ip", "198.18.1.2"},
+                              {"port", 443}, {"transaction_id", 7}, {"dns_transaction_id", 6}}}}};
+  json v = compute_verdict(keys);
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+  EXPECT_EQ(v["status"], "inconclusive");
+
+  // An https endpoint whose TCP and TLS steps were recorded but not its request.
+  Keys k;
+  k.feature("web", "all").add(https_ep());
+  k.json_()["requests"] = json::array();
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "inconclusive");
+}
+
+TEST(Verdict, DnsChainEndpoint) {
+  Ep e = tcp_ep("uptime.example");
+  e.chain = "dns";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["endpoint"], "uptime.example");
+  EXPECT_EQ(endpoint0(v)["status"], "ok");
+  EXPECT_TRUE(endpoint0(v)["ip"].is_null());
+}
+
+TEST(Verdict, RetriedAttemptsAreNotMixedWithTheFinalOne) {
+  // First attempt (transaction 2) timed out, the retry (transaction 3) worked.
+  Keys k;
+  k.feature("chat", "all").add(tcp_ep());
+  json& keys = k.json_();
+  json first = keys["tcp_connect"][0];
+  first["status"] = {{"success", false}, {"failure", "generic_timeout_error"}, {"blocked", nullptr}};
+  first["tags"] = {"x_retried"};
+  keys["tcp_connect"][0]["transaction_id"] = 3;
+  keys["tcp_connect"].push_back(first);
+  keys["x_endpoints"][0]["transaction_id"] = 3;
+  keys["x_endpoints"][0]["attempts"] = 2;
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "ok");
+}
+
+// --- feature rules and service status ---
+
+TEST(Verdict, RuleAnyOneOkIsAccessible) {
+  Ep bad = tcp_ep("e1.example");
+  bad.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "any").add(bad).add(tcp_ep("e2.example"));
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "accessible");
+  EXPECT_EQ(v["features"]["chat"]["endpoints"]["ok"], 1);
+  EXPECT_EQ(v["features"]["chat"]["endpoints"]["blocked"], 1);
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array());
+  EXPECT_EQ(v["status"], "accessible");
+  EXPECT_EQ(v["methods"], json::array());
+}
+
+TEST(Verdict, RuleAllOneBlockedIsBlocked) {
+  Ep bad = tcp_ep("e1.example");
+  bad.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").add(bad).add(tcp_ep("e2.example"));
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "blocked");
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array({"tcp_ip"}));
+  EXPECT_EQ(v["status"], "blocked");
+}
+
+TEST(Verdict, RuleAnyAllBlockedIsBlocked) {
+  Ep a = tcp_ep("e1.example"), b = tcp_ep("e2.example");
+  a.tcp_failure = "connection_reset";
+  b.dns_failure = "dns_nxdomain_error";
+  Keys k;
+  k.feature("chat", "any").add(a).add(b);
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "blocked");
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array({"dns", "tcp_ip"}));
+  EXPECT_EQ(v["methods"], json::array({"dns", "tcp_ip"}));
+}
+
+TEST(Verdict, PartiallyBlocked) {
+  Ep web = https_ep();
+  web.tls_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "any").feature("web", "all").add(tcp_ep()).add(web);
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "accessible");
+  EXPECT_EQ(v["features"]["web"]["status"], "blocked");
+  EXPECT_EQ(v["status"], "partially_blocked");
+  EXPECT_EQ(v["methods"], json::array({"tls"}));
+}
+
+TEST(Verdict, InconclusiveFeatureMakesServiceInconclusive) {
+  Ep e = tcp_ep("b.example");
+  e.feature = "web";
+  e.interrupted = true;
+  Keys k;
+  k.feature("chat", "any").feature("web", "all").add(tcp_ep()).add(e);
+  EXPECT_EQ(k.verdict()["status"], "inconclusive");
+}
+
+TEST(Verdict, JudgedFalseEndpointsAreIgnored) {
+  Ep uptime = tcp_ep("uptime.example");
+  uptime.dns_failure = "dns_nxdomain_error";
+  uptime.judged = false;
+  Keys k;
+  k.feature("chat", "all").add(uptime).add(tcp_ep());
+  json v = k.verdict();
+  EXPECT_EQ(v["status"], "accessible");
+  EXPECT_EQ(v["features"]["chat"]["endpoints"]["blocked"], 0);
+  EXPECT_EQ(v["endpoints"][0]["judged"], false);
+  EXPECT_EQ(v["endpoints"][0]["status"], "blocked");  // still described
+  EXPECT_FALSE(v["endpoints"][1].contains("judged"));
+}
+
+TEST(Verdict, UnjudgedFeatureIsLeftOut) {
+  Ep e = tcp_ep();
+  e.feature = "uptime";
+  e.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").feature("uptime", "all", false).add(tcp_ep("ok.example")).add(e);
+  json v = k.verdict();
+  EXPECT_FALSE(v["features"].contains("uptime"));
+  EXPECT_EQ(v["status"], "accessible");
+}
+
+TEST(Verdict, NoFeaturesIsInconclusive) {
+  Keys k;
+  k.add(tcp_ep());
+  EXPECT_EQ(k.verdict()["status"], "inconclusive");
+}
+
+// --- malformed input ---
+
+TEST(Verdict, MalformedInputNeverThrows) {
+  const std::vector<json> inputs = {
+      nullptr,
+      json::array(),
+      json::object(),
+      "text",
+      42,
+      json{{"x_endpoints", json::object()}},
+      json{{"x_endpoints", {nullptr, 1, "x", json::array()}}},
+      json{{"x_endpoints", {{{"endpoint", 5}, {"transaction_id", "7"}, {"dns_transaction_id", nullptr}}}},
+           {"x_features", {{"chat", "any"}}}},
+      json{{"x_endpoints", {{{"endpoint", "a:1"}, {"feature", "chat"}, {"transaction_id", 1}, {"ip", 7}, {"port", "x"}}}},
+           {"x_features", {{"chat", {{"rule", 1}}}}},
+           {"tcp_connect", {{{"transaction_id", 1}, {"status", "broken"}}}},
+           {"tls_handshakes", {nullptr, {{"transaction_id", 1}, {"failure", 3}}}},
+           {"requests", {{{"transaction_id", 1}, {"response", json::array()}}}},
+           {"queries", json::object()},
+           {"x_networks", {{"prefixes", "198.18.0.0/15"}}},
+           {"x_canary", json::array()},
+           {"x_control", {{"url", 1}, {"answers", {{"a:1", {{"dns", "x"}, {"tcp_connect", {{"7:1", "x"}}}, {"http_request", 1}}}}}}}},
+      json{{"x_endpoints", {{{"endpoint", "a:1"}, {"feature", "chat"}, {"transaction_id", 1}, {"dns_transaction_id", 1}}}},
+           {"x_features", {{"chat", {{"rule", "any"}}}}},
+           {"queries", {{{"transaction_id", 1}, {"engine", "getaddrinfo"}, {"answers", {1, "x", nullptr}}}}},
+           {"x_canary", {{"status", 5}, {"throughput_kbps", "fast"}}},
+           {"x_control", nullptr}},
+  };
+  for (const auto& in : inputs) {
+    SCOPED_TRACE(in.dump());
+    json v;
+    ASSERT_NO_THROW(v = compute_verdict(in));
+    EXPECT_EQ(v["status"], "inconclusive");
+    for (const auto& e : v["endpoints"]) EXPECT_NE(e["status"], "blocked");
+  }
+}
+
+TEST(Verdict, MissingPlanGivesInconclusiveEndpoint) {
+  // An endpoint that names no transaction at all.
+  json keys{{"x_features", {{"chat", {{"rule", "all"}}}}},
+            {"x_endpoints", {{{"endpoint", "chat.example:443"}, {"chain", "tcp"}, {"feature", "chat"}}}},
+            {"tcp_connect", {{{"ip", "198.18.1.2"}, {"port", 443}, {"status", {{"success", true}, {"failure", nullptr}}}}}}};
+  json v = compute_verdict(keys);
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+
+  // A DNS failure recorded without a transaction id belongs to no endpoint:
+  // it must not be blamed on one that has no dns_transaction_id either.
+  keys["queries"] = {{{"engine", "getaddrinfo"}, {"hostname", "other.example"}, {"failure", "dns_nxdomain_error"}}};
+  v = compute_verdict(keys);
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+  EXPECT_TRUE(endpoint0(v)["method"].is_null());
+}
+
+// --- re-scoring from disk ---
+
+TEST(Verdict, SameAfterJsonRoundTrip) {
+  Ep dns = tcp_ep("a.example");
+  dns.dns_failure = "dns_nxdomain_error";
+  Ep tcp = tcp_ep("b.example", 5222);
+  tcp.tcp_failure = "generic_timeout_error";
+  tcp.attempts = 2;
+  Ep tls = https_ep("c.example");
+  tls.tls_failure = "ssl_unknown_authority";
+  Ep status = https_ep("d.example");
+  status.status_code = 451;
+  Ep outside = tcp_ep("e.example");
+  outside.ip = "198.18.99.1";
+  Ep down = tcp_ep("f.example");
+  down.tcp_failure = "connection_refused";
+  Ep unjudged = tcp_ep("g.example");
+  unjudged.judged = false;
+  unjudged.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "any")
+      .feature("web", "all")
+      .feature("updates", "all")
+      .prefixes({"198.18.1.0/24"})
+      .canary("ok", 40000.5)
+      .add(dns)
+      .add(tcp)
+      .add(tls)
+      .add(status)
+      .add(outside)
+      .add(down)
+      .add(unjudged)
+      .add(tcp_ep("h.example"))
+      .add(download(123.456))
+      .control("d.example:443", control_ok("198.18.1.2:443", 200))
+      .control("f.example:443", {{"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "connection_refused"}}}}}});
+  json before = k.verdict();
+  json reread = json::parse(k.json_().dump());
+  json after = compute_verdict(reread);
+  EXPECT_EQ(before, after) << before.dump(1) << "\n---\n" << after.dump(1);
+  // The verdict stored with the measurement does not change a re-score.
+  reread["x_verdict"] = before;
+  EXPECT_EQ(compute_verdict(json::parse(reread.dump())), before);
+  // And the case mix really covered several outcomes.
+  std::set<std::string> statuses;
+  for (const auto& e : before["endpoints"]) statuses.insert(e["status"].get<std::string>() + "/" + e["method"].dump());
+  EXPECT_GE(statuses.size(), 6u) << before["endpoints"].dump(1);
+}
+
+}  // namespace
+}  // namespace vantage::analysis
