@@ -43,9 +43,15 @@ std::string write_jsonl_atomically(const std::string& path, const std::vector<nl
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  // Close even when fsync fails (the fd leaked before), and take errno
+  // before unlink can overwrite it.
+  int synced = ::fsync(fd);
+  int sync_errno = errno;
+  int closed = ::close(fd);
+  if (synced != 0 || closed != 0) {
+    std::string err = std::strerror(synced != 0 ? sync_errno : errno);
     ::unlink(tmp.c_str());
-    return "cannot flush " + tmp + ": " + std::strerror(errno);
+    return "cannot flush " + tmp + ": " + err;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string err = std::strerror(errno);
