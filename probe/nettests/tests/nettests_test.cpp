@@ -1,0 +1,496 @@
+// Tests for the nettests: test_keys built from a hand-made catalog service and
+// engine observations (shaped as the engine records them), checked for
+// OONI's service keys (ts-018 WhatsApp, ts-029 Signal), our WeChat keys, the
+// plan keys and the canary summary.
+#include <gtest/gtest.h>
+
+#include "analysis/verdict/verdict.h"
+#include "probe/nettests/nettest.h"
+
+namespace vantage::nettests {
+namespace {
+
+using nlohmann::json;
+
+// Records observations and x_endpoints the way probe/engine does: one DNS
+// transaction per host, one transaction per (ip, port) chain.
+class Observed {
+ public:
+  // Resolves `host` to `ip`, or fails with `dns_failure`. Returns the DNS transaction.
+  int64_t resolve(const std::string& host, const std::string& ip, const std::string& dns_failure = "") {
+    format::DnsObservation q;
+    q.transaction_id = next_tx_++;
+    q.engine = "getaddrinfo";
+    q.hostname = host;
+    q.query_type = "ANY";
+    if (dns_failure.empty()) q.answers.push_back({"A", ip, "", "", 300});
+    else q.failure = dns_failure;
+    obs.queries.push_back(q);
+    return q.transaction_id;
+  }
+
+  // Adds one endpoint (one port) of `e`, with the failure (if any) of the
+  // step `failed_step` ("dns", "tcp", "tls", "http").
+  void endpoint(const catalog::Endpoint& e, int port, const std::string& failed_step = "",
+                const std::string& failure = "", const std::string& ip = "198.18.1.2") {
+    int64_t dns_tx = resolve(e.host, ip, failed_step == "dns" ? failure : "");
+    json ep{{"host", e.host},
+            {"chain", catalog::chain_name(e.chain)},
+            {"feature", e.feature},
+            {"judged", e.judged},
+            {"throughput", e.throughput},
+            {"dns_transaction_id", dns_tx},
+            {"confirmed", nullptr}};
+    if (!e.url.empty()) ep["url"] = e.url, ep["method"] = e.method;
+    if (e.chain == catalog::Chain::Dns) {
+      ep["endpoint"] = e.host;
+      ep["port"] = nullptr;
+      ep["ip"] = nullptr;
+      obs.endpoints.push_back(ep);
+      return;
+    }
+    ep["endpoint"] = e.host + ":" + std::to_string(port);
+    ep["port"] = port;
+    if (failed_step == "dns") {
+      ep["ip"] = nullptr;
+      ep["transaction_id"] = nullptr;
+      obs.endpoints.push_back(ep);
+      return;
+    }
+    const int64_t tx = next_tx_++;
+    ep["ip"] = ip;
+    ep["transaction_id"] = tx;
+    ep["attempts"] = 1;
+    obs.endpoints.push_back(ep);
+
+    auto fail_if = [&](const char* step) { return failed_step == step ? format::Failure(failure) : format::Failure(); };
+    format::TcpConnectObservation tcp;
+    tcp.transaction_id = tx;
+    tcp.ip = ip;
+    tcp.port = port;
+    tcp.failure = fail_if("tcp");
+    obs.tcp_connect.push_back(tcp);
+    if (tcp.failure || e.chain == catalog::Chain::Tcp) return;
+    if (e.chain == catalog::Chain::Tls || e.chain == catalog::Chain::Https) {
+      format::TlsHandshakeObservation tls;
+      tls.transaction_id = tx;
+      tls.address = ip + ":" + std::to_string(port);
+      tls.server_name = e.host;
+      tls.failure = fail_if("tls");
+      obs.tls_handshakes.push_back(tls);
+      if (tls.failure || e.chain == catalog::Chain::Tls) return;
+    }
+    format::HttpObservation http;
+    http.transaction_id = tx;
+    http.address = ip + ":" + std::to_string(port);
+    http.url = e.url;
+    http.method = e.method;
+    http.failure = fail_if("http");
+    if (!http.failure) http.status_code = 200;
+    if (e.throughput && !http.failure) {
+      http.body_bytes_received = 1 << 20;
+      http.download_seconds = download_seconds;
+    }
+    obs.requests.push_back(http);
+  }
+
+  engine::ServiceObservations obs;
+  double download_seconds = 1.0;  // for throughput endpoints' 1 MiB body
+
+ private:
+  int64_t next_tx_ = 1;
+};
+
+catalog::Endpoint tcp_endpoint(const std::string& host, std::vector<int> ports, const std::string& feature) {
+  catalog::Endpoint e;
+  e.host = host;
+  e.ports = std::move(ports);
+  e.chain = catalog::Chain::Tcp;
+  e.feature = feature;
+  return e;
+}
+
+catalog::Endpoint web_endpoint(const std::string& url, const std::string& feature, catalog::Chain chain = catalog::Chain::Https) {
+  catalog::Endpoint e;
+  e.url = url;
+  auto start = url.find("://") + 3;
+  e.host = url.substr(start, url.find('/', start) - start);
+  e.ports = {chain == catalog::Chain::Https ? 443 : 80};
+  e.chain = chain;
+  e.feature = feature;
+  return e;
+}
+
+json ok_canary() { return {{"status", "ok"}, {"throughput_kbps", 50000}, {"endpoints", json::array()}}; }
+
+// --- WhatsApp (ts-018) ---
+
+catalog::Service whatsapp() {
+  catalog::Service s;
+  s.name = s.test_name = "whatsapp";
+  s.test_version = "0.1.0";
+  s.asns = {"AS32934"};
+  s.prefixes = {"198.18.1.0/24"};
+  s.features = {{"messaging", "chat", "any"}, {"registration", "reg", "all"}, {"web", "web", "all"}};
+  for (int i = 1; i <= 3; ++i)
+    s.endpoints.push_back(tcp_endpoint("e" + std::to_string(i) + ".whatsapp.net", {443, 5222}, "messaging"));
+  s.endpoints.push_back(web_endpoint("https://v.whatsapp.net/v2/register", "registration"));
+  s.endpoints.push_back(web_endpoint("https://web.whatsapp.com/", "web"));
+  return s;
+}
+
+// Observations for the WhatsApp service; `fail` maps "host:port" to {step, failure}.
+engine::ServiceObservations whatsapp_obs(const catalog::Service& s,
+                                         const std::map<std::string, std::pair<std::string, std::string>>& fail = {}) {
+  Observed o;
+  for (const auto& e : s.endpoints)
+    for (int port : e.ports) {
+      auto it = fail.find(e.host + ":" + std::to_string(port));
+      if (it == fail.end()) o.endpoint(e, port);
+      else o.endpoint(e, port, it->second.first, it->second.second);
+    }
+  return o.obs;
+}
+
+TEST(WhatsApp, AllOk) {
+  auto s = whatsapp();
+  json k = build_test_keys(s, whatsapp_obs(s), ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "ok");
+  EXPECT_EQ(k["whatsapp_endpoints_blocked"], json::array());
+  EXPECT_EQ(k["whatsapp_endpoints_dns_inconsistent"], json::array());
+  EXPECT_EQ(k["registration_server_status"], "ok");
+  EXPECT_TRUE(k["registration_server_failure"].is_null());
+  EXPECT_EQ(k["whatsapp_web_status"], "ok");
+  EXPECT_TRUE(k["whatsapp_web_failure"].is_null());
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+}
+
+TEST(WhatsApp, EndpointListedOnlyWhenBothPortsFail) {
+  auto s = whatsapp();
+  json k = build_test_keys(s,
+                           whatsapp_obs(s, {{"e1.whatsapp.net:443", {"tcp", "connection_reset"}},
+                                            {"e1.whatsapp.net:5222", {"tcp", "generic_timeout_error"}},
+                                            {"e2.whatsapp.net:5222", {"tcp", "connection_refused"}}}),
+                           ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_blocked"], json::array({"e1.whatsapp.net"}));
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "ok");  // e3 (and e2:443) connect
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+}
+
+TEST(WhatsApp, AllChatEndpointsBlocked) {
+  auto s = whatsapp();
+  std::map<std::string, std::pair<std::string, std::string>> fail;
+  for (int i = 1; i <= 3; ++i)
+    for (int port : {443, 5222}) fail["e" + std::to_string(i) + ".whatsapp.net:" + std::to_string(port)] = {"tcp", "connection_reset"};
+  json k = build_test_keys(s, whatsapp_obs(s, fail), ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "blocked");
+  EXPECT_EQ(k["whatsapp_endpoints_blocked"], json::array({"e1.whatsapp.net", "e2.whatsapp.net", "e3.whatsapp.net"}));
+  EXPECT_EQ(k["registration_server_status"], "ok");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+}
+
+TEST(WhatsApp, DnsInconsistent) {
+  auto s = whatsapp();
+  json k = build_test_keys(s,
+                           whatsapp_obs(s, {{"e2.whatsapp.net:443", {"dns", "dns_nxdomain_error"}},
+                                            {"e2.whatsapp.net:5222", {"dns", "dns_nxdomain_error"}}}),
+                           ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_dns_inconsistent"], json::array({"e2.whatsapp.net"}));
+  EXPECT_EQ(k["whatsapp_endpoints_blocked"], json::array({"e2.whatsapp.net"}));
+}
+
+TEST(WhatsApp, RegistrationAndWebFailures) {
+  auto s = whatsapp();
+  json k = build_test_keys(s,
+                           whatsapp_obs(s, {{"v.whatsapp.net:443", {"tls", "connection_reset"}},
+                                            {"web.whatsapp.com:443", {"http", "eof_error"}}}),
+                           ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "ok");
+  EXPECT_EQ(k["registration_server_status"], "blocked");
+  EXPECT_EQ(k["registration_server_failure"], "connection_reset");
+  EXPECT_EQ(k["whatsapp_web_status"], "blocked");
+  EXPECT_EQ(k["whatsapp_web_failure"], "eof_error");
+  EXPECT_EQ(k["x_verdict"]["methods"], json::array({"http", "tls"}));
+}
+
+TEST(WhatsApp, PlanKeys) {
+  auto s = whatsapp();
+  auto obs = whatsapp_obs(s);
+  json k = build_test_keys(s, obs, ok_canary());
+  for (const char* a : {"queries", "tcp_connect", "tls_handshakes", "requests", "network_events", "x_endpoints"})
+    EXPECT_TRUE(k[a].is_array()) << a;
+  EXPECT_EQ(k["queries"].size(), obs.queries.size());
+  EXPECT_EQ(k["tcp_connect"].size(), 8u);  // 3 hosts × 2 ports + registration + web
+  EXPECT_EQ(k["tls_handshakes"].size(), 2u);
+  EXPECT_EQ(k["requests"].size(), 2u);
+  EXPECT_EQ(k["x_endpoints"], obs.endpoints);
+  EXPECT_EQ(k["x_features"]["messaging"]["rule"], "any");
+  EXPECT_EQ(k["x_features"]["registration"]["rule"], "all");
+  EXPECT_EQ(k["x_features"]["web"]["judged"], true);
+  EXPECT_EQ(k["x_networks"]["asns"], json::array({"AS32934"}));
+  EXPECT_EQ(k["x_networks"]["prefixes"], json::array({"198.18.1.0/24"}));
+  EXPECT_EQ(k["x_canary"], ok_canary());
+  EXPECT_TRUE(k["x_control"].is_null());  // no control used
+  EXPECT_EQ(k["x_verdict"]["confidence"], "medium");
+  // Re-scoring the stored keys gives the stored verdict.
+  json reread = json::parse(k.dump());
+  EXPECT_EQ(analysis::compute_verdict(reread), k["x_verdict"]);
+  // No other service's keys.
+  EXPECT_FALSE(k.contains("signal_backend_status"));
+  EXPECT_FALSE(k.contains("wechat_long_link_status"));
+}
+
+TEST(WhatsApp, ControlRecordedAndUsed) {
+  auto s = whatsapp();
+  auto obs = whatsapp_obs(s, {{"web.whatsapp.com:443", {"tcp", "generic_timeout_error"}}});
+  obs.control = {{"url", "https://control.test/"},
+                 {"answers",
+                  {{"web.whatsapp.com:443",
+                    {{"dns", {{"failure", nullptr}, {"addrs", {"198.18.1.2"}}}},
+                     {"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "generic_timeout_error"}}}}}}}}}};
+  json k = build_test_keys(s, obs, ok_canary());
+  EXPECT_EQ(k["x_control"], obs.control);
+  EXPECT_EQ(k["x_verdict"]["features"]["web"]["status"], "down");
+  EXPECT_EQ(k["x_verdict"]["confidence"], "high");
+  // OONI's key has no "down": the endpoint failed, so it reads "blocked".
+  EXPECT_EQ(k["whatsapp_web_status"], "blocked");
+  EXPECT_EQ(k["whatsapp_web_failure"], "generic_timeout_error");
+}
+
+// --- Signal (ts-029) ---
+
+catalog::Service signal_service() {
+  catalog::Service s;
+  s.name = s.test_name = "signal";
+  s.test_version = "0.1.0";
+  s.features = {{"messaging", "", "all"}, {"contacts", "", "all"}, {"calls", "", "all"},
+                {"storage", "", "all"},   {"updates", "", "all"},  {"uptime", "", "all"}};
+  s.endpoints.push_back(web_endpoint("https://chat.signal.org/", "messaging"));
+  s.endpoints.push_back(web_endpoint("https://cdsi.signal.org/", "contacts"));
+  s.endpoints.push_back(web_endpoint("https://sfu.voip.signal.org/", "calls"));
+  s.endpoints.push_back(web_endpoint("https://storage.signal.org/", "storage"));
+  auto updates = web_endpoint("https://updates.signal.org/desktop/Packages", "updates");
+  updates.throughput = true;
+  s.endpoints.push_back(updates);
+  catalog::Endpoint uptime;
+  uptime.host = "uptime.signal.org";
+  uptime.chain = catalog::Chain::Dns;
+  uptime.feature = "uptime";
+  uptime.judged = false;
+  s.endpoints.push_back(uptime);
+  return s;
+}
+
+engine::ServiceObservations signal_obs(const catalog::Service& s, const std::string& failing_host = "",
+                                       const std::string& step = "", const std::string& failure = "") {
+  Observed o;
+  for (const auto& e : s.endpoints) {
+    int port = e.ports.empty() ? 0 : e.ports[0];
+    if (e.host == failing_host) o.endpoint(e, port, step, failure);
+    else o.endpoint(e, port);
+  }
+  return o.obs;
+}
+
+TEST(Signal, AllOk) {
+  auto s = signal_service();
+  json k = build_test_keys(s, signal_obs(s), ok_canary());
+  EXPECT_EQ(k["signal_backend_status"], "ok");
+  EXPECT_TRUE(k["signal_backend_failure"].is_null());
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+  EXPECT_EQ(k["x_features"]["uptime"]["judged"], false);  // its only endpoint is not judged
+  EXPECT_FALSE(k["x_verdict"]["features"].contains("uptime"));
+}
+
+TEST(Signal, OneBackendFailing) {
+  auto s = signal_service();
+  json k = build_test_keys(s, signal_obs(s, "cdsi.signal.org", "tls", "ssl_unknown_authority"), ok_canary());
+  EXPECT_EQ(k["signal_backend_status"], "blocked");
+  EXPECT_EQ(k["signal_backend_failure"], "ssl_unknown_authority");
+  EXPECT_EQ(k["x_verdict"]["features"]["contacts"]["status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+}
+
+TEST(Signal, UpdatesAndUptimeAreNotBackends) {
+  auto s = signal_service();
+  json k = build_test_keys(s, signal_obs(s, "updates.signal.org", "http", "connection_reset"), ok_canary());
+  EXPECT_EQ(k["signal_backend_status"], "ok");
+  EXPECT_TRUE(k["signal_backend_failure"].is_null());
+  k = build_test_keys(s, signal_obs(s, "uptime.signal.org", "dns", "dns_nxdomain_error"), ok_canary());
+  EXPECT_EQ(k["signal_backend_status"], "ok");
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+}
+
+TEST(Signal, Throttling) {
+  auto s = signal_service();
+  // 1 MiB in 10 s is ~839 kbit/s against a 50 Mbit/s canary: throttled.
+  Observed slow;
+  slow.download_seconds = 10;
+  for (const auto& e : s.endpoints) slow.endpoint(e, e.ports.empty() ? 0 : e.ports[0]);
+  json k = build_test_keys(s, slow.obs, ok_canary());
+  EXPECT_EQ(k["x_verdict"]["features"]["updates"]["status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["methods"], json::array({"throttling"}));
+  // Not one of OONI's four backends: OONI's key is unaffected.
+  EXPECT_EQ(k["signal_backend_status"], "ok");
+
+  // The same speed on a link whose canary is barely faster is a slow link.
+  k = build_test_keys(s, slow.obs, {{"status", "ok"}, {"throughput_kbps", 1000}});
+  EXPECT_EQ(k["x_verdict"]["features"]["updates"]["status"], "accessible");
+}
+
+// --- WeChat ---
+
+catalog::Service wechat() {
+  catalog::Service s;
+  s.name = s.test_name = "wechat";
+  s.test_version = "0.1.0";
+  s.features = {{"messaging", "", "any"}, {"short_link", "", "any"}, {"dns_service", "", "any"}, {"web", "", "any"}};
+  s.endpoints.push_back(tcp_endpoint("long.weixin.qq.com", {80, 443, 8080}, "messaging"));
+  s.endpoints.push_back(tcp_endpoint("hklong.weixin.qq.com", {80, 443, 8080}, "messaging"));
+  auto shortlink = web_endpoint("http://short.weixin.qq.com/mmtls/00000000", "short_link", catalog::Chain::Http);
+  shortlink.method = "POST";
+  s.endpoints.push_back(shortlink);
+  catalog::Endpoint dns;
+  dns.host = "dns.weixin.qq.com";
+  dns.chain = catalog::Chain::Dns;
+  dns.feature = "dns_service";
+  s.endpoints.push_back(dns);
+  s.endpoints.push_back(web_endpoint("https://web.wechat.com/", "web"));
+  return s;
+}
+
+engine::ServiceObservations wechat_obs(const catalog::Service& s,
+                                       const std::map<std::string, std::pair<std::string, std::string>>& fail = {}) {
+  Observed o;
+  for (const auto& e : s.endpoints) {
+    std::vector<int> ports = e.ports.empty() ? std::vector<int>{0} : e.ports;
+    for (int port : ports) {
+      std::string key = e.chain == catalog::Chain::Dns ? e.host : e.host + ":" + std::to_string(port);
+      auto it = fail.find(key);
+      if (it == fail.end()) o.endpoint(e, port);
+      else o.endpoint(e, port, it->second.first, it->second.second);
+    }
+  }
+  return o.obs;
+}
+
+TEST(WeChat, AllOk) {
+  auto s = wechat();
+  json k = build_test_keys(s, wechat_obs(s), ok_canary());
+  for (const char* key : {"wechat_long_link", "wechat_short_link", "wechat_dns_service", "wechat_web"}) {
+    EXPECT_EQ(k[std::string(key) + "_status"], "ok") << key;
+    EXPECT_TRUE(k[std::string(key) + "_failure"].is_null()) << key;
+  }
+  EXPECT_EQ(k["wechat_endpoints_blocked"], json::array());
+  EXPECT_FALSE(k.contains("whatsapp_endpoints_status"));
+}
+
+TEST(WeChat, LongLinkPortsAndBlockedEndpoints) {
+  auto s = wechat();
+  std::map<std::string, std::pair<std::string, std::string>> fail;
+  for (int port : {80, 443, 8080}) fail["long.weixin.qq.com:" + std::to_string(port)] = {"tcp", "generic_timeout_error"};
+  fail["hklong.weixin.qq.com:8080"] = {"tcp", "connection_reset"};
+  json k = build_test_keys(s, wechat_obs(s, fail), ok_canary());
+  EXPECT_EQ(k["wechat_long_link_status"], "ok");  // hklong on 80/443 works
+  EXPECT_EQ(k["wechat_endpoints_blocked"],
+            json::array({"hklong.weixin.qq.com:8080", "long.weixin.qq.com:443", "long.weixin.qq.com:80",
+                         "long.weixin.qq.com:8080"}));
+}
+
+TEST(WeChat, FeatureFailures) {
+  auto s = wechat();
+  std::map<std::string, std::pair<std::string, std::string>> fail;
+  for (const char* host : {"long.weixin.qq.com", "hklong.weixin.qq.com"})
+    for (int port : {80, 443, 8080}) fail[std::string(host) + ":" + std::to_string(port)] = {"tcp", "connection_reset"};
+  fail["short.weixin.qq.com:80"] = {"http", "connection_reset"};
+  fail["dns.weixin.qq.com"] = {"dns", "dns_nxdomain_error"};
+  json k = build_test_keys(s, wechat_obs(s, fail), ok_canary());
+  EXPECT_EQ(k["wechat_long_link_status"], "blocked");
+  EXPECT_EQ(k["wechat_long_link_failure"], "connection_reset");
+  EXPECT_EQ(k["wechat_short_link_status"], "blocked");
+  EXPECT_EQ(k["wechat_short_link_failure"], "connection_reset");
+  EXPECT_EQ(k["wechat_dns_service_status"], "blocked");
+  EXPECT_EQ(k["wechat_dns_service_failure"], "dns_nxdomain_error");
+  EXPECT_EQ(k["wechat_web_status"], "ok");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+}
+
+// --- canary ---
+
+catalog::Service canary_service() {
+  catalog::Service s;
+  s.name = s.test_name = "canary";
+  s.canary = true;
+  s.features = {{"network", "", "any"}};
+  s.endpoints.push_back(web_endpoint("https://www.wikipedia.test/", "network"));
+  auto speed = web_endpoint("https://speed.example.test/__down", "network");
+  speed.throughput = true;
+  s.endpoints.push_back(speed);
+  return s;
+}
+
+TEST(Canary, OkWithThroughput) {
+  auto s = canary_service();
+  Observed o;
+  o.endpoint(s.endpoints[0], 443);
+  o.endpoint(s.endpoints[1], 443);
+  json c = canary_summary(o.obs);
+  EXPECT_EQ(c["status"], "ok");
+  ASSERT_TRUE(c["throughput_kbps"].is_number());
+  EXPECT_NEAR(c["throughput_kbps"].get<double>(), (1 << 20) * 8 / 1000.0, 0.01);
+  ASSERT_EQ(c["endpoints"].size(), 2u);
+  EXPECT_EQ(c["endpoints"][0]["endpoint"], "www.wikipedia.test:443");
+  EXPECT_EQ(c["endpoints"][0]["status"], "ok");
+  EXPECT_TRUE(c["endpoints"][0]["failure"].is_null());
+}
+
+TEST(Canary, OneWorkingEndpointIsEnough) {
+  auto s = canary_service();
+  Observed o;
+  o.endpoint(s.endpoints[0], 443, "tcp", "connection_reset");
+  o.endpoint(s.endpoints[1], 443);
+  json c = canary_summary(o.obs);
+  EXPECT_EQ(c["status"], "ok");
+  EXPECT_EQ(c["endpoints"][0]["status"], "failed");
+  EXPECT_EQ(c["endpoints"][0]["failure"], "connection_reset");
+}
+
+TEST(Canary, AllFailing) {
+  auto s = canary_service();
+  Observed o;
+  o.endpoint(s.endpoints[0], 443, "dns", "dns_temporary_failure");
+  o.endpoint(s.endpoints[1], 443, "tcp", "network_unreachable");
+  json c = canary_summary(o.obs);
+  EXPECT_EQ(c["status"], "failed");
+  EXPECT_TRUE(c["throughput_kbps"].is_null());
+
+  // A failed canary makes every service's verdict inconclusive.
+  auto w = whatsapp();
+  json k = build_test_keys(w, whatsapp_obs(w, {{"v.whatsapp.net:443", {"tls", "connection_reset"}}}), c);
+  EXPECT_EQ(k["x_verdict"]["status"], "inconclusive");
+  EXPECT_EQ(k["x_verdict"]["canary"], "failed");
+  EXPECT_EQ(k["x_verdict"]["methods"], json::array());
+}
+
+TEST(Canary, RetriedRequestsDoNotCountForThroughput) {
+  auto s = canary_service();
+  Observed o;
+  o.endpoint(s.endpoints[1], 443);
+  o.obs.requests[0].tags.push_back("x_retried");
+  json c = canary_summary(o.obs);
+  EXPECT_TRUE(c["throughput_kbps"].is_null());
+}
+
+TEST(Canary, Absent) {
+  json c = canary_summary(engine::ServiceObservations{});
+  EXPECT_EQ(c["status"], "absent");
+  EXPECT_TRUE(c["throughput_kbps"].is_null());
+  EXPECT_EQ(c["endpoints"], json::array());
+  // An absent canary does not stop services from being judged.
+  auto w = whatsapp();
+  json k = build_test_keys(w, whatsapp_obs(w), c);
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+}
+
+}  // namespace
+}  // namespace vantage::nettests
