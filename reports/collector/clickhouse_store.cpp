@@ -1,0 +1,259 @@
+// The ClickHouse store, spoken to over ClickHouse's HTTP interface: DDL and
+// SELECTs as POST bodies, inserts as JSONEachRow. Tables are
+// ReplacingMergeTree keyed on the idempotency key (measurements) and the
+// report id (reports, versioned by `closed`), and reads use FINAL, so even two
+// collectors racing on the same measurement end up with one row. Within one
+// collector, inserts are checked-then-written under a mutex so a resubmission
+// gets the UID it was first given. See store.h for the contract.
+//
+// Durability: ClickHouse acknowledges an INSERT once the part is written;
+// it is not fsynced per insert (unlike the SQLite store).
+#include <curl/curl.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reports/collector/store.h"
+
+namespace vantage::collector {
+
+namespace {
+
+using nlohmann::json;
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::int64_t as_int(const json& v) {
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_string()) {
+    try {
+      return std::stoll(v.get<std::string>());
+    } catch (...) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+class ClickHouseStore final : public Store {
+ public:
+  ClickHouseStore(std::string host, int port, std::string database)
+      : base_("http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+              std::to_string(port) + "/"),
+        db_(std::move(database)) {}
+
+  std::string name() const override { return "clickhouse"; }
+
+  std::string setup() {
+    const char* ddl[] = {
+        "CREATE DATABASE IF NOT EXISTS {db}",
+        "CREATE TABLE IF NOT EXISTS {db}.reports (report_id String, test_name String, test_version String, "
+        "probe_cc String, probe_asn String, software_name String, software_version String, test_start_time String, "
+        "created Int64, closed Int64) ENGINE = ReplacingMergeTree(closed) ORDER BY report_id",
+        "CREATE TABLE IF NOT EXISTS {db}.measurements (measurement_uid String, report_id String, test_name String, "
+        "probe_cc String, probe_asn String, measurement_start_time String, body_sha512 String, body String, "
+        "received Int64) ENGINE = ReplacingMergeTree ORDER BY body_sha512",
+    };
+    for (const char* q : ddl) {
+      std::string out;
+      if (auto err = run(with_db(q), "", out); !err.empty()) return err;
+    }
+    return "";
+  }
+
+  std::string create_report(const ReportRecord& r) override {
+    json row = report_row(r);
+    std::string out;
+    return run("INSERT INTO " + db_ + ".reports FORMAT JSONEachRow", row.dump(), out);
+  }
+
+  std::optional<ReportRecord> find_report(const std::string& id, std::string& error) override {
+    std::string out;
+    error = run("SELECT * FROM " + db_ + ".reports FINAL WHERE report_id = " + quote(id) +
+                    " ORDER BY closed DESC LIMIT 1 FORMAT JSONEachRow",
+                "", out);
+    if (!error.empty() || out.empty()) return std::nullopt;
+    json j = json::parse(out.substr(0, out.find('\n')), nullptr, false);
+    if (!j.is_object()) {
+      error = "clickhouse: unreadable report row";
+      return std::nullopt;
+    }
+    ReportRecord r;
+    r.report_id = j.value("report_id", ""), r.test_name = j.value("test_name", "");
+    r.test_version = j.value("test_version", ""), r.probe_cc = j.value("probe_cc", "");
+    r.probe_asn = j.value("probe_asn", ""), r.software_name = j.value("software_name", "");
+    r.software_version = j.value("software_version", ""), r.test_start_time = j.value("test_start_time", "");
+    r.created = as_int(j.value("created", json(0))), r.closed = as_int(j.value("closed", json(0)));
+    return r;
+  }
+
+  std::string close_report(const std::string& id, std::int64_t when) override {
+    std::string error;
+    auto r = find_report(id, error);
+    if (!error.empty()) return error;
+    if (!r || r->closed) return "";
+    r->closed = when;  // the newer version replaces the open row
+    return create_report(*r);
+  }
+
+  InsertResult insert_measurement(const StoredMeasurement& m) override {
+    std::lock_guard<std::mutex> lock(insert_mu_);
+    std::string out;
+    if (auto err = run("SELECT measurement_uid FROM " + db_ + ".measurements WHERE body_sha512 = " +
+                           quote(m.body_sha512) + " LIMIT 1 FORMAT JSONEachRow",
+                       "", out);
+        !err.empty())
+      return {err, "", false};
+    if (!out.empty()) {
+      json j = json::parse(out.substr(0, out.find('\n')), nullptr, false);
+      if (j.is_object()) return {"", j.value("measurement_uid", ""), false};
+    }
+    json row = {{"measurement_uid", m.measurement_uid}, {"report_id", m.report_id}, {"test_name", m.test_name},
+                {"probe_cc", m.probe_cc}, {"probe_asn", m.probe_asn},
+                {"measurement_start_time", m.measurement_start_time}, {"body_sha512", m.body_sha512},
+                {"body", m.body}, {"received", m.received}};
+    if (auto err = run("INSERT INTO " + db_ + ".measurements FORMAT JSONEachRow",
+                       row.dump(-1, ' ', false, json::error_handler_t::replace), out);
+        !err.empty())
+      return {err, "", false};
+    return {"", m.measurement_uid, true};
+  }
+
+  std::vector<StoredMeasurement> query(const MeasurementQuery& q, std::string& error) override {
+    std::string out;
+    std::vector<StoredMeasurement> rows;
+    error = run(std::string("SELECT measurement_uid, report_id, test_name, probe_cc, probe_asn, "
+                            "measurement_start_time, body_sha512, ") +
+                    (q.with_body ? "body" : "'' AS body") + ", received FROM " + db_ + ".measurements FINAL" +
+                    where(q) + " ORDER BY received, measurement_uid LIMIT " + std::to_string(q.limit) +
+                    " FORMAT JSONEachRow",
+                "", out);
+    if (!error.empty()) return rows;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      json j = json::parse(line, nullptr, false);
+      if (!j.is_object()) {
+        error = "clickhouse: unreadable measurement row";
+        return rows;
+      }
+      StoredMeasurement m;
+      m.measurement_uid = j.value("measurement_uid", ""), m.report_id = j.value("report_id", "");
+      m.test_name = j.value("test_name", ""), m.probe_cc = j.value("probe_cc", "");
+      m.probe_asn = j.value("probe_asn", ""), m.measurement_start_time = j.value("measurement_start_time", "");
+      m.body_sha512 = j.value("body_sha512", ""), m.body = j.value("body", "");
+      m.received = as_int(j.value("received", json(0)));
+      rows.push_back(std::move(m));
+    }
+    return rows;
+  }
+
+  std::int64_t count(const MeasurementQuery& q, std::string& error) override {
+    std::string out;
+    error = run("SELECT count() AS n FROM " + db_ + ".measurements FINAL" + where(q) + " FORMAT JSONEachRow", "", out);
+    if (!error.empty()) return -1;
+    json j = json::parse(out.substr(0, out.find('\n')), nullptr, false);
+    if (!j.is_object()) {
+      error = "clickhouse: unreadable count";
+      return -1;
+    }
+    return as_int(j.value("n", json(0)));
+  }
+
+  bool healthy(std::string& error) override {
+    std::string out;
+    error = run("SELECT 1", "", out);
+    return error.empty();
+  }
+
+ private:
+  std::string with_db(std::string q) const {
+    for (auto pos = q.find("{db}"); pos != std::string::npos; pos = q.find("{db}")) q.replace(pos, 4, db_);
+    return q;
+  }
+  static json report_row(const ReportRecord& r) {
+    return {{"report_id", r.report_id}, {"test_name", r.test_name}, {"test_version", r.test_version},
+            {"probe_cc", r.probe_cc}, {"probe_asn", r.probe_asn}, {"software_name", r.software_name},
+            {"software_version", r.software_version}, {"test_start_time", r.test_start_time},
+            {"created", r.created}, {"closed", r.closed}};
+  }
+  static std::string where(const MeasurementQuery& q) {
+    std::string w;
+    auto add = [&](const char* col, const std::string& v) {
+      if (v.empty()) return;
+      w += (w.empty() ? " WHERE " : " AND ") + std::string(col) + " = " + quote(v);
+    };
+    add("report_id", q.report_id), add("test_name", q.test_name), add("probe_cc", q.probe_cc);
+    add("probe_asn", q.probe_asn), add("measurement_uid", q.measurement_uid);
+    return w;
+  }
+
+  // Runs one statement. With `data`, the statement goes in the URL and the
+  // data is the POST body (INSERT ... FORMAT JSONEachRow); otherwise the
+  // statement is the body. Returns "" or "clickhouse: ..." with its message.
+  std::string run(const std::string& statement, const std::string& data, std::string& out) {
+    out.clear();
+    CURL* curl = curl_easy_init();
+    if (!curl) return "clickhouse: cannot create a curl handle";
+    std::string url = base_;
+    std::string body = statement;
+    if (!data.empty()) {
+      char* escaped = curl_easy_escape(curl, statement.c_str(), static_cast<int>(statement.size()));
+      url += std::string("?query=") + (escaped ? escaped : "");
+      curl_free(escaped);
+      body = data;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");  // the store is never reached through a proxy
+    const CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) return std::string("clickhouse: ") + base_ + ": " + curl_easy_strerror(rc);
+    if (status != 200) {
+      std::string msg = out.substr(0, 300);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      return "clickhouse: HTTP " + std::to_string(status) + ": " + msg;
+    }
+    return "";
+  }
+
+  std::string base_;
+  std::string db_;
+  std::mutex insert_mu_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_clickhouse_store(const std::string& host, int port, const std::string& database,
+                                             std::string& error) {
+  auto store = std::make_unique<ClickHouseStore>(host, port, database);
+  if (auto err = store->setup(); !err.empty()) {
+    error = err;
+    return nullptr;
+  }
+  return store;
+}
+
+}  // namespace vantage::collector
