@@ -13,6 +13,8 @@ packages=(
   iproute2 iptables nftables unbound nginx-light bind9-dnsutils curl openssl
   libnetfilter-queue-dev procps psmisc
   python3 iputils-ping
+  # collector store tests (ci/start-clickhouse.sh)
+  clickhouse-server
 )
 
 missing=()
