@@ -361,7 +361,8 @@ TEST(Scrub, WholeTokensOnly) {
          {"d", "1198.18.1.2"},
          {"e", "198.18.1.2"},
          {"f", "x 198.18.1.2.5 y"},
-         {"g", "10.198.18.1.2"}};
+         {"g", "10.198.18.1.2"},
+         {"h", "::ffff:198.18.1.2"}};
   std::size_t n = scrub_addresses(m, {"198.18.1.2"});
   EXPECT_EQ(m["a"], "[scrubbed]:443");
   EXPECT_EQ(m["b"], "connected from [scrubbed].");
@@ -370,7 +371,8 @@ TEST(Scrub, WholeTokensOnly) {
   EXPECT_EQ(m["e"], "[scrubbed]");
   EXPECT_EQ(m["f"], "x 198.18.1.2.5 y");
   EXPECT_EQ(m["g"], "10.198.18.1.2");
-  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(m["h"], "::ffff:[scrubbed]");  // IPv4-mapped form
+  EXPECT_EQ(n, 4u);
 }
 
 TEST(Scrub, RepeatedAndNested) {
