@@ -348,8 +348,8 @@ class Runner {
     return out;
   }
 
-  // Asks the control about every endpoint (host:port) that failed, in
-  // parallel, and records the answers in each service's x_control.
+  // Asks the control about every endpoint (host:port) that failed, and
+  // every web endpoint, in parallel, and records the answers in each service's x_control.
   void ask_control(const std::vector<const catalog::Service*>& services, RunResult& result) {
     struct Query {
       std::string service, key;
@@ -369,7 +369,10 @@ class Runner {
         int64_t tx = ep.contains("transaction_id") && ep["transaction_id"].is_number() ? ep["transaction_id"].get<int64_t>() : -1;
         for (const auto& j : jobs_)
           if (j.transaction_id == tx && !j.failure.empty()) failed = true;
-        if (!failed) continue;
+        // Web endpoints are always compared with the control: a block page
+        // is a successful HTTP exchange with the wrong content.
+        const std::string chain = ep.value("chain", "");
+        if (!failed && chain != "http" && chain != "https") continue;
         std::string key = ep["endpoint"];
         auto& q = by_key[key];
         q.service = s->name;
