@@ -22,6 +22,9 @@ cmake --build build/asan -j"$jobs"
 echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 
+echo "== benchmarks (figures to read, not pass/fail)"
+python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools || true
+
 echo "== unit and lab tests"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
 # a time fit in two cores.
