@@ -120,6 +120,7 @@ struct CaptureSession::Impl {
   std::mutex mu;  // guards everything below
   std::condition_variable cv;
   bool stop = false;
+  bool reading = true;  // false once the capture thread has given up
   std::string pending_filter;
   uint64_t filter_generation = 0, applied_generation = 0;
   std::string error;
@@ -179,6 +180,7 @@ struct CaptureSession::Impl {
       if (n == PCAP_ERROR) {
         std::lock_guard lock(mu);
         error = std::string("capture_error: ") + pcap_geterr(handle);
+        reading = false;
         applied_generation = filter_generation;
         cv.notify_all();
         return;
@@ -277,6 +279,7 @@ void CaptureSession::set_targets(const std::vector<std::string>& resolvers,
     if (impl.resolver_set.insert(r).second) impl.registry.resolvers.push_back(r);
   for (const auto& t : targets)
     if (impl.target_set.insert(t).second) impl.registry.targets.push_back(t);
+  if (!impl.reading) return;  // the thread is gone: nothing would install the filter
   const std::string filter = build_capture_filter(impl.registry.resolvers, impl.registry.targets);
   impl.pending_filter = filter.empty() ? kMatchNothing : filter;
   const uint64_t generation = ++impl.filter_generation;
@@ -313,6 +316,7 @@ std::string CaptureSession::last_error() const {
 json CaptureSession::finish(double run_start_offset) {
   auto& impl = *impl_;
   if (impl.finished) return impl.result;
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::max(impl.options.finish_grace_ms, 0)));
   impl.stop_thread();
   uint64_t dropped = impl.over_limit;
   struct pcap_stat stats {};

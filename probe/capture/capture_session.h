@@ -38,6 +38,10 @@ struct CaptureOptions {
   int snaplen = 512;
   int buffer_bytes = 4 << 20;              // kernel ring buffer
   std::size_t max_stored_bytes = 64 << 20; // packets kept for analysis; beyond: counted as dropped
+  // finish() keeps reading this long before stopping: on loopback and under
+  // load the kernel may hand over a packet sent just before finish() a few
+  // milliseconds later (softirq deferred to ksoftirqd).
+  int finish_grace_ms = 200;
 };
 
 class CaptureSession {
@@ -50,8 +54,9 @@ class CaptureSession {
 
   // Restrict the BPF filter to these flows (call before measuring, and again
   // when new addresses are known); resolvers "ip:53"; targets "ip:port".
-  // Nothing else is captured. Each call replaces the previous sets. Returns
-  // once the capture thread has installed the filter (or after 2 s).
+  // Nothing else is captured. Addresses accumulate over calls (a flow in
+  // progress is never dropped from the filter). Returns once the capture
+  // thread has installed the filter (or after 2 s).
   void set_targets(const std::vector<std::string>& resolvers, const std::vector<std::string>& targets);
   // Which endpoint key(s) a destination "ip:port" (and for DNS, a qname)
   // belongs to, so anomalies name the right endpoint. May be called from any

@@ -180,6 +180,15 @@ struct FlowTracker::Impl {
     load(registry.targets, targets, 0);
     load(registry.silent_resolvers, silent, 53);
     for (const auto& r : resolvers) resolver_ports.insert(r.port);
+    // Endpoint keys in canonical form, whatever spelling the caller used.
+    std::map<std::string, std::vector<std::string>> canonical;
+    for (auto& [text, endpoints] : registry.address_endpoints) {
+      Peer p;
+      auto& into = canonical[parse_address(text, p.ip, p.port, 0) ? p.text() : text];
+      for (auto& e : endpoints)
+        if (std::find(into.begin(), into.end(), e) == into.end()) into.push_back(e);
+    }
+    registry.address_endpoints = std::move(canonical);
     restricted = options.restrict_to_registry && (!resolvers.empty() || !targets.empty());
   }
 

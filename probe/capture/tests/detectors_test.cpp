@@ -456,7 +456,10 @@ TEST(Detectors, AnswerFromAServerThatRunsNoDns) {
 
 TEST(Detectors, EndpointNamesComeFromTheRegistry) {
   Scenario run;
-  run.registry.address_endpoints[kServer] = {"signal:chat", "signal:cdsi"};
+  run.registry.address_endpoints[kServer] = {"signal:chat"};
+  run.registry.address_endpoints["198.018.1.10:443"] = {"not-an-address"};
+  run.registry.address_endpoints["[::ffff:198.18.1.10]:443"] = {"v4-mapped"};
+  run.registry.address_endpoints["[198.18.1.10]:443"] = {"signal:cdsi"};
   tb::TcpConversation c;
   run.at(0.0, c.syn());
   run.at(1.0, c.syn());
