@@ -73,6 +73,30 @@ bool final_step_succeeded(const json& keys, const std::string& chain, int64_t tx
   return false;  // unknown chain: the plan itself is malformed
 }
 
+struct UdpResponse {
+  std::vector<std::string> ips;  // sorted
+  int64_t ip_ttl = -1;
+};
+
+// The responses recorded for one hold-on UDP query, in arrival order.
+std::vector<UdpResponse> udp_responses(const json& keys, int64_t tx) {
+  std::vector<UdpResponse> out;
+  if (tx < 0) return out;
+  for (const json* q : by_transaction(keys, "queries", tx)) {
+    if (str(*q, "engine") != "udp" || !str(*q, "failure").empty()) continue;
+    UdpResponse r;
+    for (const auto& a : array_or_empty(*q, "answers")) {
+      if (!a.is_object()) continue;
+      if (a.contains("ipv4")) r.ips.push_back(str(a, "ipv4"));
+      if (a.contains("ipv6")) r.ips.push_back(str(a, "ipv6"));
+    }
+    std::sort(r.ips.begin(), r.ips.end());
+    r.ip_ttl = integer(*q, "x_ip_ttl", -1);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 struct EndpointVerdict {
   std::string status = "inconclusive";
   std::string method;
@@ -92,6 +116,13 @@ bool is_dns_blocking_failure(const std::string& f) {
 struct ControlView {
   bool present = false;
   json answer;
+  std::vector<std::string> dns_addrs() const {
+    std::vector<std::string> out;
+    if (!present || !answer.contains("dns") || !answer["dns"].is_object()) return out;
+    for (const auto& a : array_or_empty(answer["dns"], "addrs"))
+      if (a.is_string()) out.push_back(a);
+    return out;
+  }
   bool dns_failed() const {
     return present && answer.contains("dns") && answer["dns"].is_object() && !str(answer["dns"], "failure").empty();
   }
@@ -190,6 +221,34 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
   }
   bool outside = !ip.empty() && !prefixes.empty() && !in_any_prefix(ip, prefixes);
   if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
+  // Several differing responses to the one UDP query: an answer was injected
+  // on the path. The address is suspect unless the last response (the
+  // resolver's, which arrives after the forgery) also gave it.
+  const auto udp = udp_responses(keys, integer(ep, "dns_udp_transaction_id", -1));
+  bool injected = false;
+  if (udp.size() >= 2) {
+    std::set<std::vector<std::string>> distinct;
+    std::string summary;
+    for (const auto& r : udp) {
+      distinct.insert(r.ips);
+      std::string ips;
+      for (const auto& a : r.ips) ips += (ips.empty() ? "" : ",") + a;
+      summary += (summary.empty() ? "" : "; ") + (ips.empty() ? std::string("no answer") : ips) +
+                 (r.ip_ttl >= 0 ? " (IP TTL " + std::to_string(r.ip_ttl) + ")" : "");
+    }
+    if (distinct.size() >= 2) {
+      const auto& last = udp.back().ips;
+      injected = !ip.empty() && std::find(last.begin(), last.end(), ip) == last.end();
+      v.evidence.push_back(std::to_string(udp.size()) + " different DNS responses to one query: " + summary);
+    }
+  }
+  const auto control_addrs = control.dns_addrs();
+  bool control_disagrees = !ip.empty() && control.present && !control.dns_failed() && !control_addrs.empty() &&
+                           std::find(control_addrs.begin(), control_addrs.end(), ip) == control_addrs.end();
+  // Evidence only: CDNs answer differently by region, so a control far away
+  // disagreeing is not by itself DNS manipulation.
+  if (control_disagrees) v.evidence.push_back("the control's DNS did not return " + ip);
+  const bool suspect_answer = outside || injected;
 
   // The chain's final attempt.
   const int64_t tx = integer(ep, "transaction_id", -1);
@@ -210,8 +269,8 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
   if (!failed_step.empty()) {
     const int64_t attempts = integer(ep, "attempts", 1);
     std::string retry = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
-    if (outside) {
-      blame("dns", failure, str(ep, "chain") + " step failed (" + failure + ") at an address outside the service's networks" + retry);
+    if (suspect_answer) {
+      blame("dns", failure, str(ep, "chain") + " step failed (" + failure + ") at an address the DNS should not have given" + retry);
       return v;
     }
     int control_tcp = control.tcp(addr);

@@ -2,7 +2,10 @@
 #include "probe/engine/engine.h"
 
 #include <algorithm>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <thread>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -28,6 +31,7 @@ constexpr const char* kInterrupted = "interrupted";
 struct HostLookup {
   std::string name;
   std::vector<format::DnsObservation> attempts;  // the last one counts
+  std::vector<format::DnsObservation> udp;       // every response to the UDP query
   std::vector<std::string> ips;                  // usable addresses
   std::string failure;
 };
@@ -109,11 +113,41 @@ class Runner {
     std::set<std::string> names;
     for (const auto* s : services)
       for (const auto& e : s->endpoints) names.insert(e.host);
-    for (const auto& n : names) hosts_.push_back({n, {}, {}, ""});
+    for (const auto& n : names) hosts_.push_back({n, {}, {}, {}, ""});
+    udp_resolver_ = opt_.udp_resolver == "system" ? system_resolver() : opt_.udp_resolver;
     parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) { resolve(hosts_[i]); });
   }
 
+  // The first nameserver of /etc/resolv.conf (inside `ip netns exec`, the
+  // namespace's own), or "" when there is none.
+  static std::string system_resolver() {
+    std::ifstream in("/etc/resolv.conf");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream words(line);
+      std::string key, value;
+      if (words >> key >> value && key == "nameserver") return value;
+    }
+    return "";
+  }
+
   void resolve(HostLookup& h) {
+    // The UDP hold-on query runs beside the system lookup, not after it.
+    std::thread udp;
+    if (!udp_resolver_.empty() && !out_of_time()) {
+      udp = std::thread([&h, this, ctx = context()] {
+        net::UdpQueryOptions q;
+        q.resolver = udp_resolver_;
+        q.timeout = budget(opt_.dns_timeout);
+        q.hold = opt_.dns_hold;
+        h.udp = net::query_udp(h.name, q, ctx);
+      });
+    }
+    resolve_system(h);
+    if (udp.joinable()) udp.join();
+  }
+
+  void resolve_system(HostLookup& h) {
     for (int attempt = 1; attempt <= 2; ++attempt) {
       if (out_of_time()) {
         h.failure = kInterrupted;
@@ -288,15 +322,19 @@ class Runner {
     for (const auto& e : s.endpoints) {
       const HostLookup* h = host(e.host);
       if (!h) continue;
-      if (hosts_added.insert(h->name).second)
+      if (hosts_added.insert(h->name).second) {
         out.queries.insert(out.queries.end(), h->attempts.begin(), h->attempts.end());
+        out.queries.insert(out.queries.end(), h->udp.begin(), h->udp.end());
+      }
       const int64_t dns_tx = h->attempts.empty() ? -1 : h->attempts.back().transaction_id;
+      const int64_t udp_tx = h->udp.empty() ? -1 : h->udp.front().transaction_id;
       json base{{"host", e.host},
                 {"chain", catalog::chain_name(e.chain)},
                 {"feature", e.feature},
                 {"judged", e.judged},
                 {"throughput", e.throughput},
                 {"dns_transaction_id", dns_tx},
+                {"dns_udp_transaction_id", udp_tx},
                 {"confirmed", e.confirmed ? json(*e.confirmed) : json(nullptr)}};
       if (!e.url.empty()) base["url"] = e.url, base["method"] = e.method;
       if (e.chain == Chain::Dns) {
@@ -407,6 +445,7 @@ class Runner {
   std::atomic<int64_t> next_tx_{1};
   std::mutex progress_mu_;
   std::vector<HostLookup> hosts_;
+  std::string udp_resolver_;
   std::vector<ChainJob> jobs_;
 };
 

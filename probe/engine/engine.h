@@ -41,6 +41,13 @@ struct EngineOptions {
   std::chrono::milliseconds throughput_window{3000};
   std::chrono::milliseconds deadline{120000};  // whole run
   std::size_t max_ips_per_host = 4;
+  // Besides the system lookup, each name is also asked over UDP straight to
+  // this resolver ("ip" or "ip:port"; default: the first nameserver of
+  // /etc/resolv.conf), keeping the socket open `dns_hold` after the first
+  // answer: that is how an injected answer racing the real one is seen.
+  // "" disables it.
+  std::string udp_resolver = "system";
+  std::chrono::milliseconds dns_hold{400};
   std::string ca_bundle;    // extra trusted CAs (--ca-bundle)
   // Asks the control vantage point (OONI test-helper request → answer, or
   // {"failure": ...}); empty = no control. Called concurrently.

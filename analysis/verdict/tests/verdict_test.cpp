@@ -364,6 +364,58 @@ TEST(Verdict, AnswerOutsideKnownNetworksAndConnectFailureIsDnsBlocking) {
   EXPECT_NE(endpoint0(v)["evidence"].dump().find("outside the service's known networks"), std::string::npos);
 }
 
+// Adds hold-on UDP responses (in arrival order) for the endpoint's host and
+// links them to endpoint `index` as its dns_udp_transaction_id.
+void add_udp_responses(json& keys, std::size_t index, const std::vector<std::pair<std::string, int>>& responses) {
+  const int64_t tx = 1000 + static_cast<int64_t>(index);
+  for (const auto& [ip, ttl] : responses) {
+    format::DnsObservation q;
+    q.transaction_id = tx;
+    q.engine = "udp";
+    q.hostname = keys["x_endpoints"][index]["host"];
+    q.query_type = "A";
+    q.ip_ttl = ttl;
+    q.answers.push_back({"A", ip, "", "", 60});
+    keys["queries"].push_back(format::to_json(q));
+  }
+  keys["x_endpoints"][index]["dns_udp_transaction_id"] = tx;
+}
+
+TEST(Verdict, InjectedAnswerRacingTheRealOneIsDnsBlockingWithoutKnownNetworks) {
+  Ep e = tcp_ep();
+  e.ip = "198.18.4.4";  // the forged answer, which the system resolver took
+  e.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("chat", "all").add(e);  // no known prefixes: only the race shows it
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"198.18.2.40", 63}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("2 different DNS responses to one query: 198.18.4.4 (IP TTL 60); 198.18.2.40 (IP TTL 63)"),
+            std::string::npos);
+}
+
+TEST(Verdict, RepeatedIdenticalResponsesAreNotInjection) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  add_udp_responses(k.json_(), 0, {{e.ip, 63}, {e.ip, 63}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+  EXPECT_EQ(endpoint0(v)["evidence"].dump().find("different DNS responses"), std::string::npos);
+}
+
+TEST(Verdict, RaceWhoseLastAnswerIsTheAddressUsedIsNotBlamedOnDns) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {e.ip, 63}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+}
+
 TEST(Verdict, AnswerOutsideKnownNetworksButWorkingIsOkWithEvidence) {
   Ep e = tcp_ep();
   e.ip = "198.18.200.7";

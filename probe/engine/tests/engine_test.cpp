@@ -43,6 +43,7 @@ catalog::Catalog one_service(std::vector<catalog::Endpoint> endpoints) {
 EngineOptions loopback_options() {
   EngineOptions o;
   o.reject_bogons = false;  // everything here is on 127.0.0.1
+  o.udp_resolver = "";      // never ask the host's resolver from a unit test
   o.connect_timeout = 300ms;
   o.dns_timeout = 2000ms;
   return o;
@@ -165,6 +166,7 @@ TEST(Engine, AsksTheControlOnlyAboutFailingEndpoints) {
 TEST(Engine, BogonAnswersAreNeverConnectedTo) {
   auto cat = one_service({tcp_endpoint("127.0.0.1", {443})});
   EngineOptions opt;  // reject_bogons on, as in real runs
+  opt.udp_resolver = "";
   opt.connect_timeout = 300ms;
   auto result = run(cat, {"svc"}, opt);
   const auto& obs = result.services.at("svc");
