@@ -3,6 +3,7 @@
 // server answers at $VANTAGE_CLICKHOUSE_URL (default clickhouse://127.0.0.1:8123;
 // ci/start-clickhouse.sh starts one), otherwise those cases are skipped with
 // a message saying so.
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -38,19 +39,35 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
       store_ = open_store("sqlite:" + path_, error);
       ASSERT_TRUE(store_) << error;
     } else {
-      store_ = open_store(clickhouse_base() + "/vantage_test_" + safe, error);
+      database_ = "vantage_test_" + safe;
+      store_ = open_store(clickhouse_base() + "/" + database_, error);
       if (!store_) GTEST_SKIP() << "ClickHouse not reachable at " << clickhouse_base()
                                 << " (run ci/start-clickhouse.sh): " << error;
     }
   }
   void TearDown() override {
+    if (store_ && !database_.empty()) drop_database();
     store_.reset();
     if (!path_.empty()) {
       for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
     }
   }
+  // Test databases are dropped so repeated runs do not pile them up.
+  void drop_database() {
+    std::string base = clickhouse_base().substr(std::string("clickhouse://").size());
+    CURL* curl = curl_easy_init();
+    const std::string url = "http://" + base + "/";
+    const std::string sql = "DROP DATABASE IF EXISTS " + database_;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, sql.c_str());
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
+    EXPECT_EQ(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_cleanup(curl);
+  }
   std::unique_ptr<Store> store_;
   std::string path_;
+  std::string database_;
 };
 
 json open_body(const std::string& test = "signal", const std::string& cc = "IT", const std::string& asn = "AS30722") {
