@@ -2,6 +2,7 @@
 // (probe/control/control_client.h): the real server program on 127.0.0.1
 // with an ephemeral port, asked by ask_control over HTTP, and the client
 // against a TLS server, all on loopback.
+#include <algorithm>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -206,7 +207,10 @@ TEST(TestHelperServer, AnswersHealthAndControlRequestsAndSurvivesBadInput) {
     EXPECT_TRUE(parsed.contains("ts")) << line;
     if (parsed["event"] == "request") statuses.push_back(parsed["status"].get<int>());
   }
-  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 400, 400, 413, 404, 400, 200}));
+  // The server logs when a request ends, and the 413 (rejected while its
+  // body is still arriving) can end after the next request: compare as sets.
+  std::sort(statuses.begin(), statuses.end());
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 400, 400, 400, 404, 413}));
   const auto log = helper.log();
   ASSERT_FALSE(log.empty());
   EXPECT_EQ(log.back()["event"], "stopped");
