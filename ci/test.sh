@@ -19,6 +19,8 @@ cmake -S . -B build/asan -DVANTAGE_WERROR=ON -DVANTAGE_SANITIZE=ON -DVANTAGE_BUI
   -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build/asan -j"$jobs"
 
+./ci/start-clickhouse.sh >/dev/null || echo "ClickHouse did not start: its store tests are skipped"
+
 echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 

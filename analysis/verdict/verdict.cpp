@@ -318,6 +318,36 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
 
 std::vector<std::string> sorted(const std::set<std::string>& s) { return {s.begin(), s.end()}; }
 
+// Packet-level evidence (test_keys.x_capture.anomalies) about this endpoint
+// or its name, e.g. "capture: tcp_rst_injected (rst_ttl=64, synack_ttl=57)".
+// Evidence only: packet anomalies alone are not verdicts.
+void add_capture_evidence(const json& keys, const json& ep, std::vector<std::string>& evidence) {
+  if (!keys.contains("x_capture") || !keys["x_capture"].is_object()) return;
+  const std::string key = str(ep, "endpoint"), host = str(ep, "host");
+  int shown = 0, more = 0;
+  for (const auto& a : array_or_empty(keys["x_capture"], "anomalies")) {
+    if (!a.is_object()) continue;
+    const std::string on = str(a, "endpoint");
+    if (on.empty() || (on != key && on != host)) continue;
+    std::string text = "capture: " + str(a, "type");
+    std::string details;
+    if (a.contains("evidence") && a["evidence"].is_object())
+      for (auto it = a["evidence"].begin(); it != a["evidence"].end(); ++it) {
+        if (details.size() > 160) break;
+        const auto& val = it.value();
+        if (val.is_primitive() && !val.is_null())
+          details += (details.empty() ? "" : ", ") + it.key() + "=" + (val.is_string() ? val.get<std::string>() : val.dump());
+        else if (val.is_array() && val.size() <= 4 && val.dump().size() < 60)
+          details += (details.empty() ? "" : ", ") + it.key() + "=" + val.dump();
+      }
+    if (!details.empty()) text += " (" + details + ")";
+    if (std::find(evidence.begin(), evidence.end(), text) != evidence.end()) continue;
+    if (shown < 4) evidence.push_back(text), ++shown;
+    else ++more;
+  }
+  if (more) evidence.push_back("capture: " + std::to_string(more) + " more anomalies (see x_capture)");
+}
+
 }  // namespace
 
 double request_throughput_kbps(const json& request, const VerdictPolicy& policy) {
@@ -356,6 +386,7 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
   for (const auto& ep : array_or_empty(keys, "x_endpoints")) {
     if (!ep.is_object()) continue;
     EndpointVerdict v = judge_endpoint(keys, ep, canary_ok, canary_kbps, policy);
+    if (v.status != "ok") add_capture_evidence(keys, ep, v.evidence);
     json e{{"endpoint", str(ep, "endpoint")},
            {"ip", ep.contains("ip") ? ep["ip"] : json(nullptr)},
            {"feature", str(ep, "feature")},

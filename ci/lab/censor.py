@@ -287,6 +287,11 @@ class Censor:
                 self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, *pr, *gate,
                          *self._sni_match(spec, name), "-j", "REJECT",
                          "--reject-with", "tcp-reset")
+        # The censor's own RSTs leave with its own IP TTL, as a real middlebox's
+        # do (here the server is only one hop further, so without this its
+        # TTL would be indistinguishable): the probe's capture must see it.
+        self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
+                 "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
 
     def _stateful_sni_rst(self, entry, spec):
         self._sni_rst(entry, spec, stateful=True)

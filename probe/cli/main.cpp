@@ -10,6 +10,7 @@
 #include "probe/cli/results_store.h"
 #include "probe/cli/run_command.h"
 #include "probe/cli/summary_table.h"
+#include "probe/cli/upload_command.h"
 
 namespace {
 
@@ -112,8 +113,23 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--timeout", run.timeout, "Deadline for the whole run, seconds")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
   run_cmd->add_option("--connect-timeout", run.connect_timeout, "Timeout of one TCP connect, seconds")->capture_default_str()->check(CLI::Range(0.1, 120.0));
   run_cmd->add_option("--parallelism", run.parallelism, "How many endpoints are measured at once")->capture_default_str()->check(CLI::Range(1, 512));
+  run_cmd->add_flag("!--no-capture", run.capture, "Don't capture packets (capture needs CAP_NET_RAW; without it the run goes on)");
+  run_cmd->add_option("--capture-interface", run.capture_interface, "Interface to capture on")->capture_default_str();
+  run_cmd->add_option("--pcap", run.pcap_file, "Also keep the raw capture in this file (mode 0600; it holds your addresses: never share it)");
+  run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload)");
+  run_cmd->add_flag("--upload", run.upload, "Upload the measurements to --collector (you agree to publish them)");
+  run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
+
+  cli::UploadOptions up;
+  auto* upload_cmd = app.add_subcommand("upload", "Upload saved measurements no collector has acknowledged yet; show what happened to each");
+  upload_cmd->add_option("--collector", up.collector_url, "Collector URL (http:// or https://)");
+  upload_cmd->add_option("--ca-bundle", up.ca_bundle, "Trust this PEM CA bundle instead of the system roots")->check(CLI::ExistingFile);
+  upload_cmd->add_option("--proxy", up.proxy, "Proxy: http://, https://, socks5:// or socks5h://HOST:PORT");
+  upload_cmd->add_option("--timeout", up.timeout, "Timeout of one request, seconds")->capture_default_str()->check(CLI::Range(1.0, 600.0));
+  upload_cmd->add_flag("--list", up.list_only, "Only show the spool's state; upload nothing");
+  upload_cmd->add_flag("--json", up.json, "One JSON object per measurement");
 
   auto* list_cmd = app.add_subcommand("list", "List past runs and their verdicts");
   std::string show_id;
@@ -141,6 +157,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   run.results_dir = results_dir;
+  if (*upload_cmd) {
+    up.results_dir = results_dir;
+    if (up.collector_url.empty() && !up.list_only) {
+      std::cerr << "vantage: upload needs --collector URL (or --list)\n";
+      return 2;
+    }
+    return cli::upload_command(up);
+  }
+  if (*run_cmd && run.upload && run.collector_url.empty()) {
+    std::cerr << "vantage: --upload needs --collector URL\n";
+    return 2;
+  }
   if (*run_cmd) return cli::run_command(run);
   if (*list_cmd) return list_command(results_dir);
   if (*show_cmd) return show_command(results_dir, show_id, show_json);

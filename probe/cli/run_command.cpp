@@ -11,12 +11,15 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <set>
 
 #include "probe/catalog/catalog.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/summary_table.h"
+#include "probe/cli/upload_command.h"
+#include "probe/capture/capture_session.h"
 #include "probe/control/control_client.h"
 #include "probe/engine/engine.h"
 #include "probe/nettests/nettest.h"
@@ -84,6 +87,25 @@ json ask_control(const std::string& url, const std::string& ca_bundle, const jso
   return answer.answer;
 }
 
+// The part of the run's capture that concerns one service: its endpoints'
+// anomalies and flows (the capture is per run, measurements per service).
+json capture_for_service(const json& x_capture, const engine::ServiceObservations& obs) {
+  json out = x_capture;
+  if (!x_capture.value("enabled", false)) return out;
+  std::set<std::string> mine;
+  for (const auto& ep : obs.endpoints) {
+    mine.insert(ep.value("endpoint", ""));
+    mine.insert(ep.value("host", ""));
+  }
+  for (const char* list : {"anomalies", "flows"}) {
+    json kept = json::array();
+    for (const auto& a : x_capture.value(list, json::array()))
+      if (mine.count(a.value("endpoint", ""))) kept.push_back(a);
+    out[list] = kept;
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_command(const RunOptions& o) {
@@ -146,7 +168,28 @@ int run_command(const RunOptions& o) {
     for (const auto& n : names) std::cerr << " " << n;
     std::cerr << " (deadline " << o.timeout << " s)\n";
   }
+  std::unique_ptr<capture::CaptureSession> capture;
+  std::string capture_reason = "disabled with --no-capture";
+  if (o.capture) {
+    capture::CaptureOptions co;
+    co.interface = o.capture_interface;
+    co.pcap_file = o.pcap_file;
+    capture = capture::CaptureSession::open(co, capture_reason);
+    if (!capture && !o.pcap_file.empty()) {
+      std::cerr << "vantage: --pcap " << o.pcap_file << ": capture is not possible: " << capture_reason << "\n";
+      return 2;
+    }
+  }
+  eo.capture = capture.get();
+
   auto result = engine::run(cat, names, eo);
+  json x_capture;
+  if (capture) {
+    double offset = std::chrono::duration<double>(result.start_time - capture->origin()).count();
+    x_capture = capture->finish(offset);
+  } else {
+    x_capture = capture::capture_disabled_json(capture_reason);
+  }
   if (show_progress) std::cerr << "\r\033[K";
 
   json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
@@ -167,7 +210,8 @@ int run_command(const RunOptions& o) {
                        {"platform", "linux"}};
     if (result.interrupted) env.annotations["x_interrupted"] = "true";
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
-    json keys = nettests::build_test_keys(*svc, result.services[name], canary);
+    json keys = nettests::build_test_keys(*svc, result.services[name], canary,
+                                          capture_for_service(x_capture, result.services[name]));
     if (result.interrupted) keys["failure"] = "interrupted";
     json m = format::make_measurement(env, std::move(keys));
     format::scrub_addresses(m, addresses);
@@ -180,6 +224,12 @@ int run_command(const RunOptions& o) {
   int code = 0;
   if (auto err = write_jsonl_atomically(path, measurements); !err.empty()) {
     std::cerr << "vantage: " << err << "\n";
+    code = 1;
+  }
+  // The spool is what `vantage upload` drains; it never loses a measurement
+  // a collector has not acknowledged.
+  if (auto err = spool_measurements(results_dir, measurements); !err.empty()) {
+    std::cerr << "vantage: spool: " << err << "\n";
     code = 1;
   }
   if (!o.output.empty()) {
@@ -196,6 +246,16 @@ int run_command(const RunOptions& o) {
     std::snprintf(secs, sizeof secs, "%.1f", result.runtime);
     std::cout << "\n" << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
               << id << " saved to " << path << " (`vantage show " << id << "` for details)\n";
+  }
+  if (o.upload) {
+    // Not the run's --ca-bundle: that one is for the measured services.
+    UploadOptions up;
+    up.results_dir = results_dir;
+    up.collector_url = o.collector_url;
+    up.proxy = o.upload_proxy;
+    up.respect_backoff = true;
+    if (upload_command(up) != 0)
+      std::cerr << "vantage: some measurements were not uploaded; they are kept (`vantage upload` retries)\n";
   }
   return code;
 }

@@ -18,6 +18,12 @@ struct RunOptions {
   int parallelism = 64;
   bool json = false;         // print measurements as JSON Lines on stdout
   bool progress = true;      // show what is being tested (on a terminal)
+  bool capture = true;       // packet capture (needs CAP_NET_RAW; off with a reason otherwise)
+  std::string capture_interface = "any";
+  std::string pcap_file;     // keep the raw capture here (0600), "" = none
+  std::string collector_url; // upload after the run (with `upload`)
+  bool upload = false;
+  std::string upload_proxy;
 };
 
 // Returns the process exit code: 0 measured, 1 tool failure, 2 input error.

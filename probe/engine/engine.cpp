@@ -79,6 +79,7 @@ class Runner {
 
     resolve_hosts(services);
     plan_chains(services);
+    register_flows(services);
     parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
     for (const auto* s : services) result.services[s->name] = assemble(*s);
     if (opt_.control) ask_control(services, result);
@@ -115,6 +116,13 @@ class Runner {
       for (const auto& e : s->endpoints) names.insert(e.host);
     for (const auto& n : names) hosts_.push_back({n, {}, {}, {}, ""});
     udp_resolver_ = opt_.udp_resolver == "system" ? system_resolver() : opt_.udp_resolver;
+    if (opt_.capture) {
+      std::vector<std::string> resolvers;
+      if (std::string sys = system_resolver(); !sys.empty()) resolvers.push_back(with_dns_port(sys));
+      if (!udp_resolver_.empty()) resolvers.push_back(with_dns_port(udp_resolver_));
+      for (const auto& n : names) opt_.capture->map_qname(n, n);
+      opt_.capture->set_targets(resolvers, {});
+    }
     parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) { resolve(hosts_[i]); });
   }
 
@@ -188,6 +196,28 @@ class Runner {
     } else if (h.ips.empty()) {
       h.failure = "dns_no_answer";
     }
+  }
+
+  static std::string with_dns_port(const std::string& resolver) {
+    if (resolver.find(':') == std::string::npos) return resolver + ":53";
+    if (resolver.front() != '[' && std::count(resolver.begin(), resolver.end(), ':') > 1) return "[" + resolver + "]:53";
+    return resolver;
+  }
+
+  // Tells the capture which addresses are ours and whose they are.
+  void register_flows(const std::vector<const catalog::Service*>& services) {
+    if (!opt_.capture) return;
+    std::vector<std::string> targets;
+    for (const auto& j : jobs_) {
+      std::string addr = join_address(j.ip, j.port);
+      if (std::find(targets.begin(), targets.end(), addr) == targets.end()) targets.push_back(addr);
+    }
+    for (const auto* s : services)
+      for (const auto& e : s->endpoints)
+        if (const HostLookup* h = host(e.host))
+          for (int port : e.ports)
+            for (const auto& ip : h->ips) opt_.capture->map_endpoint(join_address(ip, port), e.host + ":" + std::to_string(port));
+    opt_.capture->set_targets({}, targets);
   }
 
   const HostLookup* host(const std::string& name) const {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "probe/capture/capture_session.h"
 #include "probe/catalog/catalog.h"
 #include "reports/format/observations.h"
 
@@ -56,6 +57,10 @@ struct EngineOptions {
   // Bogon answers (private, loopback, ...) are never connected to; only unit
   // tests on loopback turn this off.
   bool reject_bogons = true;
+  // When set, the engine tells the capture which flows are the probe's
+  // (resolvers before the DNS phase, service addresses before connecting)
+  // and which endpoint each belongs to. The caller opens and finishes it.
+  capture::CaptureSession* capture = nullptr;
   const std::atomic<bool>* interrupted = nullptr;
   // Called (from worker threads, serialized) as chains finish.
   std::function<void(const std::string& service, const std::string& what, const std::string& failure)> progress;

@@ -47,7 +47,8 @@ json canary_summary(const engine::ServiceObservations& canary) {
               {"endpoints", endpoints}};
 }
 
-json build_test_keys(const catalog::Service& service, const engine::ServiceObservations& obs, const json& canary) {
+json build_test_keys(const catalog::Service& service, const engine::ServiceObservations& obs, const json& canary,
+                     const json& capture) {
   json keys = raw_keys(obs);
   json features = json::object();
   for (const auto& f : service.features) {
@@ -59,6 +60,7 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   keys["x_networks"] = {{"asns", service.asns}, {"prefixes", service.prefixes}};
   keys["x_canary"] = canary;
   keys["x_control"] = obs.control.empty() ? json(nullptr) : obs.control;
+  if (!capture.is_null()) keys["x_capture"] = capture;
   keys["x_verdict"] = analysis::compute_verdict(keys);
   if (service.test_name == "whatsapp") add_whatsapp_keys(keys);
   else if (service.test_name == "signal") add_signal_keys(keys);

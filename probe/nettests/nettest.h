@@ -18,8 +18,9 @@ namespace vantage::nettests {
 nlohmann::json canary_summary(const engine::ServiceObservations& canary);
 
 // The complete test_keys for one service, x_verdict included.
+// `capture` is this service's part of x_capture (null when not captured).
 nlohmann::json build_test_keys(const catalog::Service& service, const engine::ServiceObservations& obs,
-                               const nlohmann::json& canary);
+                               const nlohmann::json& canary, const nlohmann::json& capture = nullptr);
 
 // Service-specific keys, derived from the generic test_keys (with x_verdict).
 void add_whatsapp_keys(nlohmann::json& test_keys);
