@@ -15,6 +15,8 @@ packages=(
   iproute2 iptables nftables unbound nginx-light bind9-dnsutils curl openssl
   libnetfilter-queue-dev procps psmisc
   python3 iputils-ping
+  # lab --pcap-check: an independent reading of the probe's pcap
+  tshark
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
 )
@@ -27,6 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  # wireshark-common (tshark) asks whether to install dumpcap setuid: no.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo_cmd debconf-set-selections
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
