@@ -28,6 +28,7 @@ import censor  # noqa: E402
 SCENARIO_DIR = os.path.join(LAB_DIR, "scenarios")
 SERVICES = ("whatsapp", "signal", "wechat")
 TESTHELPER_ADDR = "198.18.5.10:8080"
+COLLECTOR_ADDR = "198.18.5.10:8081"
 
 
 class Interrupted(Exception):
@@ -68,6 +69,53 @@ def start_testhelper(path, env, rundir):
             return
         time.sleep(0.1)
     raise RuntimeError("vantage-testhelper did not start listening on " + TESTHELPER_ADDR)
+
+
+def start_collector(path, env, rundir):
+    """vantage-collector in the control namespace, SQLite store in the run dir."""
+    log = open(os.path.join(rundir, "logs", "collector.log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", env["NS_CONTROL"], path, "--listen", COLLECTOR_ADDR,
+                          "--store", "sqlite:" + os.path.join(rundir, "collector.sqlite"), "--no-control"],
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    with open(os.path.join(rundir, "pids", "collector.pid"), "w") as f:
+        f.write(str(p.pid))
+    for _ in range(100):
+        if p.poll() is not None:
+            raise RuntimeError(f"vantage-collector exited ({p.returncode}); see {log.name}")
+        if collector_count(env) is not None:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("vantage-collector did not start on " + COLLECTOR_ADDR)
+
+
+def collector_count(env):
+    """How many measurements the lab collector stored, or None if it is not answering."""
+    r = subprocess.run(["ip", "netns", "exec", env["NS_CONTROL"], "curl", "-sf", "--max-time", "2",
+                        f"http://{COLLECTOR_ADDR}/api/v1/count"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    try:
+        return json.loads(r.stdout)["count"]
+    except (ValueError, KeyError):
+        return None
+
+
+def check_upload(args, env, rundir, measurements):
+    """After a run with --upload: every measurement is either acknowledged by
+    the collector or still pending in the spool — never lost, never twice."""
+    stored = collector_count(env)
+    r = subprocess.run([args.vantage, "upload", "--list", "--json", "--results-dir",
+                        os.path.join(rundir, "results")], capture_output=True, text=True)
+    entries = [json.loads(l) for l in r.stdout.splitlines() if l.strip().startswith("{")]
+    uploaded = sum(1 for e in entries if e.get("state") == "uploaded")
+    kept = len(entries) - uploaded
+    diffs = []
+    if len(entries) != measurements:
+        diffs.append(f"spool holds {len(entries)} measurements, the run wrote {measurements}")
+    if stored != uploaded:
+        diffs.append(f"collector stored {stored}, spool says {uploaded} uploaded")
+    return uploaded, kept, diffs
 
 
 def read_verdicts(path):
@@ -129,6 +177,8 @@ def run_scenario(name, args, index):
         env = censor.load_env(rundir)
         if args.testhelper:
             start_testhelper(args.testhelper, env, rundir)
+        if args.collector:
+            start_collector(args.collector, env, rundir)
         censor.Censor(rundir, args.tools_dir).apply_scenario(doc)
         cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", "all",
                "--catalog", os.path.join(rundir, "catalog"),
@@ -137,6 +187,8 @@ def run_scenario(name, args, index):
                "--results-dir", os.path.join(rundir, "results")]
         if args.testhelper:
             cmd[7:7] = ["--control", f"http://{TESTHELPER_ADDR}/"]
+        if args.collector:
+            cmd += ["--upload", "--collector", f"http://{COLLECTOR_ADDR}"]
         with open(os.path.join(rundir, "logs", "vantage.log"), "w") as log:
             p = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
                                timeout=args.probe_timeout)
@@ -152,6 +204,18 @@ def run_scenario(name, args, index):
             diffs = compare(exp, verdicts.get(service))
             ok = ok and not diffs
             rows.append((name, service, fmt(exp), fmt(verdicts.get(service)),
+                         "OK" if not diffs else "MISMATCH", diffs))
+        if args.collector:
+            # "all": every measurement acknowledged; "kept": none could be
+            # (e.g. the client is offline) and all wait in the spool.
+            want = doc.get("expect_upload", "all")
+            uploaded, kept, diffs = check_upload(args, env, rundir, len(verdicts))
+            if want == "all" and kept:
+                diffs.append(f"{kept} measurements not uploaded")
+            if want == "kept" and uploaded:
+                diffs.append(f"{uploaded} measurements uploaded while none could be")
+            ok = ok and not diffs
+            rows.append((name, "(upload)", want, f"uploaded={uploaded} kept={kept}",
                          "OK" if not diffs else "MISMATCH", diffs))
     except (RuntimeError, censor.CensorError, subprocess.TimeoutExpired, OSError) as e:
         ok = False
@@ -174,13 +238,15 @@ def main():
     ap.add_argument("--vantage", required=True)
     ap.add_argument("--tools-dir", default=os.environ.get("LAB_TOOLS_DIR"))
     ap.add_argument("--testhelper")
+    ap.add_argument("--collector", help="vantage-collector binary: run one in the control namespace "
+                    "and have the probe upload to it")
     ap.add_argument("--scenario", action="append", default=[])
     ap.add_argument("--keep", action="store_true", help="leave each lab up")
     ap.add_argument("--probe-timeout", type=int, default=240)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run_scenarios.py: must run as root (network namespaces)")
-    for what, path in (("vantage", args.vantage), ("testhelper", args.testhelper)):
+    for what, path in (("vantage", args.vantage), ("testhelper", args.testhelper), ("collector", args.collector)):
         if path and not os.access(path, os.X_OK):
             sys.exit(f"run_scenarios.py: {what} binary {path} is missing or not executable")
     names = args.scenario or sorted(f[:-5] for f in os.listdir(SCENARIO_DIR) if f.endswith(".json"))
