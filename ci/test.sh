@@ -24,8 +24,15 @@ cmake --build build/asan -j"$jobs"
 echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 
+echo "== fuzz targets (short runs; longer: see probe/capture/CMakeLists.txt)"
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF >/dev/null
+cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors
+(cd build/fuzz && ctest -L fuzz --output-on-failure)
+
 echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools || true
+build/ci/probe/capture/capture_bench || true
+build/ci/reports/collector/collector_bench || true
 
 echo "== unit and lab tests"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
