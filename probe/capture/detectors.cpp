@@ -99,6 +99,7 @@ struct TcpFlow {
   uint64_t bytes_in = 0, bytes_out = 0;
   uint64_t packets_in = 0, packets_out = 0, data_packets_in = 0;
   uint64_t retrans_in = 0, retrans_out = 0;
+  uint64_t rst_in = 0;  // inbound RSTs, genuine or forged (an independent count to check against)
   double first_in_data_t = -1, last_in_data_t = -1;
   bool have_nonzero_server_id = false;
   uint16_t last_server_id = 0;
@@ -357,6 +358,7 @@ struct FlowTracker::Impl {
       return;
     }
 
+    if (rst) ++f.rst_in;
     if (rst || fin) {
       ResetEvent r;
       r.t = ts;
@@ -730,6 +732,7 @@ struct FlowTracker::Impl {
     }
     if (!first) return;
     json ev = {{"server", f.server.text()},
+               {"client_port", f.client.port},
                {"flags", (first->flags & tcpflag::kRst) ? "RST" : "FIN"},
                {"reasons", first_reasons},
                {"rst_ttl", first->ttl},
@@ -769,6 +772,7 @@ struct FlowTracker::Impl {
       const auto endpoints = endpoints_for_address(f.server);
       json flow = {{"endpoint", endpoints.front()},
                    {"address", f.server.text()},
+                   {"client_port", f.client.port},
                    {"t0", rel(f.first_t)},
                    {"syn_count", f.syn_count},
                    {"handshake_rtt_ms", f.rtt >= 0 ? json(round_ms(f.rtt)) : json(nullptr)},
@@ -781,6 +785,7 @@ struct FlowTracker::Impl {
                    {"retransmissions", f.retrans_in + f.retrans_out},
                    {"retransmissions_in", f.retrans_in},
                    {"retransmissions_out", f.retrans_out},
+                   {"rst_in", f.rst_in},
                    {"retransmission_rate_in",
                     f.data_packets_in + f.retrans_in > 0
                         ? json(std::round(1e4 * f.retrans_in / double(f.data_packets_in + f.retrans_in)) / 1e4)

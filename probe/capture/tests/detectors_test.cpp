@@ -220,6 +220,34 @@ TEST(Detectors, DataAfterRst) {
   EXPECT_EQ(of_type(r, "tcp_rst_injected").size(), 1u);
 }
 
+// rst_in counts every inbound RST, forged or not, and nothing else: the lab
+// checks it against tshark's count for the same flow (client_port tells the
+// flows to one server apart).
+TEST(Detectors, FlowFiguresCountInboundRsts) {
+  Scenario run;
+  tb::TcpConversation c;
+  handshake(run, c);
+  run.at(0.051, c.client_data(tb::client_hello("blocked.example")));
+  run.at(0.053, c.server_flags(tcpflag::kRst, 31337, 118));            // forged
+  run.at(0.101, c.server_flags(tcpflag::kRst | tcpflag::kAck, 0));    // the server's own
+  run.at(0.102, c.client_flags(tcpflag::kRst));                        // outbound: not counted
+  tb::TcpConversation d;
+  d.client_port = 40001;
+  handshake(run, d, 1.0);
+  run.at(1.051, d.client_data("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  run.at(1.101, d.server_flags(tcpflag::kFin | tcpflag::kAck, 0));    // a FIN is not a RST
+  auto r = run.result();
+  ASSERT_EQ(r.flows.size(), 2u);
+  EXPECT_EQ(r.flows[0]["client_port"], 40000);
+  EXPECT_EQ(r.flows[0]["rst_in"], 2);
+  EXPECT_EQ(r.flows[1]["client_port"], 40001);
+  EXPECT_EQ(r.flows[1]["rst_in"], 0);
+  auto found = of_type(r, "tcp_rst_injected");
+  ASSERT_EQ(found.size(), 1u) << dump(r);
+  EXPECT_EQ(found[0].evidence["client_port"], 40000);
+  EXPECT_EQ(found[0].evidence["count"], 1);
+}
+
 TEST(Detectors, ReorderedDataBehindARealRstIsNotDataAfterRst) {
   Scenario run;
   tb::TcpConversation c;
