@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
   upload_cmd->add_option("--timeout", up.timeout, "Timeout of one request, seconds")->capture_default_str()->check(CLI::Range(1.0, 600.0));
   upload_cmd->add_flag("--list", up.list_only, "Only show the spool's state; upload nothing");
   upload_cmd->add_flag("--json", up.json, "One JSON object per measurement");
+  upload_cmd->footer("Exit codes: 0 = every measurement acknowledged, 1 = some are kept for a later try, 2 = bad options.");
 
   auto* list_cmd = app.add_subcommand("list", "List past runs and their verdicts");
   std::string show_id;
