@@ -8,8 +8,13 @@ truth, prints one row per scenario and service, and tears the lab down.
 Exits non-zero on any mismatch or error. It never judges anything itself
 beyond comparing: the probe's verdict is the thing under test.
 
+With --pcap-check the probe also writes its pcap, and tshark's reading of it
+must agree with the probe's x_capture (per-flow packets and RSTs, DNS
+responses per query; see pcap_check.py), and each service's anomaly types
+must match the scenario's `expect_anomalies` ([] = none at all).
+
   run_scenarios.py --vantage PATH [--tools-dir DIR] [--testhelper PATH]
-                   [--scenario NAME ...] [--keep]
+                   [--scenario NAME ...] [--keep] [--pcap-check]
 """
 import argparse
 import json
@@ -24,6 +29,7 @@ import time
 LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, LAB_DIR)
 import censor  # noqa: E402
+import pcap_check  # noqa: E402
 
 SCENARIO_DIR = os.path.join(LAB_DIR, "scenarios")
 SERVICES = ("whatsapp", "signal", "wechat")
@@ -189,6 +195,8 @@ def run_scenario(name, args, index):
             cmd[7:7] = ["--control", f"http://{TESTHELPER_ADDR}/"]
         if args.collector:
             cmd += ["--upload", "--collector", f"http://{COLLECTOR_ADDR}"]
+        if args.pcap_check:
+            cmd += ["--pcap", os.path.join(rundir, "probe.pcap")]
         with open(os.path.join(rundir, "logs", "vantage.log"), "w") as log:
             p = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
                                timeout=args.probe_timeout)
@@ -217,6 +225,18 @@ def run_scenario(name, args, index):
             ok = ok and not diffs
             rows.append((name, "(upload)", want, f"uploaded={uploaded} kept={kept}",
                          "OK" if not diffs else "MISMATCH", diffs))
+        if args.pcap_check:
+            with open(out) as f:
+                measurements = [json.loads(line) for line in f if line.strip()]
+            lines, diffs = pcap_check.cross_check(os.path.join(rundir, "probe.pcap"), measurements)
+            ok = ok and not diffs
+            rows.append((name, "(pcap)", "tshark agrees", f"{len(diffs)} differences",
+                         "OK" if not diffs else "MISMATCH", lines + [f"DIFF {d}" for d in diffs]))
+            lines, diffs = pcap_check.check_expected(doc, measurements)
+            if "expect_anomalies" in doc:
+                ok = ok and not diffs
+                rows.append((name, "(anomaly)", "expect_anomalies", f"{len(diffs)} differences",
+                             "OK" if not diffs else "MISMATCH", lines + [f"DIFF {d}" for d in diffs]))
     except (RuntimeError, censor.CensorError, subprocess.TimeoutExpired, OSError) as e:
         ok = False
         rows.append((name, "-", "-", "-", "ERROR", [str(e)]))
@@ -243,12 +263,16 @@ def main():
     ap.add_argument("--scenario", action="append", default=[])
     ap.add_argument("--keep", action="store_true", help="leave each lab up")
     ap.add_argument("--probe-timeout", type=int, default=240)
+    ap.add_argument("--pcap-check", action="store_true",
+                    help="have the probe write its pcap and check x_capture against tshark's reading")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run_scenarios.py: must run as root (network namespaces)")
     for what, path in (("vantage", args.vantage), ("testhelper", args.testhelper), ("collector", args.collector)):
         if path and not os.access(path, os.X_OK):
             sys.exit(f"run_scenarios.py: {what} binary {path} is missing or not executable")
+    if args.pcap_check and not shutil.which("tshark"):
+        sys.exit("run_scenarios.py: --pcap-check needs tshark (ci/install-deps.sh)")
     names = args.scenario or sorted(f[:-5] for f in os.listdir(SCENARIO_DIR) if f.endswith(".json"))
     for n in names:
         if not os.path.exists(os.path.join(SCENARIO_DIR, n + ".json")):
