@@ -35,7 +35,9 @@ namespace vantage::engine {
 
 struct EngineOptions {
   int parallelism = 64;
-  std::chrono::milliseconds dns_timeout{5000};
+  // Longer than glibc's own retransmission (5 s), so one lost query or
+  // answer on a lossy link is not a DNS failure.
+  std::chrono::milliseconds dns_timeout{7000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds tls_timeout{5000};
   std::chrono::milliseconds http_timeout{10000};
