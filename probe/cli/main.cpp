@@ -3,6 +3,8 @@
 // Exit codes: 0 measured (whatever the verdict), 1 the tool itself failed,
 // 2 usage or input error.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -88,6 +90,9 @@ int main(int argc, char** argv) {
   // libcurl runs with CURLOPT_NOSIGNAL; a peer closing mid-write must be an
   // error value, not a killed process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Dozens of short-lived measuring threads would otherwise each get a malloc
+  // arena of their own, and the probe's footprint would grow with them.
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{
       "vantage: tests whether messaging services (WhatsApp, Signal, WeChat) are reachable from this network,\n"
       "and how they are blocked when they are not (DNS, TCP/IP, TLS, HTTP, throttling).\n\n"

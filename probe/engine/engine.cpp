@@ -81,6 +81,7 @@ class Runner {
     plan_chains(services);
     register_flows(services);
     parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
+    join_udp_queries();
     for (const auto* s : services) result.services[s->name] = assemble(*s);
     if (opt_.control) ask_control(services, result);
 
@@ -140,10 +141,12 @@ class Runner {
   }
 
   void resolve(HostLookup& h) {
-    // The UDP hold-on query runs beside the system lookup, not after it.
-    std::thread udp;
+    // The UDP hold-on query runs beside the system lookup and is only
+    // joined after every chain has run: its listening window must not delay
+    // the connections (join_udp_queries()).
     if (!udp_resolver_.empty() && !out_of_time()) {
-      udp = std::thread([&h, this, ctx = context()] {
+      std::lock_guard lock(udp_mu_);
+      udp_threads_.emplace_back([&h, this, ctx = context()] {
         net::UdpQueryOptions q;
         q.resolver = udp_resolver_;
         q.timeout = budget(opt_.dns_timeout);
@@ -152,7 +155,11 @@ class Runner {
       });
     }
     resolve_system(h);
-    if (udp.joinable()) udp.join();
+  }
+
+  void join_udp_queries() {
+    for (auto& t : udp_threads_) t.join();
+    udp_threads_.clear();
   }
 
   void resolve_system(HostLookup& h) {
@@ -476,6 +483,8 @@ class Runner {
   std::mutex progress_mu_;
   std::vector<HostLookup> hosts_;
   std::string udp_resolver_;
+  std::mutex udp_mu_;
+  std::vector<std::thread> udp_threads_;
   std::vector<ChainJob> jobs_;
 };
 

@@ -38,47 +38,14 @@
 #include "reports/collector/rate_limiter.h"
 #include "reports/collector/store.h"
 #include "reports/control/test_helper.h"
+#include "reports/server/json_log.h"
+#include "reports/server/listen_address.h"
 
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using namespace vantage;
-
-std::mutex log_mutex;
-
-void log_line(json line) {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  line["ts"] = stamp;
-  const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::fprintf(stderr, "%s\n", text.c_str());
-  std::fflush(stderr);
-}
-
-bool split_listen(const std::string& text, std::string& host, int& port) {
-  std::string port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find("]:");
-    if (close == std::string::npos) return false;
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) return false;
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  if (host.empty() || port_text.empty() || port_text.size() > 5) return false;
-  for (char c : port_text)
-    if (c < '0' || c > '9') return false;
-  port = std::stoi(port_text);
-  return port <= 65535;
-}
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -182,7 +149,7 @@ void add_routes(httplib::Server& server, collector::Collector& col, control::Con
       const json body = json::parse(res.body, nullptr, false);
       if (body.is_object() && body.contains("error")) line["error"] = body["error"];
     }
-    log_line(std::move(line));
+    server::log_json_line(std::move(line));
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) send_json(res, res.status, {{"error", status_text(res.status)}});
@@ -343,7 +310,7 @@ int main(int argc, char** argv) {
   }
   std::string host;
   int port = 0;
-  if (!split_listen(listen, host, port)) {
+  if (!server::split_listen_address(listen, host, port)) {
     std::cerr << "vantage-collector: --listen " << listen << ": expected ADDR:PORT such as 127.0.0.1:8765\n";
     return 2;
   }
@@ -393,7 +360,7 @@ int main(int argc, char** argv) {
   }
   const std::string where =
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound_port);
-  log_line({{"event", "listening"}, {"address", where}, {"store", store->name()}, {"tls", !tls_cert.empty()},
+  server::log_json_line({{"event", "listening"}, {"address", where}, {"store", store->name()}, {"tls", !tls_cert.empty()},
             {"max_body", settings.max_body}, {"rate", settings.rate}, {"burst", settings.burst},
             {"control", !no_control}});
 
@@ -402,7 +369,7 @@ int main(int argc, char** argv) {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     if (stopping.exchange(true)) return;
-    log_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server::log_json_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server->stop();
   });
   // listen_after_bind returns once stop() was called and every worker has
@@ -412,6 +379,6 @@ int main(int argc, char** argv) {
   signal_waiter.join();
   server.reset();
   store.reset();
-  log_line({{"event", "stopped"}});
+  server::log_json_line({{"event", "stopped"}});
   return listened ? 0 : 1;
 }

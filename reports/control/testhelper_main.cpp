@@ -26,49 +26,13 @@
 #include <vector>
 
 #include "reports/control/test_helper.h"
+#include "reports/server/json_log.h"
+#include "reports/server/listen_address.h"
 
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::mutex log_mutex;
-
-// One JSON object per line; dump() replaces invalid UTF-8 so logging never throws.
-void log_line(json line) {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  line["ts"] = stamp;
-  const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::fprintf(stderr, "%s\n", text.c_str());
-  std::fflush(stderr);
-}
-
-// Splits "ADDR:PORT" / "[v6]:PORT"; false when it is not that shape.
-bool split_listen(const std::string& text, std::string& host, int& port) {
-  std::string port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find("]:");
-    if (close == std::string::npos) return false;
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) return false;
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  if (host.empty() || port_text.empty() || port_text.size() > 5) return false;
-  for (char c : port_text) {
-    if (c < '0' || c > '9') return false;
-  }
-  port = std::stoi(port_text);
-  return port <= 65535;
-}
 
 std::string status_text(int status) {
   switch (status) {
@@ -125,7 +89,7 @@ int main(int argc, char** argv) {
   }
   std::string host;
   int port = 0;
-  if (!split_listen(listen, host, port)) {
+  if (!vantage::server::split_listen_address(listen, host, port)) {
     std::cerr << "vantage-testhelper: --listen " << listen << ": expected ADDR:PORT such as 127.0.0.1:8080\n";
     return 2;
   }
@@ -161,7 +125,7 @@ int main(int argc, char** argv) {
       const json body = json::parse(res.body, nullptr, false);
       if (body.is_object() && body.contains("error")) line["error"] = body["error"];
     }
-    log_line(std::move(line));
+    vantage::server::log_json_line(std::move(line));
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     // 404, 413, ...: say so in JSON like every other answer.
@@ -199,20 +163,20 @@ int main(int argc, char** argv) {
   for (const auto& n : options.allowed_networks) nets.push_back(n.text);
   started["allowed_networks"] = std::move(nets);
   started["allow_private"] = options.allow_private;
-  log_line(std::move(started));
+  vantage::server::log_json_line(std::move(started));
 
   std::atomic<bool> stopping{false};
   std::thread signal_waiter([&] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     if (stopping.exchange(true)) return;  // woken by main after a listen failure
-    log_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    vantage::server::log_json_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     server.stop();
   });
 
   const bool listened = server.listen_after_bind();
   if (!stopping.exchange(true)) pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();
-  log_line({{"event", "stopped"}});
+  vantage::server::log_json_line({{"event", "stopped"}});
   return listened ? 0 : 1;
 }
