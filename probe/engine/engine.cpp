@@ -124,6 +124,7 @@ class Runner {
       for (const auto& n : names) opt_.capture->map_qname(n, n);
       opt_.capture->set_targets(resolvers, {});
     }
+    start_udp_queries();
     parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) { resolve(hosts_[i]); });
   }
 
@@ -140,27 +141,28 @@ class Runner {
     return "";
   }
 
-  void resolve(HostLookup& h) {
-    // The UDP hold-on query runs beside the system lookup and is only
-    // joined after every chain has run: its listening window must not delay
-    // the connections (join_udp_queries()).
-    if (!udp_resolver_.empty() && !out_of_time()) {
-      std::lock_guard lock(udp_mu_);
-      udp_threads_.emplace_back([&h, this, ctx = context()] {
+  // The UDP hold-on queries run beside the system lookups, on a few threads
+  // of their own (each mostly waits out its listening window), and are only
+  // joined after every chain has run, so they never delay a connection.
+  void start_udp_queries() {
+    if (udp_resolver_.empty()) return;
+    udp_thread_ = std::thread([this] {
+      parallel_for(hosts_.size(), std::min(opt_.parallelism, 16), [this](std::size_t i) {
+        if (out_of_time()) return;
         net::UdpQueryOptions q;
         q.resolver = udp_resolver_;
         q.timeout = budget(opt_.dns_timeout);
         q.hold = opt_.dns_hold;
-        h.udp = net::query_udp(h.name, q, ctx);
+        hosts_[i].udp = net::query_udp(hosts_[i].name, q, context());
       });
-    }
-    resolve_system(h);
+    });
   }
 
   void join_udp_queries() {
-    for (auto& t : udp_threads_) t.join();
-    udp_threads_.clear();
+    if (udp_thread_.joinable()) udp_thread_.join();
   }
+
+  void resolve(HostLookup& h) { resolve_system(h); }
 
   void resolve_system(HostLookup& h) {
     for (int attempt = 1; attempt <= 2; ++attempt) {
@@ -483,8 +485,7 @@ class Runner {
   std::mutex progress_mu_;
   std::vector<HostLookup> hosts_;
   std::string udp_resolver_;
-  std::mutex udp_mu_;
-  std::vector<std::thread> udp_threads_;
+  std::thread udp_thread_;
   std::vector<ChainJob> jobs_;
 };
 
