@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "probe/net/curl_failure.h"
 #include "probe/net/failure.h"
 
 namespace vantage::control {
@@ -42,46 +43,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return length;
 }
 
-std::string failure_from_curl(CURL* h, CURLcode code, const char* error_text) {
-  long os_errno = 0;
-  curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-  const std::string text = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "generic_timeout_error";
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return "dns_nxdomain_error";
-    case CURLE_GOT_NOTHING:
-      return "eof_error";
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-      if (os_errno != 0) return net::failure_from_errno(static_cast<int>(os_errno));
-      return "unknown_failure: " + text;
-    case CURLE_PEER_FAILED_VERIFICATION: {
-      long verify = X509_V_OK;
-      curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
-      switch (verify) {
-        case X509_V_OK:  // the chain was fine; curl's host name check failed
-        case X509_V_ERR_HOSTNAME_MISMATCH:
-        case X509_V_ERR_IP_ADDRESS_MISMATCH:
-          return "ssl_invalid_hostname";
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-        case X509_V_ERR_CERT_REVOKED:
-          return "ssl_invalid_certificate";
-        default:
-          return "ssl_unknown_authority";
-      }
-    }
-    case CURLE_SSL_CONNECT_ERROR:
-      if (os_errno == ECONNRESET) return "connection_reset";
-      return "ssl_failed_handshake";
-    case CURLE_WRITE_ERROR:
-      return "unknown_failure: control answer larger than 4 MiB";
-    default:
-      return "unknown_failure: " + text;
-  }
+// The shared libcurl mapping, plus what only an oversized answer means here.
+std::string control_failure(CURL* h, CURLcode code, const char* error_text) {
+  if (code == CURLE_WRITE_ERROR) return "unknown_failure: control answer larger than 4 MiB";
+  return net::failure_from_curl(h, code, error_text);
 }
 
 }  // namespace
@@ -141,7 +106,7 @@ ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     result.http_status = static_cast<int>(status);
     if (code != CURLE_OK) {
-      result.failure = failure_from_curl(h, code, error_text);
+      result.failure = control_failure(h, code, error_text);
       return result;
     }
     json parsed = json::parse(answer_text, nullptr, /*allow_exceptions=*/false);

@@ -251,20 +251,28 @@ class Runner {
         if (!h) continue;
         for (int port : e.ports)
           for (const auto& ip : h->ips) {
-            ChainJob job;
-            job.ip = ip;
-            job.port = port;
-            job.kind = e.chain;
-            job.host = e.host;
-            job.url = e.url;
-            job.method = e.method;
+            ChainJob job = job_for(e, ip, port);
             job.throughput = e.throughput;
             job.alpn = e.alpn;
             job.trust = trust_for(*s);
-            if (job.kind == Chain::Tcp) job.host.clear(), job.url.clear(), job.method.clear();
             if (!find_job(job)) jobs_.push_back(std::move(job));
           }
       }
+  }
+
+  // The chain an endpoint needs at one address. A TCP-only chain is the same
+  // whichever name led to the address, so it is shared across names.
+  static ChainJob job_for(const catalog::Endpoint& e, const std::string& ip, int port) {
+    ChainJob job;
+    job.ip = ip;
+    job.port = port;
+    job.kind = e.chain;
+    if (job.kind != Chain::Tcp) {
+      job.host = e.host;
+      job.url = e.url;
+      job.method = e.method;
+    }
+    return job;
   }
 
   ChainJob* find_job(const ChainJob& like) {
@@ -397,15 +405,7 @@ class Runner {
           continue;
         }
         for (const auto& ip : h->ips) {
-          ChainJob like;
-          like.ip = ip;
-          like.port = port;
-          like.kind = e.chain;
-          like.host = e.host;
-          like.url = e.url;
-          like.method = e.method;
-          if (like.kind == Chain::Tcp) like.host.clear(), like.url.clear(), like.method.clear();
-          const ChainJob* job = find_job(like);
+          const ChainJob* job = find_job(job_for(e, ip, port));
           json one = ep;
           one["ip"] = ip;
           if (!job) continue;

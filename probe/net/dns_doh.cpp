@@ -9,6 +9,7 @@
 
 #include "probe/net/dns_internal.h"
 #include "probe/net/dns_lookup.h"
+#include "probe/net/curl_failure.h"
 #include "probe/net/failure.h"
 
 namespace vantage::net {
@@ -25,43 +26,6 @@ size_t append_body(char* data, size_t size, size_t count, void* userdata) {
   if (body->size() + bytes > kMaxBody) return 0;  // aborts with CURLE_WRITE_ERROR
   body->append(data, bytes);
   return bytes;
-}
-
-bool mentions(const std::string& text, const char* word) {
-  return text.find(word) != std::string::npos;
-}
-
-std::string failure_from_curl(CURLcode code, CURL* curl, const std::string& message) {
-  long os_errno = 0;
-  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-  const std::string text = message.empty() ? curl_easy_strerror(code) : message;
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "generic_timeout_error";
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return "dns_nxdomain_error";
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-      if (os_errno != 0) return failure_from_errno(static_cast<int>(os_errno));
-      break;
-    case CURLE_GOT_NOTHING:
-      return "eof_error";
-    case CURLE_PEER_FAILED_VERIFICATION:
-      // libcurl folds every verification failure into one code; its message
-      // (OpenSSL's reason) tells which check failed.
-      if (mentions(text, "host name") || mentions(text, "hostname")) return "ssl_invalid_hostname";
-      if (mentions(text, "expired") || mentions(text, "not yet valid")) {
-        return "ssl_invalid_certificate";
-      }
-      return "ssl_unknown_authority";
-    case CURLE_SSL_CONNECT_ERROR:
-      if (os_errno != 0) return failure_from_errno(static_cast<int>(os_errno));
-      return "ssl_failed_handshake";
-    default:
-      break;
-  }
-  return "unknown_failure: " + text;
 }
 
 }  // namespace
@@ -120,7 +84,7 @@ format::DnsObservation query_doh(const std::string& hostname, const DohQueryOpti
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   if (code != CURLE_OK) {
-    obs.failure = failure_from_curl(code, curl, error_text);
+    obs.failure = failure_from_curl(curl, code, error_text);
   } else if (status != 200) {
     obs.failure = "dns_server_misbehaving";
   } else if (parse_dns_response(body, obs)) {
