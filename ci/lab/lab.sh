@@ -80,6 +80,8 @@ make_pki() {
   sans=$($PY -c 'import json,sys; print(",".join("DNS:"+h for h in sorted(json.load(open(sys.argv[1])))))' "$RUNDIR/hosts.json")
   make_ca "$pki/lab-ca" "Vantage Lab Root CA"
   make_leaf "$pki/lab-ca" "$pki/lab-server" "vantage lab servers" "$sans"
+  # The client's resolver also serves DoT (:853) and DoH (:443 /dns-query).
+  make_leaf "$pki/lab-ca" "$pki/lab-dns" "vantage lab resolver" "DNS:dns.lab.vantage,IP:198.18.3.53"
   make_ca "$pki/censor-ca" "Lab Censor Interception CA"
   make_leaf "$pki/censor-ca" "$pki/censor-server" "lab censor mitm" "$sans"
 }
@@ -186,6 +188,7 @@ CLIENT_IP=198.18.1.2
 CLIENT_NET=198.18.1.0/24
 CENSOR_CLIENT_SIDE_IP=198.18.1.1
 CLIENT_RESOLVER=198.18.3.53
+CLIENT_RESOLVER_TLS_NAME=dns.lab.vantage
 CONTROL_RESOLVER=198.18.3.54
 CONTROL_IP=198.18.5.10
 BOGON_IP=10.10.34.34
@@ -255,6 +258,7 @@ lab_up() {
     in_ns "$NS_RESOLVERS" unbound -c "$conf"
   done
   wait_for "client resolver" 50 in_ns "$NS_CLIENT" dig +short +time=1 +tries=1 @198.18.3.53 chat.signal.org
+  wait_for "client resolver (DoT)" 50 in_ns "$NS_CLIENT" dig +short +time=1 +tries=1 +tls +tls-ca="$RUNDIR/pki/lab-ca.pem" -p 853 @198.18.3.53 chat.signal.org
   wait_for "control resolver" 50 in_ns "$NS_CONTROL" dig +short +time=1 +tries=1 @198.18.3.54 chat.signal.org
 
   # Servers.

@@ -3,6 +3,8 @@
 
 Two unbound instances run in the resolvers namespace: 198.18.3.53 is the
 client's (ISP) resolver, the only one the censor's DNS lies are written into;
+it also serves DNS over TLS (:853) and DNS over HTTPS (:443, /dns-query)
+with the lab CA's "lab-dns" certificate, so its lies show through both;
 198.18.3.54 is the control's resolver and always tells the truth, so the
 control vantage point never sees censorship. Both answer only the lab's
 names (local-data) and REFUSE everything else: they never recurse, so no
@@ -21,6 +23,9 @@ TTL = 300
 # The address SERVFAIL names are forwarded to: lab.sh gives it an
 # "unreachable" route in the resolvers namespace, so sending fails at once.
 DEAD_UPSTREAM = "198.18.3.99"
+DOT_PORT = 853
+DOH_PORT = 443
+DOH_PATH = "/dns-query"
 
 LIE_ZONE_TYPE = {
     "nxdomain": "always_nxdomain",
@@ -69,6 +74,18 @@ def write_unbound(rundir, role, lies=None):
         "  cache-max-negative-ttl: 1",
         "  local-zone: \".\" refuse",
     ]
+    key = os.path.join(rundir, "pki", "lab-dns.key")
+    if role == "client" and os.path.exists(key):
+        lines += [
+            f"  interface: {addr}@{DOT_PORT}",
+            f"  interface: {addr}@{DOH_PORT}",
+            f"  tls-service-key: \"{key}\"",
+            f"  tls-service-pem: \"{os.path.join(rundir, 'pki', 'lab-dns.chain.pem')}\"",
+            f"  tls-port: {DOT_PORT}",
+            f"  https-port: {DOH_PORT}",
+            f"  http-endpoint: \"{DOH_PATH}\"",
+            "  http-notls-downstream: no",
+        ]
     forward_names = []
     for host, ip in sorted(hosts.items()):
         lie = lies.get(host)

@@ -44,6 +44,19 @@ dns_status() {  # dns_status NAME [SERVER] -> rcode or "timeout"
   sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out"
 }
 dns_answer() { $CLI dig +short +time=2 +tries=1 "@${2:-198.18.3.53}" "$1" 2>/dev/null | grep -E '^[0-9.]+$' | head -1; }
+# Encrypted DNS to the client's resolver, DoT (tls, :853) or DoH (https, :443
+# /dns-query), its certificate verified against CAFILE (default the lab CA).
+edns() {  # edns tls|https NAME [CAFILE] [+short]
+  local port=853; [ "$1" = https ] && port=443
+  $CLI dig +time=2 +tries=1 "+$1" "+tls-ca=${3:-$CA}" +tls-hostname=dns.lab.vantage -p "$port" @198.18.3.53 "$2" ${4:-} 2>&1
+}
+edns_status() {  # edns_status tls|https NAME [CAFILE] -> rcode, "timeout" or "tls-failed"
+  local out; out=$(edns "$@")
+  if grep -q "verification.*failed" <<<"$out"; then echo tls-failed; return; fi
+  if grep -q "timed out" <<<"$out"; then echo timeout; return; fi
+  sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out"
+}
+edns_answer() { edns "$1" "$2" "$CA" +short | grep -E '^[0-9.]+$' | head -1; }
 tcp_connect() {  # tcp_connect NS IP PORT -> connected | refused | timeout | unreachable | other
   ip netns exec "$1" $PY - "$2" "$3" <<'EOF'
 import errno, socket, sys
@@ -78,6 +91,20 @@ k_drop1() { [ "$(dns_status cdsi.signal.org)" = NOERROR ]; }
 c_drop2() { [ "$(dns_status storage.signal.org)" = timeout ] && [ "$(dns_status chat.signal.org)" = NOERROR ]; }
 k_drop2() { [ "$(dns_status storage.signal.org)" = NOERROR ]; }
 # An injector answers even a query sent to an address with no DNS server.
+# DoT and DoH reach the same resolver, so its lies show through them...
+c_encnx() { [ "$(dns_status e1.whatsapp.net)" = NXDOMAIN ] && [ "$(edns_status tls e1.whatsapp.net)" = NXDOMAIN ] \
+            && [ "$(edns_status https e1.whatsapp.net)" = NXDOMAIN ] && [ "$(edns_status tls e5.whatsapp.net)" = NOERROR ] \
+            && echo "NXDOMAIN over plain DNS, DoT and DoH"; }
+k_encnx() { [ "$(edns_answer tls e1.whatsapp.net)" = "$(ip_of e1.whatsapp.net)" ] \
+            && [ "$(edns_answer https e1.whatsapp.net)" = "$(ip_of e1.whatsapp.net)" ] \
+            && [ "$(edns_status tls e1.whatsapp.net "$RUNDIR/pki/censor-ca.pem")" = tls-failed ] \
+            && [ "$(edns_status https e1.whatsapp.net "$RUNDIR/pki/censor-ca.pem")" = tls-failed ]; }
+# ...but an on-path match on the name in plain port-53 queries cannot see them.
+c_encdrop() { [ "$(dns_status cdsi.signal.org)" = timeout ] && [ "$(edns_answer tls cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ] \
+              && [ "$(edns_answer https cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ] \
+              && echo "plain DNS dropped, DoT and DoH answer"; }
+k_encdrop() { [ "$(dns_status cdsi.signal.org)" = NOERROR ] && [ "$(edns_answer tls cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ] \
+              && [ "$(edns_answer https cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ]; }
 c_inj() { [ "$(dns_answer chat.signal.org)" = 198.18.4.4 ] && [ "$(dns_answer chat.signal.org 198.18.2.40)" = 198.18.4.4 ] \
           && [ "$(dns_answer cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ]; }
 k_inj() { [ "$(dns_answer chat.signal.org)" = "$(ip_of chat.signal.org)" ] && [ -z "$(dns_answer chat.signal.org 198.18.2.40)" ]; }
@@ -120,6 +147,8 @@ CASES=(
 "dns_bogon|--names web.whatsapp.com|bog:web"
 "dns_drop|--names cdsi.signal.org|drop1"
 "dns_drop|--names storage.signal.org --param where=resolver|drop2"
+"dns_nxdomain|--names e1.whatsapp.net|encnx"
+"dns_drop|--names cdsi.signal.org|encdrop"
 "dns_inject|--names chat.signal.org --param forged_ip=198.18.4.4|inj"
 "ip_blackhole|--names e13.whatsapp.net --ports 5222|bh"
 "tcp_rst_syn|--names e14.whatsapp.net|rst"
