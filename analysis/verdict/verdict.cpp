@@ -19,9 +19,13 @@ std::string str(const json& j, const char* key) {
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
 }
 
+// Integers only: a float (e.g. 1e300 from a misbehaving control) would be
+// undefined behaviour to convert.
 int64_t integer(const json& j, const char* key, int64_t fallback = 0) {
   auto it = j.find(key);
-  return (it != j.end() && it->is_number()) ? it->get<int64_t>() : fallback;
+  if (it == j.end()) return fallback;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  return fallback;
 }
 
 bool boolean(const json& j, const char* key, bool fallback) {
@@ -160,8 +164,10 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
   ControlView control;
   if (keys.contains("x_control") && keys["x_control"].is_object() && keys["x_control"].contains("answers") &&
       keys["x_control"]["answers"].is_object() && keys["x_control"]["answers"].contains(key)) {
-    control.present = true;
-    control.answer = keys["x_control"]["answers"][key];
+    // A failed control query ({"failure": ...}) is no evidence at all.
+    const json& answer = keys["x_control"]["answers"][key];
+    control.present = answer.is_object() && !(answer.contains("failure") && answer["failure"].is_string());
+    if (control.present) control.answer = answer;
   }
   std::vector<std::string> prefixes;
   if (keys.contains("x_networks") && keys["x_networks"].is_object())
@@ -211,7 +217,10 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
       if (control.present) why += "; the control resolved it";
       blame("dns", dns_failure, why);
     } else {
-      blame("dns", dns_failure, "DNS lookup failed: " + dns_failure);
+      // Not an answer from the network (e.g. too_many_open_files): the
+      // probe's own trouble, not the resolver's.
+      v.failure = dns_failure;
+      v.evidence.push_back("DNS lookup failed locally: " + dns_failure);
     }
     return v;
   }
@@ -449,8 +458,12 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
   else if (dwn > 0 && acc == 0) status = "down";
   else status = "accessible";
 
-  bool control_used = keys.contains("x_control") && keys["x_control"].is_object() &&
-                      !str(keys["x_control"], "url").empty();
+  // "Cross-checked" only when the control actually answered something.
+  bool control_used = false;
+  if (keys.contains("x_control") && keys["x_control"].is_object() && keys["x_control"].contains("answers") &&
+      keys["x_control"]["answers"].is_object())
+    for (const auto& a : keys["x_control"]["answers"])
+      control_used = control_used || (a.is_object() && !(a.contains("failure") && a["failure"].is_string()));
   std::string confidence = !canary_ok ? "low" : control_used ? "high" : "medium";
   return json{{"status", status},
               {"methods", sorted(methods)},

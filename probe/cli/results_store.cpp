@@ -80,8 +80,17 @@ StoredRun read_run(const fs::path& p) {
     ++n;
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) run.errors.push_back("line " + std::to_string(n) + " is not a JSON object");
-    else run.measurements.push_back(std::move(j));
+    if (j.is_discarded() || !j.is_object()) {
+      run.errors.push_back("line " + std::to_string(n) + " is not a JSON object");
+    } else if (!j.value("test_name", nlohmann::json()).is_string() ||
+               !j.value("test_keys", nlohmann::json()).is_object() ||
+               !j["test_keys"].value("x_verdict", nlohmann::json()).is_object()) {
+      // What list/show read must have the right shape; anything else is
+      // reported, not trusted.
+      run.errors.push_back("line " + std::to_string(n) + " is not a Vantage measurement (test_name, test_keys.x_verdict)");
+    } else {
+      run.measurements.push_back(std::move(j));
+    }
   }
   return run;
 }

@@ -72,13 +72,15 @@ std::string run_id(std::chrono::system_clock::time_point t) {
   return std::string(buf) + "-" + suffix;
 }
 
-json ask_control(const std::string& url, const std::string& ca_bundle, const json& request) {
+json ask_control(const std::string& url, const json& request, std::chrono::milliseconds left) {
   control::ControlQuery q;
   q.http_request = request.value("http_request", "");
   for (const auto& a : request.value("tcp_connect", json::array())) q.tcp_connect.push_back(a);
   q.http_method = request.value("x_http_method", "");
-  q.ca_bundle = ca_bundle;
-  auto answer = control::ask_control(url, q, std::chrono::seconds(20));
+  q.http_body = request.value("x_http_body", "");
+  // The control is trusted through the system store: --ca-bundle is about
+  // the measured services, and as a CA file it would replace the system's.
+  auto answer = control::ask_control(url, q, std::min<std::chrono::milliseconds>(std::chrono::seconds(20), left));
   if (!answer.failure.empty()) {
     json f{{"failure", answer.failure}};
     if (!answer.error.empty()) f["error"] = answer.error;
@@ -149,7 +151,7 @@ int run_command(const RunOptions& o) {
   eo.interrupted = &g_interrupted;
   if (!o.control_url.empty()) {
     eo.control_url = o.control_url;
-    eo.control = [&](const json& req) { return ask_control(o.control_url, o.ca_bundle, req); };
+    eo.control = [&](const json& req, std::chrono::milliseconds left) { return ask_control(o.control_url, req, left); };
   }
   bool show_progress = o.progress && isatty(STDERR_FILENO);
   if (show_progress)
@@ -187,6 +189,8 @@ int run_command(const RunOptions& o) {
   eo.capture = capture.get();
 
   auto result = engine::run(cat, names, eo);
+  signal(SIGINT, SIG_DFL);  // measuring is over: Ctrl-C now simply quits
+  signal(SIGTERM, SIG_DFL);
   json x_capture;
   if (capture) {
     double offset = std::chrono::duration<double>(result.start_time - capture->origin()).count();
@@ -243,7 +247,7 @@ int run_command(const RunOptions& o) {
     }
   }
   if (o.json) {
-    for (const auto& m : measurements) std::cout << m.dump() << "\n";
+    for (const auto& m : measurements) std::cout << m.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     std::cout << summary_table(measurements);
     char secs[32];

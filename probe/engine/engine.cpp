@@ -27,6 +27,8 @@ using std::chrono::milliseconds;
 
 constexpr const char* kTimeout = "generic_timeout_error";
 constexpr const char* kInterrupted = "interrupted";
+// What a POST endpoint is sent (the control is sent the same).
+constexpr std::size_t kPostBodyBytes = 16;
 
 struct HostLookup {
   std::string name;
@@ -67,6 +69,7 @@ std::string join_address(const std::string& ip, int port) {
 class Runner {
  public:
   Runner(const catalog::Catalog& cat, const EngineOptions& opt) : catalog_(cat), opt_(opt) {}
+  ~Runner() { join_udp_queries(); }
 
   RunResult run(const std::vector<std::string>& names) {
     RunResult result;
@@ -83,10 +86,13 @@ class Runner {
     parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
     join_udp_queries();
     for (const auto* s : services) result.services[s->name] = assemble(*s);
+    const bool chains_interrupted = interrupted() ||
+        std::any_of(jobs_.begin(), jobs_.end(), [](const ChainJob& j) { return j.interrupted; }) ||
+        std::any_of(hosts_.begin(), hosts_.end(), [](const HostLookup& h) { return h.failure == kInterrupted; });
     if (opt_.control) ask_control(services, result);
 
     result.runtime = clock_.now();
-    result.interrupted = interrupted();
+    result.interrupted = chains_interrupted;
     return result;
   }
 
@@ -146,16 +152,20 @@ class Runner {
   // joined after every chain has run, so they never delay a connection.
   void start_udp_queries() {
     if (udp_resolver_.empty()) return;
-    udp_thread_ = std::thread([this] {
-      parallel_for(hosts_.size(), std::min(opt_.parallelism, 16), [this](std::size_t i) {
-        if (out_of_time()) return;
-        net::UdpQueryOptions q;
-        q.resolver = udp_resolver_;
-        q.timeout = budget(opt_.dns_timeout);
-        q.hold = opt_.dns_hold;
-        hosts_[i].udp = net::query_udp(hosts_[i].name, q, context());
+    try {
+      udp_thread_ = std::thread([this] {
+        parallel_for(hosts_.size(), std::min(opt_.parallelism, 16), [this](std::size_t i) {
+          if (out_of_time()) return;
+          net::UdpQueryOptions q;
+          q.resolver = udp_resolver_;
+          q.timeout = budget(opt_.dns_timeout);
+          q.hold = opt_.dns_hold;
+          hosts_[i].udp = net::query_udp(hosts_[i].name, q, context());
+        });
       });
-    });
+    } catch (const std::system_error&) {
+      // No thread for the hold-on queries: the system lookups still run.
+    }
   }
 
   void join_udp_queries() {
@@ -190,7 +200,7 @@ class Runner {
     for (const auto& a : obs.answers) {
       std::string ip = !a.ipv4.empty() ? a.ipv4 : a.ipv6;
       if (ip.empty()) continue;
-      any = true;
+      any = any || !a.ipv4.empty();
       if (opt_.reject_bogons && analysis::is_bogon(ip)) continue;
       auto& list = a.ipv4.empty() ? v6 : v4;
       if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
@@ -199,11 +209,14 @@ class Runner {
     // route, and network_unreachable there is not censorship.
     h.ips = v4;
     if (h.ips.size() > opt_.max_ips_per_host) h.ips.resize(opt_.max_ips_per_host);
-    if (any && v4.empty() && v6.empty()) {
+    // Judged on IPv4 alone, the family that is measured: a bogon A answer
+    // beside a genuine AAAA is still a lie about the address we would use.
+    if (any && v4.empty()) {
       obs.failure = "dns_bogon_error";  // as OONI records it
       h.failure = *obs.failure;
     } else if (h.ips.empty()) {
-      h.failure = "dns_no_answer";
+      obs.failure = "dns_no_answer";  // no IPv4 address to measure
+      h.failure = *obs.failure;
     }
   }
 
@@ -293,12 +306,34 @@ class Runner {
         for (auto& o : job.tls) o.tags.push_back("x_retried");
         for (auto& o : job.http) o.tags.push_back("x_retried");
       }
+      // A retry that the deadline would cut short could only time out
+      // again: it would be the deadline speaking, not the network.
+      if (attempt > 1 && remaining() < chain_budget(job)) {
+        job.interrupted = true;
+        job.failure = kInterrupted;
+        break;
+      }
       job.attempts = attempt;
+      bool full_budget = remaining() >= chain_budget(job);
       job.failure = attempt_chain(job, attempt);
+      if (job.failure == kTimeout && !full_budget) {
+        job.interrupted = true;
+        job.failure = kInterrupted;
+        break;
+      }
       if (job.failure != kTimeout) break;
     }
     std::string what = job.host.empty() ? join_address(job.ip, job.port) : job.host + " " + join_address(job.ip, job.port);
     progress("", what, job.failure);
+  }
+
+  // The nominal time one attempt of this chain may take.
+  milliseconds chain_budget(const ChainJob& job) const {
+    milliseconds t = opt_.connect_timeout;
+    if (job.kind == Chain::Tls || job.kind == Chain::Https) t += opt_.tls_timeout;
+    if (job.kind == Chain::Http || job.kind == Chain::Https)
+      t += opt_.http_timeout + (job.throughput ? opt_.throughput_window : milliseconds(0));
+    return t;
   }
 
   std::string attempt_chain(ChainJob& job, int attempt) {
@@ -345,7 +380,7 @@ class Runner {
     net::HttpOptions http;
     http.url = job.url;
     http.method = job.method.empty() ? "GET" : job.method;
-    if (http.method == "POST") http.body = std::string(16, '\0');
+    if (http.method == "POST") http.body = std::string(kPostBodyBytes, '\0');
     http.pin_ip = job.ip;
     http.pin_port = job.port;
     http.trust = job.trust;
@@ -462,7 +497,10 @@ class Runner {
             url = "http://" + ep["host"].get<std::string>() +
                   (ep["port"].is_number() ? ":" + std::to_string(ep["port"].get<int>()) : "") + "/";
           q.request = {{"http_request", url}, {"http_request_headers", json::object()}, {"tcp_connect", json::array()}};
-          if (ep.value("method", "GET") == "POST") q.request["x_http_method"] = "POST";
+          if (ep.value("method", "GET") == "POST") {
+            q.request["x_http_method"] = "POST";
+            q.request["x_http_body"] = std::string(kPostBodyBytes, '\0');
+          }
         }
         if (ep["ip"].is_string() && ep["port"].is_number())
           q.request["tcp_connect"].push_back(join_address(ep["ip"], ep["port"]));
@@ -470,7 +508,13 @@ class Runner {
       for (auto& [k, q] : by_key) queries.push_back(std::move(q));
     }
     if (out_of_time()) return;
-    parallel_for(queries.size(), opt_.parallelism, [&](std::size_t i) { queries[i].answer = opt_.control(queries[i].request); });
+    parallel_for(queries.size(), opt_.parallelism, [&](std::size_t i) {
+      if (out_of_time()) {
+        queries[i].answer = {{"failure", kInterrupted}};
+        return;
+      }
+      queries[i].answer = opt_.control(queries[i].request, remaining());
+    });
     for (const auto* s : services) {
       if (s->canary) continue;
       result.services[s->name].control = {{"url", opt_.control_url}, {"answers", json::object()}};

@@ -54,7 +54,8 @@ struct EngineOptions {
   std::string ca_bundle;    // extra trusted CAs (--ca-bundle)
   // Asks the control vantage point (OONI test-helper request → answer, or
   // {"failure": ...}); empty = no control. Called concurrently.
-  std::function<nlohmann::json(const nlohmann::json& request)> control;
+  // The second argument is the time left before the run's deadline.
+  std::function<nlohmann::json(const nlohmann::json& request, std::chrono::milliseconds left)> control;
   std::string control_url;  // recorded in x_control
   // Bogon answers (private, loopback, ...) are never connected to; only unit
   // tests on loopback turn this off.

@@ -8,6 +8,7 @@ OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& fe
   OoniStatus s;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
     if (e.value("feature", "") != feature || e.value("judged", true) == false) continue;
+    if (e.value("failure", nlohmann::json()) == "interrupted") continue;  // never measured
     if (e.value("status", "") == "ok") {
       ++ok;
     } else {
@@ -16,6 +17,11 @@ OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& fe
     }
   }
   bool good = any_ok ? ok > 0 : (failed == 0 && ok > 0);
+  if (ok + failed == 0) {  // nothing measured: no claim either way
+    s.status = nullptr;
+    s.failure = nullptr;
+    return s;
+  }
   s.status = good ? "ok" : "blocked";
   if (good) s.failure = nullptr;
   return s;

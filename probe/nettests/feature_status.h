@@ -9,7 +9,7 @@
 namespace vantage::nettests {
 
 struct OoniStatus {
-  std::string status;  // "ok" | "blocked"
+  nlohmann::json status;  // "ok" | "blocked" | null (nothing was measured)
   nlohmann::json failure = nullptr;
 };
 

@@ -10,6 +10,7 @@ void add_signal_keys(nlohmann::json& keys) {
   nlohmann::json failure = nullptr;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
     if (e.value("judged", true) == false || e.value("status", "") == "ok") continue;
+    if (e.value("failure", nlohmann::json()) == "interrupted") continue;  // never measured
     if (e.value("feature", "") == "updates") continue;  // not one of OONI's four backends
     status = "blocked";
     if (failure.is_null()) failure = e["failure"];

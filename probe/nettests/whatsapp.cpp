@@ -15,6 +15,7 @@ void add_whatsapp_keys(nlohmann::json& keys) {
   std::set<std::string> dns_inconsistent;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
     if (e.value("feature", "") != "messaging") continue;
+    if (e.value("failure", nlohmann::json()) == "interrupted") continue;  // never measured
     std::string host = e.value("endpoint", "");
     host = host.substr(0, host.find(':'));
     host_ok[host] = host_ok[host] || e.value("status", "") == "ok";

@@ -416,6 +416,37 @@ TEST(Verdict, RaceWhoseLastAnswerIsTheAddressUsedIsNotBlamedOnDns) {
   EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
 }
 
+// Review regressions.
+TEST(Verdict, AFailedControlQueryIsNoEvidenceAndNoConfidence) {
+  Ep e = tcp_ep();
+  e.dns_failure = "dns_nxdomain_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", {{"failure", "ssl_unknown_authority"}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["evidence"].dump().find("the control resolved it"), std::string::npos);
+  EXPECT_EQ(v["confidence"], "medium");
+}
+
+TEST(Verdict, LocalDnsFailureIsNotBlamedOnTheNetwork) {
+  Ep e = tcp_ep();
+  e.dns_failure = "too_many_open_files";
+  Keys k;
+  k.feature("chat", "all").add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+  EXPECT_EQ(v["status"], "inconclusive");
+}
+
+TEST(Verdict, HugeFloatWhereAnIntegerBelongsIsIgnored) {
+  Ep e = tcp_ep();
+  Keys k;
+  k.feature("chat", "all").add(e);
+  k.json_()["x_endpoints"][0]["transaction_id"] = 1e300;  // UB to convert, if it were
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "inconclusive");
+}
+
 TEST(Verdict, AnswerOutsideKnownNetworksButWorkingIsOkWithEvidence) {
   Ep e = tcp_ep();
   e.ip = "198.18.200.7";

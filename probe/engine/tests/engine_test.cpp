@@ -150,7 +150,7 @@ TEST(Engine, AsksTheControlOnlyAboutFailingEndpoints) {
   std::vector<nlohmann::json> asked;
   auto opt = loopback_options();
   opt.control_url = "http://control.invalid/";
-  opt.control = [&](const nlohmann::json& req) {
+  opt.control = [&](const nlohmann::json& req, std::chrono::milliseconds) {
     std::lock_guard lock(mu);
     asked.push_back(req);
     return nlohmann::json{{"tcp_connect", nlohmann::json::object()}};

@@ -323,9 +323,9 @@ TEST(Signal, UpdatesAndUptimeAreNotBackends) {
 
 TEST(Signal, Throttling) {
   auto s = signal_service();
-  // 1 MiB in 10 s is ~839 kbit/s against a 50 Mbit/s canary: throttled.
+  // 1 MiB in 40 s is ~210 kbit/s against a 50 Mbit/s canary: throttled.
   Observed slow;
-  slow.download_seconds = 10;
+  slow.download_seconds = 40;
   for (const auto& e : s.endpoints) slow.endpoint(e, e.ports.empty() ? 0 : e.ports[0]);
   json k = build_test_keys(s, slow.obs, ok_canary());
   EXPECT_EQ(k["x_verdict"]["features"]["updates"]["status"], "blocked");
@@ -334,7 +334,7 @@ TEST(Signal, Throttling) {
   EXPECT_EQ(k["signal_backend_status"], "ok");
 
   // The same speed on a link whose canary is barely faster is a slow link.
-  k = build_test_keys(s, slow.obs, {{"status", "ok"}, {"throughput_kbps", 1000}});
+  k = build_test_keys(s, slow.obs, {{"status", "ok"}, {"throughput_kbps", 250}});
   EXPECT_EQ(k["x_verdict"]["features"]["updates"]["status"], "accessible");
 }
 
