@@ -17,31 +17,9 @@ namespace {
 
 std::mutex user_agent_mutex;
 
-// A TCP socket bound to 127.0.0.1 on an ephemeral port; returns the port.
-int bind_loopback(int& fd) {
-  fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind failed");
-  socklen_t length = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  return ntohs(addr.sin_port);
-}
-
 }  // namespace
 
 std::string loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
-
-ListeningPort::ListeningPort() {
-  port_ = bind_loopback(fd_);
-  ::listen(fd_, 64);
-}
-ListeningPort::~ListeningPort() { ::close(fd_); }
-
-ClosedPort::ClosedPort() { port_ = bind_loopback(fd_); }
-ClosedPort::~ClosedPort() { ::close(fd_); }
 
 TargetServer::TargetServer(const net::testing::Identity* identity)
     : last_user_agent_(std::make_shared<std::string>()) {

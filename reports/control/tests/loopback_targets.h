@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "probe/net/tests/loopback_servers.h"
 #include "probe/net/tests/test_pki.h"
 
 namespace httplib {
@@ -17,37 +18,14 @@ class Server;
 namespace vantage::control::testing {
 
 // Listens (the kernel completes handshakes; nobody accepts).
-class ListeningPort {
+// The probe's own loopback test servers (probe/net/tests): a port that
+// accepts and holds connections, and one that refuses them.
+class ListeningPort : public net::testing::RawTcpServer {
  public:
-  ListeningPort();
-  ~ListeningPort();
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
+  ListeningPort() : RawTcpServer(Behaviour::kHold) {}
 };
+using net::testing::ClosedPort;
 
-// Bound but not listening: connects are refused, and the port stays ours.
-class ClosedPort {
- public:
-  ClosedPort();
-  ~ClosedPort();
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
-// cpp-httplib server, plain or TLS with `identity`. Routes:
-//   GET  /page     200, <title>Vantage control test</title>, X-Test: yes,
-//                  Set-Cookie twice (a=1, then b=2)
-//   GET  /big      200, 100000 bytes, no title
-//   GET  /redirect 302 to /page
-//   GET  /latin1   200, title and header X-Latin1 "caf\xe9" (not UTF-8)
-//   POST /echo     201 "posted:<body>"
-//   anything else  404
 inline constexpr const char* kPageHtml =
     "<html><head><TITLE>Vantage control test</TITLE></head><body>hi</body></html>";
 
