@@ -1,6 +1,8 @@
 // Measurement envelope. See measurement.h.
 #include "reports/format/measurement.h"
 
+#include "reports/format/observations_json.h"
+
 #include <ctime>
 
 namespace vantage::format {
@@ -85,6 +87,15 @@ std::size_t scrub_value(json& j, const std::vector<std::string>& addresses) {
     count += n;
   } else if (j.is_array()) {
     for (auto& v : j) count += scrub_value(v, addresses);
+  } else if (j.is_object() && j.size() == 2 && j.value("format", json()) == "base64" && j["data"].is_string()) {
+    // Bytes that were not UTF-8 (a block page in another charset, a DNS
+    // message): the address may be inside them too.
+    std::string bytes;
+    if (base64_decode(j["data"].get<std::string>(), bytes)) {
+      std::size_t n = scrub_string(bytes, addresses);
+      if (n) j["data"] = base64_encode(bytes);
+      count += n;
+    }
   } else if (j.is_object()) {
     json out = json::object();
     for (auto it = j.begin(); it != j.end(); ++it) {

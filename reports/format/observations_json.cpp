@@ -50,6 +50,32 @@ std::string base64_encode(const std::string& in) {
   return out;
 }
 
+bool base64_decode(const std::string& text, std::string& out) {
+  out.clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] != '='; ++i) {
+    const char c = text[i];
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  for (; i < text.size(); ++i)
+    if (text[i] != '=') return false;
+  return true;
+}
+
 bool is_valid_utf8(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {

@@ -18,6 +18,8 @@ nlohmann::json to_json(const HttpObservation& o);
 nlohmann::json to_json(const NetworkEvent& o);
 
 std::string base64_encode(const std::string& bytes);
+// Standard base64 (padding optional); false on any other character.
+bool base64_decode(const std::string& text, std::string& bytes);
 bool is_valid_utf8(const std::string& s);
 // A string as OONI's "maybe binary" value: the string itself when UTF-8,
 // {"format":"base64","data":...} otherwise.

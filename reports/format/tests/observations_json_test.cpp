@@ -354,6 +354,30 @@ TEST(Envelope, MakeMeasurement) {
 
 // --- scrubbing ---
 
+TEST(Base64, DecodesWhatItEncodesAndRejectsGarbage) {
+  for (std::string bytes : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
+                            std::string("\xff\x00\x10 binary", 10)}) {
+    std::string back;
+    ASSERT_TRUE(base64_decode(base64_encode(bytes), back));
+    EXPECT_EQ(back, bytes);
+  }
+  std::string out;
+  EXPECT_FALSE(base64_decode("ab!c", out));
+  EXPECT_FALSE(base64_decode("ab=c", out));
+}
+
+TEST(Scrub, InsideBase64Bytes) {
+  // A block page in another charset that echoes the volunteer's address.
+  const std::string page = "\xc4\xe3\xba\xc3 your address: 198.18.1.2";
+  json m = {{"probe_ip", "127.0.0.1"}, {"test_keys", {{"body", maybe_binary(page)}}}};
+  ASSERT_TRUE(m["test_keys"]["body"].is_object());
+  EXPECT_EQ(scrub_addresses(m, {"198.18.1.2"}), 1u);
+  std::string bytes;
+  ASSERT_TRUE(base64_decode(m["test_keys"]["body"]["data"], bytes));
+  EXPECT_EQ(bytes.find("198.18.1.2"), std::string::npos);
+  EXPECT_NE(bytes.find("[scrubbed]"), std::string::npos);
+}
+
 TEST(Scrub, WholeTokensOnly) {
   json m{{"probe_ip", "127.0.0.1"},
          {"a", "198.18.1.2:443"},
