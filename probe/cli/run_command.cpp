@@ -61,15 +61,10 @@ std::vector<std::string> local_addresses() {
 }
 
 std::string run_id(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   std::random_device rd;
   char suffix[8];
   std::snprintf(suffix, sizeof suffix, "%04x", rd() & 0xffff);
-  return std::string(buf) + "-" + suffix;
+  return format::utc_time(t, "%Y%m%dT%H%M%SZ") + "-" + suffix;
 }
 
 json ask_control(const std::string& url, const json& request, std::chrono::milliseconds left) {

@@ -38,6 +38,7 @@
 #include "reports/collector/rate_limiter.h"
 #include "reports/collector/store.h"
 #include "reports/control/test_helper.h"
+#include "reports/server/http_status.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
 
@@ -87,18 +88,6 @@ std::optional<std::string> read_body(const httplib::Request& req, const httplib:
     return std::nullopt;
   }
   return body;
-}
-
-std::string status_text(int status) {
-  switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found: see the endpoints in vantage-collector --help";
-    case 405: return "method not allowed";
-    case 413: return "request body too large";
-    case 414: return "URI too long";
-    case 415: return "unsupported Content-Encoding (gzip or none)";
-    default: return "HTTP status " + std::to_string(status);
-  }
 }
 
 thread_local std::optional<Clock::time_point> request_start;
@@ -152,7 +141,7 @@ void add_routes(httplib::Server& server, collector::Collector& col, control::Con
     server::log_json_line(std::move(line));
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) send_json(res, res.status, {{"error", status_text(res.status)}});
+    if (res.body.empty()) send_json(res, res.status, {{"error", server::http_status_text(res.status, "see the endpoints in vantage-collector --help")}});
   });
   // Handlers must never let an exception reach httplib (it would answer 500
   // with no reason); collector.cpp does not throw, this is the last net.

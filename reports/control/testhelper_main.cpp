@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "reports/control/test_helper.h"
+#include "reports/server/http_status.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
 
@@ -33,17 +34,6 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string status_text(int status) {
-  switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found: POST / or GET /health";
-    case 405: return "method not allowed";
-    case 413: return "request body too large";
-    case 414: return "URI too long";
-    default: return "HTTP status " + std::to_string(status);
-  }
-}
 
 // When the current request began: set before routing, read by the logger,
 // which runs on the same worker thread.
@@ -130,7 +120,7 @@ int main(int argc, char** argv) {
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     // 404, 413, ...: say so in JSON like every other answer.
     if (res.body.empty()) {
-      const json body = {{"error", status_text(res.status)}};
+      const json body = {{"error", vantage::server::http_status_text(res.status, "POST / or GET /health")}};
       res.set_content(body.dump(), "application/json");
     }
   });

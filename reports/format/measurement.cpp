@@ -9,14 +9,16 @@ namespace vantage::format {
 
 using nlohmann::json;
 
-std::string ooni_time(std::chrono::system_clock::time_point tp) {
+std::string utc_time(std::chrono::system_clock::time_point tp, const char* strftime_format) {
   std::time_t t = std::chrono::system_clock::to_time_t(tp);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, strftime_format, &tm);
   return buf;
 }
+
+std::string ooni_time(std::chrono::system_clock::time_point tp) { return utc_time(tp, "%Y-%m-%d %H:%M:%S"); }
 
 json make_measurement(const Envelope& e, json test_keys) {
   return json{

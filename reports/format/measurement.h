@@ -27,6 +27,9 @@ struct Envelope {
   nlohmann::json test_helpers = nlohmann::json::object();
 };
 
+// tp in UTC with a strftime format.
+std::string utc_time(std::chrono::system_clock::time_point tp, const char* strftime_format);
+
 // "YYYY-MM-DD HH:MM:SS" in UTC, as OONI writes times.
 std::string ooni_time(std::chrono::system_clock::time_point tp);
 
