@@ -39,7 +39,7 @@ struct ControlAnswer {
   nlohmann::json answer;       // the parsed answer (an object) on success
 };
 
-// The JSON request body for `q` (REFERENCE.md §6 plus our x_ extensions).
+// The JSON request body for `q` (reports/control/README.md: OONI's helper protocol plus our x_ extensions).
 nlohmann::json control_request_json(const ControlQuery& q);
 
 // `timeout` bounds the whole exchange; a helper may take up to ~15 s to

@@ -1,4 +1,4 @@
-// The probe's side of the OONI collector protocol (REFERENCE.md §5), over
+// The probe's side of the OONI collector protocol (reports/collector/README.md), over
 // libcurl: open a report, submit measurements, close it. Bodies are sent
 // gzip-compressed; TLS peers are always verified (a custom CA bundle may
 // replace the system's roots, verification can never be turned off);

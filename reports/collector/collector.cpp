@@ -61,7 +61,7 @@ const json& measurement_schema() {
         {"test_start_time", {{"type", "string"}, {"pattern", kTime}}},
         {"probe_asn", {{"type", "string"}, {"pattern", "^AS[0-9]{1,10}$"}}},
         {"probe_cc", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
-        // The volunteer's address never reaches a collector (REFERENCE.md §1).
+        // The volunteer's address never reaches a collector (reports/README.md: probe_ip is always 127.0.0.1).
         {"probe_ip", {{"anyOf", {{{"type", "null"}}, {{"const", "127.0.0.1"}}}}}},
         {"software_name", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
         {"software_version", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},

@@ -1,4 +1,4 @@
-// The collector's protocol logic (OONI bk-003, REFERENCE.md §5), apart from
+// The collector's protocol logic (OONI bk-003, described in reports/collector/README.md), apart from
 // HTTP: what POST /report, POST /report/{id} and POST /report/{id}/close
 // answer for a body, and what they store. The server (collector_main.cpp)
 // only reads bodies, applies limits and calls these.

@@ -3,7 +3,7 @@
 // connects (and TLS handshakes) to the addresses the probe saw, and the HTTP
 // request itself — so the probe can tell "blocked" from "down".
 //
-// Speaks OONI's web-connectivity helper protocol (REFERENCE.md §6), plus the
+// Speaks OONI's web-connectivity helper protocol (reports/control/README.md), plus the
 // extensions "x_http_method" and "x_http_body". The servers that expose it
 // (vantage-testhelper, the collector) only parse, call and reply: all
 // validation and policy lives here so they cannot disagree.
