@@ -12,11 +12,19 @@ fi
 ./ci/install-deps.sh
 
 jobs=$(nproc)
-cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# A compiler cache, when there is one, makes a re-run on the same machine (or
+# a clone elsewhere: paths are hashed relative to the checkout) rebuild only
+# what changed. Correctness never depends on it.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build build/ci -j"$jobs"
 
 cmake -S . -B build/asan -DVANTAGE_WERROR=ON -DVANTAGE_SANITIZE=ON -DVANTAGE_BUILD_LAB=OFF \
-  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  -DCMAKE_BUILD_TYPE=Debug "${launcher[@]}" >/dev/null
 cmake --build build/asan -j"$jobs"
 
 ./ci/start-clickhouse.sh >/dev/null || echo "ClickHouse did not start: its store tests are skipped"
@@ -25,7 +33,7 @@ echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 
 echo "== fuzz targets (short runs; longer: see probe/capture/CMakeLists.txt)"
-CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF >/dev/null
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF "${launcher[@]}" >/dev/null
 cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors
 (cd build/fuzz && ctest -L fuzz --output-on-failure)
 
