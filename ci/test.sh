@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exec sudo --preserve-env=PATH "$0" "$@"
 fi
 
-./ci/install-deps.sh
+./ci/install-deps.sh --test
 
 jobs=$(nproc)
 cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
