@@ -50,8 +50,9 @@ test_packages=(
   tshark
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
-  # packaging test (ci/package-test.sh): the .deb's man page, its units
-  man-db systemd
+  # packaging tests (ci/package-test.sh, packaging/check_cli_docs.py): man -w,
+  # systemd-analyze verify of the units, zsh -n of the zsh completions
+  man-db systemd zsh
 )
 
 packages=("${run_packages[@]}")

@@ -2,7 +2,7 @@
 # The test command of the README and of CI: installs what the tests need,
 # builds with warnings as errors, runs the unit tests, the unit tests again
 # under AddressSanitizer+UndefinedBehaviorSanitizer, the fuzz targets briefly,
-# and the censorship lab (which needs root: network namespaces).
+# the Debian package (ci/package-test.sh), and the censorship lab (which needs root: network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -12,7 +12,8 @@ fi
 ./ci/install-deps.sh --test
 
 jobs=$(nproc)
-cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Prefix /usr: the packaging step below builds the .deb from this tree.
+cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build build/ci -j"$jobs"
 
 cmake -S . -B build/asan -DVANTAGE_WERROR=ON -DVANTAGE_SANITIZE=ON -DVANTAGE_BUILD_LAB=OFF \
@@ -33,6 +34,9 @@ echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools || true
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
+
+echo "== packaging: the .deb built, installed with dpkg, run, purged (~20 s)"
+./ci/package-test.sh build/ci
 
 echo "== unit and lab tests"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
