@@ -12,6 +12,8 @@
 #       pages, `systemd-analyze verify` accepts the units; then the package is
 #       purged, leaving the machine as it was. Refuses to run when a package
 #       named vantage is already installed.
+# (grep's output goes to /dev/null rather than -q: with pipefail, a writer
+# killed by SIGPIPE when grep -q stops early would turn a match into a failure.)
 # Exit status: 0 all good, 1 a check failed (the message says which), 2 usage.
 set -euo pipefail
 
@@ -60,10 +62,10 @@ version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
 # the one installed with it (its --help shows the default).
 check_programs() {
   local prefix=$1
-  "$prefix/bin/vantage" --version | grep -qx "vantage $version" || fail "$prefix/bin/vantage --version is not 'vantage $version'"
+  "$prefix/bin/vantage" --version | grep -x "vantage $version" >/dev/null || fail "$prefix/bin/vantage --version is not 'vantage $version'"
   "$prefix/bin/vantage-collector" --help >/dev/null || fail "$prefix/bin/vantage-collector --help failed"
   "$prefix/bin/vantage-testhelper" --help >/dev/null || fail "$prefix/bin/vantage-testhelper --help failed"
-  "$prefix/bin/vantage" run --help | grep -q -- "--catalog TEXT:DIR=$prefix/share/vantage/tests_catalog\$" ||
+  "$prefix/bin/vantage" run --help | grep -- "--catalog TEXT:DIR=$prefix/share/vantage/tests_catalog\$" >/dev/null ||
     fail "$prefix/bin/vantage does not use $prefix/share/vantage/tests_catalog by default"
   "$prefix/bin/vantage" catalog check "$prefix/share/vantage/tests_catalog" >"$work/catalog-check.txt" ||
     fail "vantage catalog check $prefix/share/vantage/tests_catalog failed"
@@ -89,7 +91,7 @@ echo "ok: ${#installed_files[@]} files installed; the installed probe uses its i
 [ "$(id -u)" -eq 0 ] || fail "the .deb check installs a package: run as root (or use --prefix-only)"
 grep -qx "CMAKE_INSTALL_PREFIX:PATH=/usr" "$build/CMakeCache.txt" ||
   fail "$build is not configured with -DCMAKE_INSTALL_PREFIX=/usr (a .deb installs into /usr)"
-if dpkg-query -W -f='${Status}' vantage 2>/dev/null | grep -q "ok installed"; then
+if dpkg-query -W -f='${Status}' vantage 2>/dev/null | grep "ok installed" >/dev/null; then
   fail "a package named vantage is already installed; this check would replace it"
 fi
 
@@ -104,17 +106,18 @@ echo "$(basename "$deb"): Depends: $(field Depends)"
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), expected $version"
 [ "$(field Section)" = net ] || fail "Section: $(field Section)"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
-field Description | sed -n 2p | grep -q "WhatsApp, Signal and WeChat" || fail "no long Description"
+field Description | sed -n 2p | grep "WhatsApp, Signal and WeChat" >/dev/null || fail "no long Description"
 # dpkg-shlibdeps: one dependency per library the programs link, and the CAs.
 for dep in libc6 libstdc++6 libcurl4 libssl3 libc-ares2 libpcap0.8 libsqlite3-0 zlib1g libcpp-httplib0.11 ca-certificates; do
-  field Depends | tr ',' '\n' | grep -q "^ *$dep\b" || fail "Depends lacks $dep: $(field Depends)"
+  field Depends | tr ',' '\n' | grep "^ *$dep\b" >/dev/null || fail "Depends lacks $dep: $(field Depends)"
 done
+dpkg-deb -c "$deb" >"$work/contents.txt"
 for f in "${installed_files[@]}"; do
-  dpkg-deb -c "$deb" | grep -q " \./usr/$f\$" || fail "the .deb lacks /usr/$f"
+  grep -q " \./usr/$f\$" "$work/contents.txt" || fail "the .deb lacks /usr/$f"
 done
 # Stripped: the binaries in a .deb carry no debug sections.
 dpkg-deb -x "$deb" "$work/unpacked"
-if readelf -S "$work/unpacked/usr/bin/vantage" | grep -q '\.debug_info'; then fail "/usr/bin/vantage is not stripped"; fi
+if readelf -S "$work/unpacked/usr/bin/vantage" | grep '\.debug_info' >/dev/null; then fail "/usr/bin/vantage is not stripped"; fi
 
 echo "== dpkg -i, apt-get -f install"
 installed_deb=1
@@ -122,9 +125,9 @@ if ! flock /tmp/vantage-apt.lock dpkg -i "$deb" >"$work/dpkg.log" 2>&1; then
   flock /tmp/vantage-apt.lock env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq --no-install-recommends \
     >>"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i + apt-get -f install"; }
 fi
-dpkg-query -W -f='${Status}' vantage | grep -q "install ok installed" || { cat "$work/dpkg.log"; fail "vantage is not installed"; }
+dpkg-query -W -f='${Status}' vantage | grep "install ok installed" >/dev/null || { cat "$work/dpkg.log"; fail "vantage is not installed"; }
 for b in vantage vantage-collector vantage-testhelper; do
-  if ldd "/usr/bin/$b" | grep -q "not found"; then fail "/usr/bin/$b: $(ldd "/usr/bin/$b" | grep 'not found')"; fi
+  if ldd "/usr/bin/$b" | grep "not found" >/dev/null; then fail "/usr/bin/$b: $(ldd "/usr/bin/$b" | grep 'not found')"; fi
 done
 check_programs /usr
 for page in vantage vantage-collector vantage-testhelper; do
@@ -133,7 +136,7 @@ done
 for unit in vantage-collector.service vantage-testhelper.service; do
   out=$(systemd-analyze verify "/usr/lib/systemd/system/$unit" 2>&1) || fail "systemd-analyze verify $unit: $out"
   # Warnings about this unit (not about others on the machine) are failures too.
-  if echo "$out" | grep -q "$unit"; then fail "systemd-analyze verify $unit: $out"; fi
+  if echo "$out" | grep "$unit" >/dev/null; then fail "systemd-analyze verify $unit: $out"; fi
 done
 
 echo "== dpkg --purge"
