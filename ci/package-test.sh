@@ -111,12 +111,29 @@ field Description | sed -n 2p | grep "WhatsApp, Signal and WeChat" >/dev/null ||
 for dep in libc6 libstdc++6 libcurl4 libssl3 libc-ares2 libpcap0.8 libsqlite3-0 zlib1g libcpp-httplib0.11 ca-certificates; do
   field Depends | tr ',' '\n' | grep "^ *$dep\b" >/dev/null || fail "Depends lacks $dep: $(field Depends)"
 done
+# Every shared library the programs name (DT_NEEDED) belongs to a package in
+# Depends: what a clean machine would lack shows up here too.
+dpkg-deb -x "$deb" "$work/unpacked"
+ldconfig -p >"$work/ldconfig.txt"
+depends=" $(field Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | tr '\n' ' ') "
+for b in vantage vantage-collector vantage-testhelper; do
+  for soname in $(readelf -d "$work/unpacked/usr/bin/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    lib=$(awk -v so="$soname" '$1 == so && !found { print $NF; found = 1 }' "$work/ldconfig.txt")
+    [ -n "$lib" ] || fail "/usr/bin/$b needs $soname, which this machine does not have"
+    # By its last two path parts: with merged /usr, dpkg may know it under
+    # /lib or /usr/lib (and lib32 holds files of the same name).
+    real=$(readlink -f "$lib")
+    pkg=$(dpkg -S "*/$(basename "$(dirname "$real")")/$(basename "$real")" 2>/dev/null |
+      awk -F: 'NR == 1 { print $1 }') || true
+    [ -n "$pkg" ] || fail "/usr/bin/$b needs $soname ($lib), which no package provides"
+    [[ $depends == *" $pkg "* ]] || fail "/usr/bin/$b needs $soname from $pkg, which Depends lacks: $(field Depends)"
+  done
+done
 dpkg-deb -c "$deb" >"$work/contents.txt"
 for f in "${installed_files[@]}"; do
   grep -q " \./usr/$f\$" "$work/contents.txt" || fail "the .deb lacks /usr/$f"
 done
 # Stripped: the binaries in a .deb carry no debug sections.
-dpkg-deb -x "$deb" "$work/unpacked"
 if readelf -S "$work/unpacked/usr/bin/vantage" | grep '\.debug_info' >/dev/null; then fail "/usr/bin/vantage is not stripped"; fi
 
 echo "== dpkg -i, apt-get -f install"
