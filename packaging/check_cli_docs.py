@@ -15,7 +15,9 @@ subcommands. For every program P and every command path ("vantage",
              function is also run for every path and must offer the flags
   zsh        completions/_P: a function _P_cmd (the program) or _P_cmd_SUB
              (a command) per path with its _arguments specs ("--flag=[...]"
-             takes a value), the subcommand names in _P_subcommands
+             takes a value), the subcommand names in _P_subcommands; and
+             what a real interactive zsh lists for "PATH -" and "PATH "
+             (tests/zsh_complete.zsh) must be the flags and the subcommands
 
 -h/--help is compared for the program itself only (CLI11 gives it to every
 command). Fails with one line per difference, saying where to add what.
@@ -166,6 +168,31 @@ def zsh_subcommands(text, prefix):
             for key, names in re.findall(r"(\w[\w-]*)\) cmds=\((.*?)\) ;;", m.group(1), re.S)}
 
 
+ZSH_DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests", "zsh_complete.zsh")
+SENTINEL = 'echo __DO""NE__'
+
+
+def zsh_offered(completions_dir, lines):
+    """{line: the words a real zsh lists for it} (tests/zsh_complete.zsh)."""
+    out = subprocess.run(["zsh", "-f", ZSH_DRIVER, completions_dir, *lines], capture_output=True, text=True,
+                         timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"zsh_complete.zsh exited {out.returncode}: {out.stderr.strip()}")
+    offered, current = {}, None
+    for raw in out.stdout.splitlines():
+        if raw.startswith("### "):
+            current = None if raw == "### end" else raw[4:]
+            if current is not None:
+                offered[current] = set()
+            continue
+        text = raw.strip()
+        if (current is None or not text or text.startswith("-- ") or "__DONE__" in text
+                or current.startswith(text) or SENTINEL.startswith(text)):
+            continue  # the echoed line, a description, the sentinel
+        offered[current].update(text.split(" -- ")[0].split())
+    return offered
+
+
 # --- comparing ------------------------------------------------------------
 
 def compare(problems, what, where, truth, listed, truth_name="--help"):
@@ -175,7 +202,7 @@ def compare(problems, what, where, truth, listed, truth_name="--help"):
         problems.append(f"{what}: in {where}, not in {truth_name}: {flag}")
 
 
-def check_program(program, binary, man_dir, completions_dir, problems):
+def check_program(program, binary, man_dir, completions_dir, problems, zsh_live=True):
     truth = program_tree(binary, program)
     top_value_flags = set().union(*(t["value_flags"] for t in truth.values()))
     prefix = "_" + program.replace("-", "_")
@@ -197,7 +224,7 @@ def check_program(program, binary, man_dir, completions_dir, problems):
 
     # bash
     bash_path = os.path.join(completions_dir, program + ".bash")
-    text = open(bash_path, encoding="utf-8").read()
+    text = text_bash = open(bash_path, encoding="utf-8").read()
     cmd_flags = bash_assoc(text, prefix + "_cmd_flags")
     if cmd_flags is None:
         problems.append(f"{bash_path}: no 'declare -gA {prefix}_cmd_flags=(' table")
@@ -261,6 +288,23 @@ def check_program(program, binary, man_dir, completions_dir, problems):
             compare(problems, path + " subcommands", f"_{program} {prefix}_subcommands '{key})'",
                     truth[path]["subs"], zsh_subs.get(key, set()))
 
+    # What zsh really lists: "PATH -" for the flags, "PATH " for the commands.
+    zsh_lines = {path: path + " -" for path in truth}
+    sub_lines = {path: path + " " for path in truth if truth[path]["subs"]}
+    try:
+        offered = zsh_offered(completions_dir, [*zsh_lines.values(), *sub_lines.values()]) if zsh_live else None
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
+        problems.append(f"{program}: cannot run zsh's completion (ci/install-deps.sh --test installs zsh): {e}")
+        offered = None
+    if offered is not None:
+        global_flags = set(bash_list(text_bash, f"{prefix}_global_flags"))
+        for path in sorted(truth):
+            expected = set(truth[path]["flags"]) | (global_flags if path != program else set())
+            compare(problems, path, "what zsh lists after '-'", expected, offered.get(zsh_lines[path], set()))
+        for path, line in sorted(sub_lines.items()):
+            compare(problems, path + " subcommands", "what zsh lists after the command", truth[path]["subs"],
+                    offered.get(line, set()))
+
     # syntax
     for shell, path in (("bash", bash_path), ("zsh", zsh_path)):
         try:
@@ -279,11 +323,12 @@ def main():
         ap.add_argument("--" + program, required=True, metavar="BINARY")
     ap.add_argument("--man-dir", required=True, help="the configured man pages (build/packaging/man)")
     ap.add_argument("--completions-dir", required=True)
+    ap.add_argument("--no-zsh-live", action="store_true", help="skip what a real zsh lists (the self-test's speed)")
     args = ap.parse_args()
     problems, paths = [], 0
     for program in ("vantage", "vantage-collector", "vantage-testhelper"):
         paths += check_program(program, getattr(args, program.replace("-", "_")), args.man_dir,
-                               args.completions_dir, problems)
+                               args.completions_dir, problems, zsh_live=not args.no_zsh_live)
     if problems:
         print("\n".join(problems))
         print(f"\n{len(problems)} differences between --help and the man pages/completions "

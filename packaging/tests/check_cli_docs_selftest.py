@@ -19,11 +19,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHECKER = os.path.join(HERE, "..", "check_cli_docs.py")
 
 
-def run(binaries, man_dir, comp_dir):
+def run(binaries, man_dir, comp_dir, zsh_live=False):
     vantage, collector, testhelper = binaries
     out = subprocess.run([sys.executable, CHECKER, "--vantage", vantage, "--vantage-collector", collector,
-                          "--vantage-testhelper", testhelper, "--man-dir", man_dir,
-                          "--completions-dir", comp_dir], capture_output=True, text=True, timeout=120)
+                          "--vantage-testhelper", testhelper, "--man-dir", man_dir, "--completions-dir", comp_dir,
+                          *([] if zsh_live else ["--no-zsh-live"])], capture_output=True, text=True, timeout=120)
     return out.returncode, out.stdout
 
 
@@ -49,11 +49,11 @@ def main():
             return man, comp
 
         man, comp = fresh()
-        code, out = run(binaries, man, comp)
+        code, out = run(binaries, man, comp, zsh_live=True)
         if code != 0:
             failures.append(f"the committed files do not pass:\n{out}")
 
-        # (description, file, old, new, expected line in the output)
+        # (description, file, old, new, expected line in the output, run zsh)
         mutations = [
             ("a flag missing from the man page", "man/vantage.1", '.BI \\-\\-pcap " FILE"\n', "",
              "vantage run: in --help, missing from vantage.1 ('.SS vantage ...' block): --pcap"),
@@ -70,11 +70,20 @@ def main():
             ("a subcommand only bash knows", "comp/vantage.bash", '[vantage catalog]="check"',
              '[vantage catalog]="check frob"',
              "vantage catalog subcommands: in vantage.bash _vantage_subcommands, not in --help: frob"),
+            # _arguments passes its own options to a function action: $1 is
+            # not the word given, and zsh lists no command at all.
+            ("a zsh completion that looks right but lists nothing", "comp/_vantage",
+             "'1: :{_vantage_subcommands vantage}'", "'1: :_vantage_subcommands vantage'",
+             "vantage subcommands: in --help, missing from what zsh lists after the command: run", True),
+            ("a bash completion function that drops the global flags", "comp/vantage.bash",
+             "global=$_vantage_global_flags", "global=",
+             "vantage run: in _vantage_cmd_flags, missing from what the bash completion function offers after '-': "
+             "--results-dir"),
         ]
-        for what, rel, old, new, expected in mutations:
+        for what, rel, old, new, expected, *live in mutations:
             man, comp = fresh()
             edit(os.path.join(tmp, rel), old, new)
-            code, out = run(binaries, man, comp)
+            code, out = run(binaries, man, comp, zsh_live=bool(live))
             if code != 1 or expected not in out.splitlines():
                 failures.append(f"{what}: expected exit 1 and the line\n  {expected}\ngot exit {code}:\n{out}")
 
