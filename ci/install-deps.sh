@@ -51,8 +51,8 @@ test_packages=(
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
   # packaging tests (ci/package-test.sh, packaging/check_cli_docs.py): man -w,
-  # systemd-analyze verify of the units, zsh -n of the zsh completions
-  man-db systemd zsh
+  # systemd-analyze verify of the units, the completions run in zsh and bash
+  man-db systemd zsh bash-completion
 )
 
 packages=("${run_packages[@]}")

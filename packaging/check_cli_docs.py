@@ -134,12 +134,19 @@ def bash_list(text, name):
     return m.group(1).split() if m else []
 
 
-def bash_offered(path, function, words):
-    """What the completion function offers after `words` and a '-'."""
-    script = (f'source "{path}"; COMP_WORDS=({" ".join(words)} -); COMP_CWORD={len(words)}; '
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+def bash_offered(path, function, words, with_library):
+    """What the completion function offers after `words` and a '-', alone or
+    (as on most Debian systems) with the bash-completion library loaded."""
+    line = " ".join(words) + " -"
+    script = ((f'source {BASH_COMPLETION}; ' if with_library else "") +
+              f'source "{path}"; COMP_LINE="{line}"; COMP_POINT=${{#COMP_LINE}}; '
+              f'COMP_WORDS=({" ".join(words)} -); COMP_CWORD={len(words)}; '
               f'{function}; printf "%s\\n" "${{COMPREPLY[@]}}"')
     out = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, timeout=20)
-    if out.returncode != 0:
+    if out.returncode != 0 or out.stderr:
         return None, out.stderr
     return set(out.stdout.split()), ""
 
@@ -246,14 +253,21 @@ def check_program(program, binary, man_dir, completions_dir, problems, zsh_live=
         problems.append(f"{bash_path}: no 'complete -F FUNCTION {program}' line")
     else:
         global_flags = set(bash_list(text, f"{prefix}_global_flags"))
-        for path in sorted(set(truth) & set(cmd_flags)):
-            offered, error = bash_offered(bash_path, function.group(1), path.split())
-            if offered is None:
-                problems.append(f"{path}: the bash completion failed: {error.strip()}")
+        if not os.path.exists(BASH_COMPLETION):
+            problems.append(f"{BASH_COMPLETION} is missing: cannot check {bash_path} with it "
+                            "(ci/install-deps.sh --test installs bash-completion)")
+        for with_library in (False, True):
+            if with_library and not os.path.exists(BASH_COMPLETION):
                 continue
-            expected = set(cmd_flags[path]) | (global_flags if path != program else set())
-            compare(problems, path, "what the bash completion function offers after '-'", expected, offered,
-                    truth_name=f"{prefix}_cmd_flags")
+            how = "with bash-completion" if with_library else "alone"
+            for path in sorted(set(truth) & set(cmd_flags)):
+                offered, error = bash_offered(bash_path, function.group(1), path.split(), with_library)
+                if offered is None:
+                    problems.append(f"{path}: the bash completion failed ({how}): {error.strip()}")
+                    continue
+                expected = set(cmd_flags[path]) | (global_flags if path != program else set())
+                compare(problems, path, f"what the bash completion function offers after '-' ({how})", expected,
+                        offered, truth_name=f"{prefix}_cmd_flags")
 
     # zsh
     zsh_path = os.path.join(completions_dir, "_" + program)

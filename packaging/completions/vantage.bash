@@ -32,7 +32,7 @@ _vantage_value_flags=" --control --timeout --connect-timeout --parallelism --cap
 _vantage() {
   local cur prev words cword
   if declare -F _init_completion >/dev/null; then
-    _init_completion || return
+    _init_completion -s || return
   else
     words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     cur=${words[cword]} prev=${words[cword - 1]}

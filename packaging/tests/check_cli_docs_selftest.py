@@ -77,8 +77,8 @@ def main():
              "vantage subcommands: in --help, missing from what zsh lists after the command: run", True),
             ("a bash completion function that drops the global flags", "comp/vantage.bash",
              "global=$_vantage_global_flags", "global=",
-             "vantage run: in _vantage_cmd_flags, missing from what the bash completion function offers after '-': "
-             "--results-dir"),
+             "vantage run: in _vantage_cmd_flags, missing from what the bash completion function offers after '-' "
+             "(with bash-completion): --results-dir"),
         ]
         for what, rel, old, new, expected, *live in mutations:
             man, comp = fresh()
