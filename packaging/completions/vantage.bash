@@ -12,10 +12,25 @@ declare -gA _vantage_cmd_flags=(
   [vantage show]="--help --json"
   [vantage catalog]="--help"
   [vantage catalog check]="--help"
+  # PENDING (issue 10, other branches): move a line above once the binary has
+  # the command; add --unattended --probe-asn --probe-cc --probe-network-name
+  # --geoip-asn-db --geoip-country-db to [vantage run] once it has them.
+  # [vantage onboard]="--help --yes"
+  # [vantage config]="--help"
+  # [vantage config show]="--help"
+  # [vantage config get]="--help"
+  # [vantage config set]="--help"
+  # [vantage schedule]="--help"
+  # [vantage schedule install]="--help --every --jitter --systemd --cron"
+  # [vantage schedule status]="--help"
+  # [vantage schedule remove]="--help"
 )
 declare -gA _vantage_subcommands=(
   [vantage]="run upload list show catalog"
   [vantage catalog]="check"
+  # PENDING: add onboard config schedule to [vantage], and
+  # [vantage config]="show get set"
+  # [vantage schedule]="install status remove"
 )
 # Positional words per command path; "@files" completes file names.
 declare -gA _vantage_positionals=(
@@ -27,6 +42,8 @@ _vantage_file_flags=" -o --output --ca-bundle --pcap "
 _vantage_dir_flags=" --catalog --results-dir "
 # Flags of the program itself that may also follow a command.
 _vantage_global_flags=" --results-dir "
+# PENDING: --geoip-asn-db --geoip-country-db are file flags; --probe-asn
+# --probe-cc --probe-network-name --every --jitter are value flags.
 _vantage_value_flags=" --control --timeout --connect-timeout --parallelism --capture-interface --collector --proxy "
 
 _vantage() {
