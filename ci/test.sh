@@ -2,7 +2,8 @@
 # The test command of the README and of CI: installs what the tests need,
 # builds with warnings as errors, runs the unit tests, the unit tests again
 # under AddressSanitizer+UndefinedBehaviorSanitizer, the fuzz targets briefly,
-# the Debian package (ci/package-test.sh), and the censorship lab (which needs root: network namespaces).
+# the Debian package (ci/package-test.sh), and the censorship lab (which needs
+# root: network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
