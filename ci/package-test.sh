@@ -154,6 +154,11 @@ for unit in vantage-collector.service vantage-testhelper.service; do
   out=$(systemd-analyze verify "/usr/lib/systemd/system/$unit" 2>&1) || fail "systemd-analyze verify $unit: $out"
   # Warnings about this unit (not about others on the machine) are failures too.
   if echo "$out" | grep "$unit" >/dev/null; then fail "systemd-analyze verify $unit: $out"; fi
+  # Hardening: systemd's exposure score (0 = locked down, 10 = none) at most
+  # 2.0 (--threshold counts tenths).
+  systemd-analyze security --offline=true --threshold=20 "/usr/lib/systemd/system/$unit" >"$work/security.txt" 2>&1 ||
+    fail "systemd-analyze security $unit: $(tail -1 "$work/security.txt")"
+  echo "$unit: $(grep 'Overall exposure' "$work/security.txt" | sed 's/.*: //')"
 done
 
 echo "== dpkg --purge"
