@@ -36,7 +36,7 @@ python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
 
-echo "== packaging: the .deb built, installed with dpkg, run, purged (~20 s)"
+echo "== packaging: the .deb built, installed with dpkg, run, purged (~30 s)"
 ./ci/package-test.sh build/ci
 
 echo "== unit and lab tests"
