@@ -116,10 +116,12 @@ done
 # Depends: what a clean machine would lack shows up here too.
 dpkg-deb -x "$deb" "$work/unpacked"
 ldconfig -p >"$work/ldconfig.txt"
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 depends=" $(field Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | tr '\n' ' ') "
 for b in vantage vantage-collector vantage-testhelper; do
   for soname in $(readelf -d "$work/unpacked/usr/bin/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    lib=$(awk -v so="$soname" '$1 == so && !found { print $NF; found = 1 }' "$work/ldconfig.txt")
+    lib=$(awk -v so="$soname" -v dir="/$multiarch/" '$1 == so && index($NF, dir) && !found { print $NF; found = 1 }' \
+      "$work/ldconfig.txt")
     [ -n "$lib" ] || fail "/usr/bin/$b needs $soname, which this machine does not have"
     # By its last two path parts: with merged /usr, dpkg may know it under
     # /lib or /usr/lib (and lib32 holds files of the same name).
