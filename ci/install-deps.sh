@@ -1,13 +1,44 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, testing and the censorship lab
-# need. Idempotent and non-interactive; run as root (CI is root).
+# Installs the Debian 12 packages Vantage needs. Idempotent and
+# non-interactive; uses sudo when not run as root (CI is root).
+#
+#   ci/install-deps.sh [--run]       what building and running the probe, the
+#                                    collector and the test helper need (the
+#                                    README's quick start; the default)
+#   ci/install-deps.sh --test|--all  that, plus everything the tests need: unit
+#                                    tests, sanitizers, fuzzing, the censorship
+#                                    lab, the stores, packaging (ci/test.sh)
+#
+# Add a package to the set that needs it, as its own commented group: the run
+# set must stay what a volunteer installs.
 set -euo pipefail
 
-packages=(
-  # build
+mode=run
+case "${1:-}" in
+  "" | --run) mode=run ;;
+  --test | --all) mode=test ;;
+  -h | --help)
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "install-deps.sh: unknown option '$1' (expected --run, --test or --all)" >&2
+    exit 2
+    ;;
+esac
+
+run_packages=(
+  # build: compiler, CMake and the libraries the programs link
   build-essential cmake pkg-config
   libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
+  # run: the system's trusted CAs (TLS checks, HTTPS uploads); setcap, to let
+  # an installed probe capture packets without root
+  ca-certificates libcap2-bin
+)
+
+test_packages=(
+  # unit tests (-DVANTAGE_BUILD_TESTS=ON, the default)
   libgtest-dev libgmock-dev
   # a compiler cache for repeated test builds (optional: ci/test.sh uses it when present)
   ccache
@@ -21,7 +52,13 @@ packages=(
   tshark
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
+  # packaging tests (ci/package-test.sh, packaging/check_cli_docs.py): man -w,
+  # systemd-analyze verify of the units, the completions run in zsh and bash
+  man-db systemd zsh bash-completion
 )
+
+packages=("${run_packages[@]}")
+[ "$mode" = run ] || packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,10 +73,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The lab starts its own unbound and nginx inside namespaces; the packaged
-# services on the host are not wanted.
-for svc in unbound nginx; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
-  fi
-done
+if [ "$mode" = test ]; then
+  # The lab starts its own unbound and nginx inside namespaces; the packaged
+  # services on the host are not wanted.
+  for svc in unbound nginx; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl stop "$svc" || true
+    fi
+  done
+fi

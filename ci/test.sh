@@ -2,14 +2,15 @@
 # The test command of the README and of CI: installs what the tests need,
 # builds with warnings as errors, runs the unit tests, the unit tests again
 # under AddressSanitizer+UndefinedBehaviorSanitizer, the fuzz targets briefly,
-# and the censorship lab (which needs root: network namespaces).
+# the Debian package (ci/package-test.sh), and the censorship lab (which needs
+# root: network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
   exec sudo --preserve-env=PATH "$0" "$@"
 fi
 
-./ci/install-deps.sh
+./ci/install-deps.sh --test
 
 jobs=$(nproc)
 # A compiler cache, when there is one, makes a re-run on the same machine (or
@@ -20,7 +21,9 @@ if command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+# Prefix /usr: the packaging step below builds the .deb from this tree.
+cmake -S . -B build/ci -DVANTAGE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+  "${launcher[@]}" >/dev/null
 cmake --build build/ci -j"$jobs"
 
 cmake -S . -B build/asan -DVANTAGE_WERROR=ON -DVANTAGE_SANITIZE=ON -DVANTAGE_BUILD_LAB=OFF \
@@ -41,6 +44,9 @@ echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools || true
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
+
+echo "== packaging: the .deb built, installed with dpkg, run, purged (~30 s)"
+./ci/package-test.sh build/ci
 
 echo "== unit and lab tests"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at

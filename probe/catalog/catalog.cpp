@@ -208,10 +208,22 @@ LoadResult load_catalog_dir(const std::string& dir) {
   return r;
 }
 
-std::string default_catalog_dir() {
+std::string default_catalog_dir_for(const std::string& exe) {
   std::error_code ec;
+  if (!exe.empty()) {
+    // VANTAGE_CATALOG_FROM_BINDIR is the installed catalog relative to the
+    // installed binaries ("../share/vantage/tests_catalog").
+    const fs::path beside = (fs::path(exe).parent_path() / VANTAGE_CATALOG_FROM_BINDIR).lexically_normal();
+    if (fs::is_directory(beside, ec)) return beside.string();
+  }
   if (fs::is_directory(VANTAGE_INSTALLED_CATALOG, ec)) return VANTAGE_INSTALLED_CATALOG;
   return std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog";
+}
+
+std::string default_catalog_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return default_catalog_dir_for(ec ? std::string() : exe.string());
 }
 
 }  // namespace vantage::catalog

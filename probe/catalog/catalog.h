@@ -72,8 +72,14 @@ LoadResult load_catalog_dir(const std::string& dir);
 // Loads one service file (for `vantage catalog check FILE`).
 LoadResult load_catalog_file(const std::string& path);
 
-// The catalog used when --catalog is not given: the installed one if
-// present, else the source tree's tests_catalog/.
+// The catalog used when --catalog is not given, the first directory found
+// of: the one installed beside the running program (<prefix>/share/vantage/
+// tests_catalog for <prefix>/bin/vantage, so an install made with
+// `cmake --install --prefix DIR` or moved finds its own), the one installed
+// at the configured prefix, the source tree's tests_catalog/.
 std::string default_catalog_dir();
+
+// The same for a program at `exe` (an absolute path); "" means unknown.
+std::string default_catalog_dir_for(const std::string& exe);
 
 }  // namespace vantage::catalog

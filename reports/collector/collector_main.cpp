@@ -274,7 +274,12 @@ int main(int argc, char** argv) {
   app.add_option("--control-allow-net", control_nets, "CIDR the control helper may connect to (repeatable)");
   app.add_flag("--control-allow-private", control_private,
                "let the control helper connect to loopback/private addresses");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; a bad flag is a usage error, 2, as for vantage.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (tls_cert.empty() != tls_key.empty()) {
     std::cerr << "vantage-collector: --tls-cert and --tls-key go together\n";

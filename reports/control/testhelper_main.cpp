@@ -62,7 +62,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-body", max_body, "largest request body accepted, in bytes (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; a bad flag is a usage error, 2, as for vantage.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   vantage::control::ControlOptions options;
   options.ca_bundle = ca_bundle;

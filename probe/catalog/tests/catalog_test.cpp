@@ -164,6 +164,20 @@ class TempDir {
   fs::path path_;
 };
 
+// An install under any prefix finds its own catalog beside its binary, not
+// the configured prefix's or the source tree's.
+TEST(DefaultCatalogDir, FindsTheCatalogInstalledBesideTheBinary) {
+  TempDir prefix;
+  fs::create_directories(fs::path(prefix.path()) / "bin");
+  const std::string exe = prefix.write("bin/vantage", "");
+  const std::string other = default_catalog_dir_for(exe);
+  EXPECT_NE(other.rfind(prefix.path(), 0), 0u) << other;  // nothing installed there yet
+  const fs::path installed = fs::path(prefix.path()) / "share/vantage/tests_catalog";
+  fs::create_directories(installed);
+  EXPECT_EQ(default_catalog_dir_for(exe), installed.string());
+  EXPECT_EQ(default_catalog_dir_for(""), other);
+}
+
 // A small valid service to break one field at a time.
 json valid_service(const std::string& name = "demo") {
   return json::parse(R"({

@@ -1,0 +1,89 @@
+# bash completion for vantage(1).
+# The commands and their flags are data: adding a command is a line in
+# _vantage_cmd_flags (keyed by the command path), its name in
+# _vantage_subcommands, and its value-taking flags in the lists below.
+# packaging/check_cli_docs.py checks these lists against `vantage --help`.
+
+declare -gA _vantage_cmd_flags=(
+  [vantage]="-h --help --version --results-dir"
+  [vantage run]="--help --catalog --ca-bundle -o --output --control --timeout --connect-timeout --parallelism --no-capture --capture-interface --pcap --collector --upload --proxy --json --no-progress"
+  [vantage upload]="--help --collector --ca-bundle --proxy --timeout --list --json"
+  [vantage list]="--help"
+  [vantage show]="--help --json"
+  [vantage catalog]="--help"
+  [vantage catalog check]="--help"
+  # PENDING (issue 10, other branches): move a line above once the binary has
+  # the command; add --unattended --probe-asn --probe-cc --probe-network-name
+  # --geoip-asn-db --geoip-country-db to [vantage run] once it has them.
+  # [vantage onboard]="--help --yes"
+  # [vantage config]="--help"
+  # [vantage config show]="--help"
+  # [vantage config get]="--help"
+  # [vantage config set]="--help"
+  # [vantage schedule]="--help"
+  # [vantage schedule install]="--help --every --jitter --systemd --cron"
+  # [vantage schedule status]="--help"
+  # [vantage schedule remove]="--help"
+)
+declare -gA _vantage_subcommands=(
+  [vantage]="run upload list show catalog"
+  [vantage catalog]="check"
+  # PENDING: add onboard config schedule to [vantage], and
+  # [vantage config]="show get set"
+  # [vantage schedule]="install status remove"
+)
+# Positional words per command path; "@files" completes file names.
+declare -gA _vantage_positionals=(
+  [vantage run]="whatsapp signal wechat all"
+  [vantage catalog check]="@files"
+)
+# Flags that take a value: a file, a directory, or anything else.
+_vantage_file_flags=" -o --output --ca-bundle --pcap "
+_vantage_dir_flags=" --catalog --results-dir "
+# Flags of the program itself that may also follow a command.
+_vantage_global_flags=" --results-dir "
+# PENDING: --geoip-asn-db --geoip-country-db are file flags; --probe-asn
+# --probe-cc --probe-network-name --every --jitter are value flags.
+_vantage_value_flags=" --control --timeout --connect-timeout --parallelism --capture-interface --collector --proxy "
+
+_vantage() {
+  local cur prev words cword
+  if declare -F _init_completion >/dev/null; then
+    _init_completion -s || return
+  else
+    words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+    cur=${words[cword]} prev=${words[cword - 1]}
+  fi
+  local takes_value="$_vantage_file_flags$_vantage_dir_flags$_vantage_value_flags"
+  local path=vantage i w
+  for ((i = 1; i < cword; i++)); do
+    w=${words[i]}
+    if [[ $takes_value == *" $w "* ]]; then
+      ((i++))
+    elif [[ " ${_vantage_subcommands[$path]-} " == *" $w "* ]]; then
+      path="$path $w"
+    fi
+  done
+  if [[ $_vantage_file_flags == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))
+    return
+  elif [[ $_vantage_dir_flags == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -d -- "$cur"))
+    return
+  elif [[ $_vantage_value_flags == *" $prev "* ]]; then
+    return
+  fi
+  if [[ $cur == -* ]]; then
+    local global=""
+    [[ $path == vantage ]] || global=$_vantage_global_flags
+    COMPREPLY=($(compgen -W "${_vantage_cmd_flags[$path]-} $global" -- "$cur"))
+    return
+  fi
+  local positional=${_vantage_positionals[$path]-}
+  if [[ $positional == @files ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))
+  else
+    COMPREPLY=($(compgen -W "${_vantage_subcommands[$path]-} $positional" -- "$cur"))
+  fi
+}
+complete -F _vantage vantage
