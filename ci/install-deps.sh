@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
+  # probe configuration file (probe/config): TOML parser
+  libtomlplusplus-dev
   # fuzz targets (probe/capture/fuzz, -DVANTAGE_FUZZ=ON): clang with libFuzzer
   clang libclang-rt-dev
   # lab: namespaces, censor, real servers, independent clients

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "probe/catalog/catalog.h"
+#include "probe/cli/config_command.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/run_command.h"
 #include "probe/cli/summary_table.h"
@@ -20,7 +21,9 @@ using namespace vantage;
 
 const char* kExitCodes =
     "Exit codes: 0 = measured (whatever the verdicts), 1 = the tool itself failed\n"
-    "(e.g. results could not be saved), 2 = usage or input error (flags, catalog).";
+    "(e.g. results could not be saved), 2 = usage or input error (flags, catalog, configuration file).\n"
+    "Configuration: /etc/vantage/vantage.conf, then ~/.config/vantage/vantage.conf (or --config FILE);\n"
+    "flags override it. `vantage config show` lists every key and where its value came from.";
 
 int list_command(const std::string& dir) {
   std::string error;
@@ -104,34 +107,40 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vantage ") + VANTAGE_VERSION);
 
   std::string results_dir = cli::default_results_dir();
-  app.add_option("--results-dir", results_dir, "Where runs are saved")->capture_default_str();
+  auto* results_dir_opt = app.add_option("--results-dir", results_dir, "Where runs are saved")->capture_default_str();
+  std::string config_file;
+  app.add_option("--config", config_file,
+                 "Read only this configuration file (instead of /etc/vantage/vantage.conf and the per-user one)");
 
   cli::RunOptions run;
   run.catalog_dir = catalog::default_catalog_dir();
   run.services = {"all"};
   auto* run_cmd = app.add_subcommand("run", "Measure services: all of them, or the ones named (whatsapp, signal, wechat)");
-  run_cmd->add_option("services", run.services, "Services to test")->capture_default_str();
-  run_cmd->add_option("--catalog", run.catalog_dir, "Directory of service catalogs (*.json)")->capture_default_str()->check(CLI::ExistingDirectory);
+  cli::RunFlagsGiven given;
+  auto* services_opt = run_cmd->add_option("services", run.services, "Services to test")->capture_default_str();
+  auto* catalog_opt = run_cmd->add_option("--catalog", run.catalog_dir, "Directory of service catalogs (*.json)")->capture_default_str()->check(CLI::ExistingDirectory);
   run_cmd->add_option("--ca-bundle", run.ca_bundle, "Extra trusted CA certificates (PEM file)")->check(CLI::ExistingFile);
   run_cmd->add_option("--output,-o", run.output, "Also write the measurements (JSON Lines) to this file");
-  run_cmd->add_option("--control", run.control_url, "Control vantage point (test helper) URL, to tell blocked from down");
-  run_cmd->add_option("--timeout", run.timeout, "Deadline for the whole run, seconds")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
-  run_cmd->add_option("--connect-timeout", run.connect_timeout, "Timeout of one TCP connect, seconds")->capture_default_str()->check(CLI::Range(0.1, 120.0));
-  run_cmd->add_option("--parallelism", run.parallelism, "How many endpoints are measured at once")->capture_default_str()->check(CLI::Range(1, 512));
+  auto* control_opt = run_cmd->add_option("--control", run.control_url, "Control vantage point (test helper) URL, to tell blocked from down");
+  auto* timeout_opt = run_cmd->add_option("--timeout", run.timeout, "Deadline for the whole run, seconds")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
+  auto* connect_timeout_opt = run_cmd->add_option("--connect-timeout", run.connect_timeout, "Timeout of one TCP connect, seconds")->capture_default_str()->check(CLI::Range(0.1, 120.0));
+  auto* parallelism_opt = run_cmd->add_option("--parallelism", run.parallelism, "How many endpoints are measured at once")->capture_default_str()->check(CLI::Range(1, 512));
   run_cmd->add_flag("!--no-capture", run.capture, "Don't capture packets (capture needs CAP_NET_RAW; without it the run goes on)");
   run_cmd->add_option("--capture-interface", run.capture_interface, "Interface to capture on")->capture_default_str();
   run_cmd->add_option("--pcap", run.pcap_file, "Also keep the raw capture in this file (mode 0600; it holds your addresses: never share it)");
-  run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload)");
-  run_cmd->add_flag("--upload", run.upload, "Upload the measurements to --collector (you agree to publish them)");
-  run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
+  auto* collector_opt = run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload)");
+  auto* upload_opt = run_cmd->add_flag("--upload,!--no-upload", run.upload,
+                                       "Upload the measurements to --collector (you agree to publish them); default: "
+                                       "upload when the configuration file sets collector.url");
+  auto* proxy_opt = run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
 
   cli::UploadOptions up;
   auto* upload_cmd = app.add_subcommand("upload", "Upload saved measurements no collector has acknowledged yet; show what happened to each");
-  upload_cmd->add_option("--collector", up.collector_url, "Collector URL (http:// or https://)");
+  auto* up_collector_opt = upload_cmd->add_option("--collector", up.collector_url, "Collector URL (http:// or https://; default: collector.url of the configuration)");
   upload_cmd->add_option("--ca-bundle", up.ca_bundle, "Trust this PEM CA bundle instead of the system roots")->check(CLI::ExistingFile);
-  upload_cmd->add_option("--proxy", up.proxy, "Proxy: http://, https://, socks5:// or socks5h://HOST:PORT");
+  auto* up_proxy_opt = upload_cmd->add_option("--proxy", up.proxy, "Proxy: http://, https://, socks5:// or socks5h://HOST:PORT");
   upload_cmd->add_option("--timeout", up.timeout, "Timeout of one request, seconds")->capture_default_str()->check(CLI::Range(1.0, 600.0));
   upload_cmd->add_flag("--list", up.list_only, "Only show the spool's state; upload nothing");
   upload_cmd->add_flag("--json", up.json, "One JSON object per measurement");
@@ -150,6 +159,16 @@ int main(int argc, char** argv) {
   auto* check_cmd = catalog_cmd->add_subcommand("check", "Validate a catalog file or directory");
   check_cmd->add_option("path", check_path, "Catalog file or directory")->required();
 
+  auto* config_cmd = app.add_subcommand("config", "Show, read or change the configuration file");
+  config_cmd->require_subcommand(1);
+  auto* config_show_cmd = config_cmd->add_subcommand("show", "Every setting, its value and the file it came from");
+  std::string config_key, config_value;
+  auto* config_get_cmd = config_cmd->add_subcommand("get", "Print one setting's value (exit 1 when it is not set)");
+  config_get_cmd->add_option("key", config_key, "SECTION.KEY, e.g. collector.url")->required();
+  auto* config_set_cmd = config_cmd->add_subcommand("set", "Set one value in the per-user file (or --config FILE), keeping the rest");
+  config_set_cmd->add_option("key", config_key, "SECTION.KEY, e.g. collector.url")->required();
+  config_set_cmd->add_option("value", config_value, "The value: a string, number, true/false or a,b,c for a list")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -162,7 +181,26 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  if (*config_set_cmd) return cli::config_set(config_file, config_key, config_value, std::cout, std::cerr);
+  if (*config_show_cmd) return cli::config_show(config_file, std::cout, std::cerr);
+  if (*config_get_cmd) return cli::config_get(config_file, config_key, std::cout, std::cerr);
+  config::Settings settings;
+  if (!cli::load_settings(config_file, settings, std::cerr)) return 2;
+  if (!results_dir_opt->count() && settings.run.data_dir) results_dir = *settings.run.data_dir;
   run.results_dir = results_dir;
+  given.services = services_opt->count() > 0;
+  given.catalog_dir = catalog_opt->count() > 0;
+  given.control_url = control_opt->count() > 0;
+  given.timeout = timeout_opt->count() > 0;
+  given.connect_timeout = connect_timeout_opt->count() > 0;
+  given.parallelism = parallelism_opt->count() > 0;
+  given.collector_url = collector_opt->count() > 0;
+  given.upload = upload_opt->count() > 0;
+  given.upload_proxy = proxy_opt->count() > 0;
+  given.results_dir = true;  // settled above
+  cli::apply_settings(settings, given, run);
+  if (!up_collector_opt->count() && settings.collector.url) up.collector_url = *settings.collector.url;
+  if (!up_proxy_opt->count() && settings.collector.proxy) up.proxy = *settings.collector.proxy;
   if (*upload_cmd) {
     up.results_dir = results_dir;
     if (up.collector_url.empty() && !up.list_only) {
