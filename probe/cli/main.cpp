@@ -10,6 +10,7 @@
 
 #include "probe/catalog/catalog.h"
 #include "probe/cli/config_command.h"
+#include "probe/config/consent.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/run_command.h"
 #include "probe/cli/summary_table.h"
@@ -21,7 +22,8 @@ using namespace vantage;
 
 const char* kExitCodes =
     "Exit codes: 0 = measured (whatever the verdicts), 1 = the tool itself failed\n"
-    "(e.g. results could not be saved), 2 = usage or input error (flags, catalog, configuration file).\n"
+    "(e.g. results could not be saved), 2 = usage or input error (flags, catalog, configuration file),\n"
+    "3 = `run`/`upload` refused: consent not given yet (`vantage onboard`).\n"
     "Configuration: /etc/vantage/vantage.conf, then ~/.config/vantage/vantage.conf (or --config FILE);\n"
     "flags override it. `vantage config show` lists every key and where its value came from.";
 
@@ -84,6 +86,20 @@ int catalog_check(const std::string& path) {
     if (unconfirmed) std::cout << ", " << unconfirmed << " unconfirmed";
     std::cout << "\n";
   }
+  return 0;
+}
+
+// `vantage onboard`. See probe/config/consent.h.
+int onboard_command(bool yes) {
+  std::string dir = config::user_config_dir();
+  if (yes) std::cout << config::consent_text() << "\n";
+  else if (!config::ask_consent(std::cin, std::cout)) return 3;
+  if (auto err = config::record_consent(dir, yes ? "--yes" : "interactive"); !err.empty()) {
+    std::cerr << "vantage: " << err << "\n";
+    return 1;
+  }
+  std::cout << "agreed (notice version " << config::kConsentVersion << "), recorded in " << config::consent_path(dir)
+            << "\nnext: `vantage run`, or `vantage schedule install` to measure every few hours\n";
   return 0;
 }
 
@@ -159,6 +175,11 @@ int main(int argc, char** argv) {
   auto* check_cmd = catalog_cmd->add_subcommand("check", "Validate a catalog file or directory");
   check_cmd->add_option("path", check_path, "Catalog file or directory")->required();
 
+  bool onboard_yes = false;
+  auto* onboard_cmd = app.add_subcommand("onboard", "Read what running Vantage can mean for you, and agree (needed before `run`)");
+  onboard_cmd->add_flag("--yes", onboard_yes, "Agree without questions (scripted installs): prints the notice, records consent");
+  onboard_cmd->footer("Exit codes: 0 = agreed (recorded), 3 = not agreed, 1 = the agreement could not be recorded.");
+
   auto* config_cmd = app.add_subcommand("config", "Show, read or change the configuration file");
   config_cmd->require_subcommand(1);
   auto* config_show_cmd = config_cmd->add_subcommand("show", "Every setting, its value and the file it came from");
@@ -184,8 +205,16 @@ int main(int argc, char** argv) {
   if (*config_set_cmd) return cli::config_set(config_file, config_key, config_value, std::cout, std::cerr);
   if (*config_show_cmd) return cli::config_show(config_file, std::cout, std::cerr);
   if (*config_get_cmd) return cli::config_get(config_file, config_key, std::cout, std::cerr);
+  if (*onboard_cmd) return onboard_command(onboard_yes);
   config::Settings settings;
   if (!cli::load_settings(config_file, settings, std::cerr)) return 2;
+  if ((*run_cmd || (*upload_cmd && !up.list_only))) {
+    auto consent = config::read_consent(config::user_config_dir());
+    if (!consent.given) {
+      std::cerr << "vantage: " << config::consent_missing_message(consent) << "\n";
+      return 3;
+    }
+  }
   if (!results_dir_opt->count() && settings.run.data_dir) results_dir = *settings.run.data_dir;
   run.results_dir = results_dir;
   given.services = services_opt->count() > 0;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The volunteer-operations commands as a volunteer types them: each error of
+# the configuration, consent and schedule commands checked for its message
+# and exit code. Runs the real binary with its own HOME and XDG directories
+# (never the host user's) and touches no network.
+# Usage: ops_cli_test.sh PATH/TO/vantage
+set -uo pipefail
+V=$1
+T=$(mktemp -d /tmp/vantage-ops-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export HOME=$T/home XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data
+mkdir -p "$HOME"
+fails=0
+
+# expect CODE 'substring of stdout+stderr' command...
+expect() {
+  local want=$1 text=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1 </dev/null); rc=$?
+  if [ "$rc" != "$want" ] || [[ "$out" != *"$text"* ]]; then
+    echo "FAIL: $* -> exit $rc (want $want), output:"; echo "$out" | sed 's/^/    /'
+    echo "    (wanted to contain: $text)"
+    fails=$((fails + 1))
+  else
+    echo "ok    $* -> $rc"
+  fi
+}
+
+CONF=$XDG_CONFIG_HOME/vantage/vantage.conf
+# --- configuration ---
+expect 0 "run.timeout = 30" "$V" config set run.timeout 30
+expect 2 'run.timeout: expected a number of seconds from 1 to 3600 (the whole run), got "soon"' "$V" config set run.timeout soon
+expect 2 'unknown key "run.speed"' "$V" config set run.speed 3
+expect 0 "30" "$V" config get run.timeout
+expect 1 "run.parallelism is not set" "$V" config get run.parallelism
+expect 0 "timeout = 30  # from $CONF:2" "$V" config show
+printf '[run]\ntimeout = 30\n\n[location]\nprobe_cc = "germany"\n' > "$CONF"
+expect 2 "$CONF:5: location.probe_cc: expected a country code of two uppercase letters" "$V" list
+expect 2 "$CONF:5: location.probe_cc" "$V" config show
+printf '[run]\ntimeout = 30\n' > "$CONF"
+expect 2 "$T/none.conf: no such file" "$V" --config "$T/none.conf" list
+printf '[collector]\nurl = "http://127.0.0.1:9/"\n' > "$T/other.conf"
+expect 0 "http://127.0.0.1:9/" "$V" --config "$T/other.conf" config get collector.url
+expect 1 "run.timeout is not set" "$V" --config "$T/other.conf" config get run.timeout
+
+# --- consent ---
+CATALOG=$T/catalog
+mkdir -p "$CATALOG"
+expect 3 "first read what running Vantage can mean for you, and agree: run \`vantage onboard\`" "$V" run --catalog "$CATALOG"
+expect 3 "run \`vantage onboard\`" "$V" upload --collector http://127.0.0.1:9/
+expect 0 "measurements in" "$V" upload --list
+expect 3 "nothing recorded" "$V" onboard
+out=$(printf 'a\nc\nno\n' | "$V" onboard 2>&1); rc=$?
+[ $rc = 3 ] && [ ! -e "$XDG_CONFIG_HOME/vantage/consent.json" ] && echo "ok    onboard, declined -> 3" || { echo "FAIL: declined onboard -> $rc"; fails=$((fails + 1)); }
+out=$(printf 'c\nyes\n' | "$V" onboard 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(stat -c %a "$XDG_CONFIG_HOME/vantage/consent.json")" = 600 ] && echo "ok    onboard, agreed -> 0, record 0600" || { echo "FAIL: onboard -> $rc: $out"; fails=$((fails + 1)); }
+# Consent given: the run gets past it (and stops at the empty catalog).
+expect 2 "catalog" "$V" run --catalog "$CATALOG"
+echo '{"version": 999, "agreed_at": "2026-01-01T00:00:00Z"}' > "$XDG_CONFIG_HOME/vantage/consent.json"
+expect 3 "has changed since you agreed (version 999" "$V" run --catalog "$CATALOG"
+expect 0 "Anyone who can watch your network traffic" "$V" onboard --yes
+expect 2 "catalog" "$V" run --catalog "$CATALOG"
+
+if [ $fails -gt 0 ]; then echo "$fails FAILED"; exit 1; fi
+echo "all passed"
