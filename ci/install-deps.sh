@@ -19,6 +19,9 @@ packages=(
   python3 iputils-ping
   # lab --pcap-check: an independent reading of the probe's pcap
   tshark
+  # schedule tests: the crontab the probe edits, and systemd-analyze verify
+  # of the generated user units; the scheduling lab test runs Debian's cron
+  cron systemd util-linux
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
 )

@@ -10,7 +10,9 @@
 
 #include "probe/catalog/catalog.h"
 #include "probe/cli/config_command.h"
+#include "probe/cli/unattended.h"
 #include "probe/config/consent.h"
+#include "probe/config/schedule.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/run_command.h"
 #include "probe/cli/summary_table.h"
@@ -103,6 +105,46 @@ int onboard_command(bool yes) {
   return 0;
 }
 
+std::string absolute(const std::string& p) {
+  std::error_code ec;
+  auto a = std::filesystem::absolute(p, ec);
+  return ec ? p : a.lexically_normal().string();
+}
+
+int schedule_install(const std::string& every, const std::string& jitter, const std::string& method,
+                     const std::string& config_file, const std::string& results_dir_flag) {
+  config::ScheduleSpec spec;
+  std::string error;
+  auto e = config::parse_duration(every, error);
+  if (!e) return std::cerr << "vantage: --every: " << error << "\n", 2;
+  auto j = config::parse_duration(jitter, error);
+  if (!j) return std::cerr << "vantage: --jitter: " << error << "\n", 2;
+  spec.every = *e;
+  spec.jitter = *j;
+  std::error_code ec;
+  spec.vantage = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  // The scheduled run sees neither this shell's flags nor its environment:
+  // it is told the same files and directories explicitly.
+  if (!config_file.empty()) spec.global_args.insert(spec.global_args.end(), {"--config", absolute(config_file)});
+  if (!results_dir_flag.empty()) spec.global_args.insert(spec.global_args.end(), {"--results-dir", absolute(results_dir_flag)});
+  for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME"})
+    if (const char* v = std::getenv(var); v && *v == '/') spec.env[var] = v;
+  auto o = config::install_schedule(spec, method);
+  if (o.code) return std::cerr << "vantage: " << o.message << "\n", o.code;
+  std::cout << o.message << (o.message.ends_with("\n") ? "" : "\n") << "`vantage schedule status` shows how the runs go\n";
+  return 0;
+}
+
+int schedule_status(const std::string& results_dir) {
+  std::string installed;
+  auto o = config::describe_schedule(installed);
+  if (o.code) return std::cerr << "vantage: " << o.message << "\n", o.code;
+  std::cout << (installed.empty() ? "no schedule installed (`vantage schedule install` adds one)\n" : "scheduled: " + installed);
+  std::string last = cli::describe_last_run(results_dir);
+  std::cout << "last unattended run: " << (last.empty() ? "none yet (in " + results_dir + ")" : last) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +193,13 @@ int main(int argc, char** argv) {
   auto* proxy_opt = run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
+  bool unattended = false;
+  cli::UnattendedOptions unattended_options;
+  run_cmd->add_flag("--unattended", unattended,
+                    "A scheduled run: skip quietly if another run is going on, log to <results dir>/logs/vantage.log, "
+                    "print nothing unless something is wrong, stop after --max-runtime");
+  run_cmd->add_option("--max-runtime", unattended_options.max_runtime, "With --unattended: stop after this many seconds")
+      ->capture_default_str()->check(CLI::Range(10.0, 86400.0));
 
   cli::UploadOptions up;
   auto* upload_cmd = app.add_subcommand("upload", "Upload saved measurements no collector has acknowledged yet; show what happened to each");
@@ -180,6 +229,20 @@ int main(int argc, char** argv) {
   onboard_cmd->add_flag("--yes", onboard_yes, "Agree without questions (scripted installs): prints the notice, records consent");
   onboard_cmd->footer("Exit codes: 0 = agreed (recorded), 3 = not agreed, 1 = the agreement could not be recorded.");
 
+  auto* schedule_cmd = app.add_subcommand("schedule", "Measure every few hours, unattended (systemd user timer or cron)");
+  schedule_cmd->require_subcommand(1);
+  std::string every = "6h", jitter = "30m";
+  bool use_systemd = false, use_cron = false;
+  auto* schedule_install_cmd = schedule_cmd->add_subcommand("install", "Schedule `vantage run --unattended`");
+  schedule_install_cmd->add_option("--every", every, "Interval dividing the day: 1m..30m, 1h..12h, 1d")->capture_default_str();
+  schedule_install_cmd->add_option("--jitter", jitter, "Random delay before each run, shorter than --every")->capture_default_str();
+  auto* systemd_flag = schedule_install_cmd->add_flag("--systemd", use_systemd, "Use a systemd user timer (the default where one answers)");
+  schedule_install_cmd->add_flag("--cron", use_cron, "Use your crontab")->excludes(systemd_flag);
+  auto* schedule_status_cmd = schedule_cmd->add_subcommand("status", "What is scheduled, and how the last unattended run went");
+  auto* schedule_remove_cmd = schedule_cmd->add_subcommand("remove", "Stop the scheduled runs");
+  schedule_cmd->footer("Exit codes: 0 = done, 1 = the scheduler failed, 2 = bad --every/--jitter, 3 = consent not given,\n"
+                       "4 = scheduler not available (no crontab program, no user systemd with --systemd).");
+
   auto* config_cmd = app.add_subcommand("config", "Show, read or change the configuration file");
   config_cmd->require_subcommand(1);
   auto* config_show_cmd = config_cmd->add_subcommand("show", "Every setting, its value and the file it came from");
@@ -208,7 +271,7 @@ int main(int argc, char** argv) {
   if (*onboard_cmd) return onboard_command(onboard_yes);
   config::Settings settings;
   if (!cli::load_settings(config_file, settings, std::cerr)) return 2;
-  if ((*run_cmd || (*upload_cmd && !up.list_only))) {
+  if ((*run_cmd || (*upload_cmd && !up.list_only) || *schedule_install_cmd)) {
     auto consent = config::read_consent(config::user_config_dir());
     if (!consent.given) {
       std::cerr << "vantage: " << config::consent_missing_message(consent) << "\n";
@@ -242,7 +305,16 @@ int main(int argc, char** argv) {
     std::cerr << "vantage: --upload needs --collector URL\n";
     return 2;
   }
-  if (*run_cmd) return cli::run_command(run);
+  if (*run_cmd) return unattended ? cli::run_unattended(run, unattended_options) : cli::run_exclusive(run);
+  if (*schedule_install_cmd)
+    return schedule_install(every, jitter, use_systemd ? "systemd" : use_cron ? "cron" : "", config_file,
+                            results_dir_opt->count() ? results_dir : "");
+  if (*schedule_remove_cmd) {
+    auto o = config::remove_schedule();
+    (o.code ? std::cerr << "vantage: " : std::cout) << o.message << "\n";
+    return o.code;
+  }
+  if (*schedule_status_cmd) return schedule_status(results_dir);
   if (*list_cmd) return list_command(results_dir);
   if (*show_cmd) return show_command(results_dir, show_id, show_json);
   if (*check_cmd) return catalog_check(check_path);

@@ -272,8 +272,14 @@ int run_command(const RunOptions& o) {
     up.collector_url = o.collector_url;
     up.proxy = o.upload_proxy;
     up.respect_backoff = true;
-    if (upload_command(up) != 0)
+    int up_code = upload_command(up);
+    if (o.report) o.report->upload_code = up_code;
+    if (up_code != 0)
       std::cerr << "vantage: some measurements were not uploaded; they are kept (`vantage upload` retries)\n";
+  }
+  if (o.report) {
+    o.report->run_id = id;
+    o.report->measurements = static_cast<int>(measurements.size());
   }
   return code;
 }

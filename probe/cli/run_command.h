@@ -8,6 +8,13 @@
 
 namespace vantage::cli {
 
+// What a run did, for those who record it (the unattended run).
+struct RunReport {
+  std::string run_id;
+  int measurements = 0;
+  int upload_code = -1;  // upload_command's exit code; -1 = no upload
+};
+
 struct RunOptions {
   std::vector<std::string> services;  // "all" or names
   std::string catalog_dir;
@@ -29,6 +36,7 @@ struct RunOptions {
   // [location] of the configuration: database paths and manual overrides
   // of probe_asn / probe_cc / probe_network_name (validated, unset = none).
   config::Location location;
+  RunReport* report = nullptr;  // filled when set
 };
 
 // Which of the run's settings were given as flags; the others are taken

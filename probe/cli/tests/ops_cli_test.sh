@@ -61,5 +61,57 @@ expect 3 "has changed since you agreed (version 999" "$V" run --catalog "$CATALO
 expect 0 "Anyone who can watch your network traffic" "$V" onboard --yes
 expect 2 "catalog" "$V" run --catalog "$CATALOG"
 
+# --- schedule (a fake crontab on PATH: never the machine's real one) ---
+FAKE=$T/bin
+mkdir -p "$FAKE" "$T/empty-path"
+cat > "$FAKE/crontab" <<EOS
+#!/bin/sh
+case "\$1" in
+  -l) [ -f "$T/crontab" ] && cat "$T/crontab" || { echo "no crontab for test" >&2; exit 1; } ;;
+  -) cat > "$T/crontab" ;;
+  *) exit 2 ;;
+esac
+EOS
+# And a systemctl whose user instance never answers, as on a machine
+# without one: no test may reach the real systemd either.
+printf '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n' > "$FAKE/systemctl"
+chmod +x "$FAKE/crontab" "$FAKE/systemctl"
+SAVED_PATH=$PATH
+export PATH=$FAKE:/usr/bin:/bin
+expect 2 '--every 7m: the interval must divide the day' "$V" schedule install --cron --every 7m
+expect 2 '--every: expected a duration such as 90s, 30m, 6h or 1d, got "often"' "$V" schedule install --cron --every often
+expect 2 '--jitter 2h must be shorter than --every 1h' "$V" schedule install --cron --every 1h --jitter 2h
+expect 2 '--systemd excludes --cron' "$V" schedule install --cron --systemd
+expect 0 'no schedule installed' "$V" schedule status
+echo "MAILTO=someone" > "$T/crontab"
+expect 0 '*/15 * * * * sleep $(shuf -i 0-60 -n 1) && XDG_CONFIG_HOME=' "$V" schedule install --cron --every 15m --jitter 1m
+expect 0 "0 */6 * * * sleep \$(shuf -i 0-1800 -n 1) && XDG_CONFIG_HOME=$XDG_CONFIG_HOME XDG_DATA_HOME=$XDG_DATA_HOME $(readlink -f "$V") run --unattended" "$V" schedule install --cron
+[ "$(grep -c vantage-schedule "$T/crontab")" = 1 ] && grep -q '^MAILTO=someone$' "$T/crontab" && echo "ok    install twice: one entry, other lines kept" || { echo "FAIL: crontab after two installs:"; cat "$T/crontab"; fails=$((fails + 1)); }
+expect 0 'crontab entry:' "$V" schedule status
+expect 0 'removed the crontab entry' "$V" schedule remove
+[ "$(cat "$T/crontab")" = "MAILTO=someone" ] && echo "ok    remove: other lines kept" || { echo "FAIL: crontab after remove:"; cat "$T/crontab"; fails=$((fails + 1)); }
+expect 0 'nothing to remove' "$V" schedule remove
+# Without systemd answering: --systemd is refused; without crontab, so is cron.
+expect 4 '--systemd: no user systemd instance answers' "$V" schedule install --systemd
+expect 4 "no \`crontab\` program on PATH" env PATH="$T/empty-path" "$V" schedule install --cron
+expect 4 "no \`crontab\` program on PATH" env PATH="$T/empty-path" "$V" schedule install
+export PATH=$SAVED_PATH
+
+# --- unattended run (no measuring outside the lab: an empty catalog) ---
+DATA=$XDG_DATA_HOME/vantage/results
+LOG=$DATA/logs/vantage.log
+mkdir -p "$DATA"
+flock "$DATA/.run.lock" sleep 3 &
+holder=$!
+sleep 0.3
+expect 0 "" "$V" run --unattended --catalog "$CATALOG"
+out=$("$V" run --unattended --catalog "$CATALOG" 2>&1)
+[ -z "$out" ] && grep -q "another vantage run is in progress.*this scheduled run is skipped" "$LOG" && echo "ok    unattended, lock held: silent, noted in the log" || { echo "FAIL: unattended with the lock held: '$out'"; cat "$LOG"; fails=$((fails + 1)); }
+expect 1 "another vantage run is in progress (it holds $DATA/.run.lock); try again when it has ended" "$V" run --catalog "$CATALOG"
+wait $holder
+expect 2 "vantage: the scheduled run failed (exit 2); see $LOG" "$V" run --unattended --catalog "$CATALOG"
+grep -q "catalog error" "$LOG" && grep -q "unattended run ended: failed (exit 2)" "$LOG" && echo "ok    unattended failure: details in the log" || { echo "FAIL: log lacks the failure:"; cat "$LOG"; fails=$((fails + 1)); }
+expect 0 "failed (exit 2)" "$V" schedule status
+
 if [ $fails -gt 0 ]; then echo "$fails FAILED"; exit 1; fi
 echo "all passed"
