@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
   cli::RunFlagsGiven given;
   auto* services_opt = run_cmd->add_option("services", run.services, "Services to test")->capture_default_str();
   auto* catalog_opt = run_cmd->add_option("--catalog", run.catalog_dir, "Directory of service catalogs (*.json)")->capture_default_str()->check(CLI::ExistingDirectory);
-  run_cmd->add_option("--ca-bundle", run.ca_bundle, "Extra trusted CA certificates (PEM file)")->check(CLI::ExistingFile);
+  auto* ca_bundle_opt = run_cmd->add_option("--ca-bundle", run.ca_bundle, "Extra trusted CA certificates (PEM file)")->check(CLI::ExistingFile);
   run_cmd->add_option("--output,-o", run.output, "Also write the measurements (JSON Lines) to this file");
   auto* control_opt = run_cmd->add_option("--control", run.control_url, "Control vantage point (test helper) URL, to tell blocked from down");
   auto* timeout_opt = run_cmd->add_option("--timeout", run.timeout, "Deadline for the whole run, seconds")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
@@ -282,6 +282,7 @@ int main(int argc, char** argv) {
   run.results_dir = results_dir;
   given.services = services_opt->count() > 0;
   given.catalog_dir = catalog_opt->count() > 0;
+  given.ca_bundle = ca_bundle_opt->count() > 0;
   given.control_url = control_opt->count() > 0;
   given.timeout = timeout_opt->count() > 0;
   given.connect_timeout = connect_timeout_opt->count() > 0;

@@ -108,6 +108,7 @@ json capture_for_service(const json& x_capture, const engine::ServiceObservation
 void apply_settings(const config::Settings& s, const RunFlagsGiven& given, RunOptions& run) {
   if (!given.services && s.run.services) run.services = *s.run.services;
   if (!given.catalog_dir && s.run.catalog_dir) run.catalog_dir = *s.run.catalog_dir;
+  if (!given.ca_bundle && s.run.ca_bundle) run.ca_bundle = *s.run.ca_bundle;
   if (!given.control_url && s.control.url) run.control_url = *s.control.url;
   if (!given.timeout && s.run.timeout) run.timeout = *s.run.timeout;
   if (!given.connect_timeout && s.run.connect_timeout) run.connect_timeout = *s.run.connect_timeout;

@@ -42,7 +42,7 @@ struct RunOptions {
 // Which of the run's settings were given as flags; the others are taken
 // from the configuration file when it sets them.
 struct RunFlagsGiven {
-  bool services = false, catalog_dir = false, control_url = false, timeout = false, connect_timeout = false,
+  bool services = false, catalog_dir = false, ca_bundle = false, control_url = false, timeout = false, connect_timeout = false,
        parallelism = false, collector_url = false, upload = false, upload_proxy = false, results_dir = false;
 };
 

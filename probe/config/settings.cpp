@@ -152,6 +152,7 @@ void assign(Settings& s, const std::string& name, const Value& v) {
   else if (name == "run.connect_timeout") s.run.connect_timeout = v.number;
   else if (name == "run.parallelism") s.run.parallelism = static_cast<int>(v.number);
   else if (name == "run.catalog_dir") s.run.catalog_dir = v.text;
+  else if (name == "run.ca_bundle") s.run.ca_bundle = v.text;
   else if (name == "run.data_dir") s.run.data_dir = v.text;
   else if (name == "location.asn_db") s.location.asn_db = v.text;
   else if (name == "location.country_db") s.location.country_db = v.text;
@@ -216,6 +217,7 @@ const std::vector<KeyInfo>& known_keys() {
       {"run.connect_timeout", Type::seconds, "a number of seconds from 0.1 to 120 (one TCP connect)", 0.1, 120},
       {"run.parallelism", Type::count, "a whole number from 1 to 512", 1, 512},
       {"run.catalog_dir", Type::path, "the directory of service catalogs"},
+      {"run.ca_bundle", Type::path, "a PEM file of extra CA certificates trusted for the measured services"},
       {"run.data_dir", Type::path, "the results directory"},
       {"location.asn_db", Type::path, "the path of a MaxMind-format ASN database (.mmdb)"},
       {"location.country_db", Type::path, "the path of a MaxMind-format country database (.mmdb)"},

@@ -47,6 +47,7 @@ struct Settings {
     std::optional<double> connect_timeout;  // seconds
     std::optional<int> parallelism;
     std::optional<std::string> catalog_dir;
+    std::optional<std::string> ca_bundle;   // extra trusted CAs for the measured services
     std::optional<std::string> data_dir;    // the results directory
   } run;
   Location location;
