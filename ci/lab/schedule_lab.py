@@ -9,8 +9,9 @@ started by this test inside the lab's client namespace, runs the scheduled
   - the collector received both runs' measurements (each run id, none twice);
   - the runs did not overlap (start/end lines of the run log, one after the other);
   - everything went to the log file, and an unattended run prints nothing;
-  - `vantage schedule status` shows the entry and the last run; `schedule
-    remove` takes the entry out.
+  - `vantage schedule status` shows the last run;
+  - with a collector that accepts and never answers, an unattended run stops
+    at --max-runtime (exit 124), and says so in the log and last-run.json.
 
 cron never touches the machine's own crontab or cron jobs: it runs in a
 private mount namespace where /var/spool/cron/crontabs, /etc/cron.d,
@@ -78,6 +79,44 @@ def run_log_intervals(log_text):
         if m:
             (starts if m.group(3) == "started" else ends)[m.group(2)] = m.group(1)
     return sorted((starts[p], ends.get(p)) for p in starts)
+
+
+def check_max_runtime(v, venv, env, data):
+    """An upload to a collector that accepts and never answers: the
+    unattended run must stop at --max-runtime (exit 124), say so in the log
+    and in last-run.json, and keep its measurements in the spool."""
+    hang = subprocess.Popen(["ip", "netns", "exec", env["NS_CONTROL"], sys.executable, "-c",
+                             "import socket,time\n"
+                             "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                             "s.bind(('198.18.5.10', 8099)); s.listen(8)\n"
+                             "c=[]\n"
+                             "end=time.time()+60\n"
+                             "s.settimeout(1)\n"
+                             "while time.time()<end:\n"
+                             "  try: c.append(s.accept())\n"
+                             "  except OSError: pass\n"],
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    problems = []
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        p = sh(["ip", "netns", "exec", env["NS_CLIENT"], v, "run", "--unattended", "--max-runtime", "10",
+                "--upload", "--collector", "http://198.18.5.10:8099"], venv, check=False, timeout=60)
+        took = time.monotonic() - t0
+        state = json.load(open(os.path.join(data, "last-run.json")))
+        log_text = open(os.path.join(data, "logs", "vantage.log")).read()
+        print(f"# --max-runtime 10 with a hanging collector: exit {p.returncode} after {took:.1f} s, "
+              f"state {state.get('result')}")
+        if p.returncode != 124 or not 9 <= took <= 20:
+            problems.append(f"--max-runtime 10: exit {p.returncode} after {took:.1f} s (want 124 after ~10 s)")
+        if state.get("result") != "timed out" or "maximum run time (10 s) reached" not in log_text:
+            problems.append(f"--max-runtime: state {state}, log does not say the maximum was reached")
+        if "took longer than its maximum" not in p.stderr:
+            problems.append(f"--max-runtime: stderr {p.stderr!r}")
+    finally:
+        os.killpg(hang.pid, 15)
+        hang.wait()
+    return problems
 
 
 def main():
@@ -196,6 +235,7 @@ exec {shutil.which("cron")} -f
         quiet = sh(["ip", "netns", "exec", env["NS_CLIENT"], v, "run", "--unattended"], venv, check=False)
         if quiet.returncode != 0 or quiet.stdout or quiet.stderr:
             problems.append(f"an unattended run printed (exit {quiet.returncode}): {quiet.stdout!r} {quiet.stderr!r}")
+        problems += check_max_runtime(v, venv, env, data)
         ok = not problems
     except (RuntimeError, OSError, subprocess.TimeoutExpired, censor.CensorError) as e:
         problems.append(str(e))
