@@ -351,6 +351,14 @@ Outcome install_schedule(const ScheduleSpec& spec, const std::string& method) {
   if (auto o = read_crontab(current); o.code) return o;
   std::string entry = cron_entry(spec);
   if (auto o = write_crontab(crontab_with(current, entry)); o.code) return o;
+  // One schedule at a time: a timer from an earlier install goes.
+  std::string timer = systemd_user_dir() + "/vantage.timer";
+  std::error_code ec;
+  if (fs::exists(timer, ec)) {
+    if (systemd_user_usable()) systemctl({"disable", "--now", "vantage.timer"});
+    fs::remove(timer, ec);
+    fs::remove(systemd_user_dir() + "/vantage.service", ec);
+  }
   return {0, "installed in your crontab (" + describe(spec) + "):\n" + entry};
 }
 

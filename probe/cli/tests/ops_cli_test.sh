@@ -26,6 +26,24 @@ expect() {
   fi
 }
 
+# A fake crontab and systemctl come first on PATH: no test may reach the
+# machine's real crontab or systemd.
+FAKE=$T/bin
+mkdir -p "$FAKE" "$T/empty-path"
+cat > "$FAKE/crontab" <<EOS
+#!/bin/sh
+case "\$1" in
+  -l) [ -f "$T/crontab" ] && cat "$T/crontab" || { echo "no crontab for test" >&2; exit 1; } ;;
+  -) cat > "$T/crontab" ;;
+  *) exit 2 ;;
+esac
+EOS
+# And a systemctl whose user instance never answers, as on a machine
+# without one: no test may reach the real systemd either.
+printf '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n' > "$FAKE/systemctl"
+chmod +x "$FAKE/crontab" "$FAKE/systemctl"
+export PATH=$FAKE:/usr/bin:/bin
+
 CONF=$XDG_CONFIG_HOME/vantage/vantage.conf
 # --- configuration ---
 expect 0 "run.timeout = 30" "$V" config set run.timeout 30
@@ -49,6 +67,8 @@ mkdir -p "$CATALOG"
 expect 3 "first read what running Vantage can mean for you, and agree: run \`vantage onboard\`" "$V" run --catalog "$CATALOG"
 expect 3 "run \`vantage onboard\`" "$V" upload --collector http://127.0.0.1:9/
 expect 0 "measurements in" "$V" upload --list
+expect 3 "run \`vantage onboard\`" "$V" schedule install --cron
+[ ! -e "$T/crontab" ] && echo "ok    no crontab written without consent" || { echo "FAIL: crontab written without consent"; fails=$((fails + 1)); }
 expect 3 "nothing recorded" "$V" onboard
 out=$(printf 'a\nc\nno\n' | "$V" onboard 2>&1); rc=$?
 [ $rc = 3 ] && [ ! -e "$XDG_CONFIG_HOME/vantage/consent.json" ] && echo "ok    onboard, declined -> 3" || { echo "FAIL: declined onboard -> $rc"; fails=$((fails + 1)); }
@@ -61,23 +81,7 @@ expect 3 "has changed since you agreed (version 999" "$V" run --catalog "$CATALO
 expect 0 "Anyone who can watch your network traffic" "$V" onboard --yes
 expect 2 "catalog" "$V" run --catalog "$CATALOG"
 
-# --- schedule (a fake crontab on PATH: never the machine's real one) ---
-FAKE=$T/bin
-mkdir -p "$FAKE" "$T/empty-path"
-cat > "$FAKE/crontab" <<EOS
-#!/bin/sh
-case "\$1" in
-  -l) [ -f "$T/crontab" ] && cat "$T/crontab" || { echo "no crontab for test" >&2; exit 1; } ;;
-  -) cat > "$T/crontab" ;;
-  *) exit 2 ;;
-esac
-EOS
-# And a systemctl whose user instance never answers, as on a machine
-# without one: no test may reach the real systemd either.
-printf '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n' > "$FAKE/systemctl"
-chmod +x "$FAKE/crontab" "$FAKE/systemctl"
-SAVED_PATH=$PATH
-export PATH=$FAKE:/usr/bin:/bin
+# --- schedule
 expect 2 '--every 7m: the interval must divide the day' "$V" schedule install --cron --every 7m
 expect 2 '--every: expected a duration such as 90s, 30m, 6h or 1d, got "often"' "$V" schedule install --cron --every often
 expect 2 '--jitter 2h must be shorter than --every 1h' "$V" schedule install --cron --every 1h --jitter 2h
@@ -88,6 +92,12 @@ expect 0 '*/15 * * * * sleep $(shuf -i 0-60 -n 1) && XDG_CONFIG_HOME=' "$V" sche
 expect 0 "0 */6 * * * sleep \$(shuf -i 0-1800 -n 1) && XDG_CONFIG_HOME=$XDG_CONFIG_HOME XDG_DATA_HOME=$XDG_DATA_HOME $(readlink -f "$V") run --unattended" "$V" schedule install --cron
 [ "$(grep -c vantage-schedule "$T/crontab")" = 1 ] && grep -q '^MAILTO=someone$' "$T/crontab" && echo "ok    install twice: one entry, other lines kept" || { echo "FAIL: crontab after two installs:"; cat "$T/crontab"; fails=$((fails + 1)); }
 expect 0 'crontab entry:' "$V" schedule status
+# One schedule at a time: a timer left by an earlier --systemd install goes.
+mkdir -p "$XDG_CONFIG_HOME/systemd/user"
+echo "[Timer]" > "$XDG_CONFIG_HOME/systemd/user/vantage.timer"
+expect 0 "systemd user timer" "$V" schedule status
+expect 0 "installed in your crontab" "$V" schedule install --cron
+[ ! -e "$XDG_CONFIG_HOME/systemd/user/vantage.timer" ] && echo "ok    cron install removed the old timer" || { echo "FAIL: old timer kept"; fails=$((fails + 1)); }
 expect 0 'removed the crontab entry' "$V" schedule remove
 [ "$(cat "$T/crontab")" = "MAILTO=someone" ] && echo "ok    remove: other lines kept" || { echo "FAIL: crontab after remove:"; cat "$T/crontab"; fails=$((fails + 1)); }
 expect 0 'nothing to remove' "$V" schedule remove
@@ -95,7 +105,6 @@ expect 0 'nothing to remove' "$V" schedule remove
 expect 4 '--systemd: no user systemd instance answers' "$V" schedule install --systemd
 expect 4 "no \`crontab\` program on PATH" env PATH="$T/empty-path" "$V" schedule install --cron
 expect 4 "no \`crontab\` program on PATH" env PATH="$T/empty-path" "$V" schedule install
-export PATH=$SAVED_PATH
 
 # --- unattended run (no measuring outside the lab: an empty catalog) ---
 DATA=$XDG_DATA_HOME/vantage/results
