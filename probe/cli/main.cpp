@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--unattended", unattended,
                     "A scheduled run: skip quietly if another run is going on, log to <results dir>/logs/vantage.log, "
                     "print nothing unless something is wrong, stop after --max-runtime");
-  run_cmd->add_option("--max-runtime", unattended_options.max_runtime, "With --unattended: stop after this many seconds")
+  run_cmd->add_option("--max-runtime", unattended_options.max_runtime, "With --unattended: stop after this many seconds (exit 124)")
       ->capture_default_str()->check(CLI::Range(10.0, 86400.0));
 
   cli::UploadOptions up;

@@ -38,7 +38,10 @@ std::string now_utc() {
   return buf;
 }
 
-// Takes the run lock; -1 with errno EWOULDBLOCK when another run holds it.
+constexpr int kLockBusy = -2;
+
+// Takes the run lock: its fd, kLockBusy when another run holds it, -1 on
+// any other error (all with `error` set).
 int take_lock(const std::string& data_dir, std::string& error) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
@@ -54,10 +57,9 @@ int take_lock(const std::string& data_dir, std::string& error) {
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     ::close(fd);
-    errno = e;
     error = e == EWOULDBLOCK ? "another vantage run is in progress (it holds " + lock_path(data_dir) + ")"
                              : "cannot lock " + lock_path(data_dir) + ": " + std::strerror(e);
-    return -1;
+    return e == EWOULDBLOCK ? kLockBusy : -1;
   }
   return fd;  // held until the process ends
 }
@@ -118,8 +120,8 @@ std::string rotate_log(const std::string& path, std::size_t max_bytes, int keep)
 int run_exclusive(const RunOptions& o) {
   std::string error;
   std::string dir = o.results_dir.empty() ? default_results_dir() : o.results_dir;
-  if (take_lock(dir, error) < 0) {
-    std::cerr << "vantage: " << error << "; try again when it has ended\n";
+  if (int lock = take_lock(dir, error); lock < 0) {
+    std::cerr << "vantage: " << error << (lock == kLockBusy ? "; try again when it has ended" : "") << "\n";
     return 1;
   }
   return run_command(o);
@@ -136,7 +138,7 @@ int run_unattended(RunOptions o, const UnattendedOptions& u) {
   }
   std::string error;
   int lock = take_lock(dir, error);
-  if (lock < 0 && errno != EWOULDBLOCK) {
+  if (lock == -1) {
     std::cerr << "vantage: " << error << "\n";
     return 1;
   }

@@ -101,7 +101,8 @@ std::string parse_cli_value(const std::string& key, const std::string& value, st
 
 // Sets `key` to `value` (checked with parse_cli_value) in the TOML file at
 // `path`, keeping every other line (comments too) as it was, and writes it
-// atomically (temp file, fsync, rename; mode 0644; directories created).
+// atomically (temp file, fsync, rename; mode 0600: it may hold a proxy's
+// credentials; directories created).
 // Refuses when the file does not parse. Returns "" or the error.
 std::string set_in_file(const std::string& path, const std::string& key, const std::string& value);
 
