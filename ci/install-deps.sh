@@ -35,6 +35,8 @@ run_packages=(
   # run: the system's trusted CAs (TLS checks, HTTPS uploads); setcap, to let
   # an installed probe capture packets without root
   ca-certificates libcap2-bin
+  # probe configuration file (probe/config): TOML parser (header-only)
+  libtomlplusplus-dev
 )
 
 test_packages=(
@@ -50,6 +52,9 @@ test_packages=(
   python3 iputils-ping
   # lab --pcap-check: an independent reading of the probe's pcap
   tshark
+  # schedule tests: the crontab the probe edits, and systemd-analyze verify
+  # of the generated user units; the scheduling lab test runs Debian's cron
+  cron systemd util-linux
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
   # packaging tests (ci/package-test.sh, packaging/check_cli_docs.py): man -w,

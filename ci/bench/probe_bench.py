@@ -77,8 +77,12 @@ def run_case(name, args, techniques, link, capture):
                "--output", out, "--results-dir", os.path.join(rundir, "results")]
         if not capture:
             cmd.append("--no-capture")
+        # The probe's own configuration directory, with consent given as a
+        # scripted install gives it.
+        penv = dict(os.environ, XDG_CONFIG_HOME=os.path.join(rundir, "config"))
+        subprocess.run([args.vantage, "onboard", "--yes"], env=penv, check=True, stdout=subprocess.DEVNULL)
         start = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=penv)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - start
         measurements = [json.loads(l) for l in open(out)]

@@ -107,12 +107,23 @@ def collector_count(env):
         return None
 
 
+def probe_env(args, rundir):
+    """The probe's environment: its own configuration directory in the run
+    dir (never the host user's), where the volunteer's consent is given
+    explicitly, as a scripted install would (`vantage onboard --yes`)."""
+    penv = dict(os.environ, XDG_CONFIG_HOME=os.path.join(rundir, "config"))
+    subprocess.run([args.vantage, "onboard", "--yes"], env=penv, check=True,
+                   stdout=subprocess.DEVNULL)
+    return penv
+
+
 def check_upload(args, env, rundir, measurements):
     """After a run with --upload: every measurement is either acknowledged by
     the collector or still pending in the spool — never lost, never twice."""
     stored = collector_count(env)
     r = subprocess.run([args.vantage, "upload", "--list", "--json", "--results-dir",
-                        os.path.join(rundir, "results")], capture_output=True, text=True)
+                        os.path.join(rundir, "results")], capture_output=True, text=True,
+                       env=probe_env(args, rundir))
     entries = [json.loads(l) for l in r.stdout.splitlines() if l.strip().startswith("{")]
     uploaded = sum(1 for e in entries if e.get("state") == "uploaded")
     kept = len(entries) - uploaded
@@ -197,9 +208,10 @@ def run_scenario(name, args, index):
             cmd += ["--upload", "--collector", f"http://{COLLECTOR_ADDR}"]
         if args.pcap_check:
             cmd += ["--pcap", os.path.join(rundir, "probe.pcap")]
+        penv = probe_env(args, rundir)
         with open(os.path.join(rundir, "logs", "vantage.log"), "w") as log:
             p = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
-                               timeout=args.probe_timeout)
+                               timeout=args.probe_timeout, env=penv)
         out = os.path.join(rundir, "measurements.jsonl")
         if not os.path.exists(out):
             raise RuntimeError(f"vantage exited {p.returncode} without writing {out} "

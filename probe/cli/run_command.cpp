@@ -105,6 +105,22 @@ json capture_for_service(const json& x_capture, const engine::ServiceObservation
 
 }  // namespace
 
+void apply_settings(const config::Settings& s, const RunFlagsGiven& given, RunOptions& run) {
+  if (!given.services && s.run.services) run.services = *s.run.services;
+  if (!given.catalog_dir && s.run.catalog_dir) run.catalog_dir = *s.run.catalog_dir;
+  if (!given.ca_bundle && s.run.ca_bundle) run.ca_bundle = *s.run.ca_bundle;
+  if (!given.control_url && s.control.url) run.control_url = *s.control.url;
+  if (!given.timeout && s.run.timeout) run.timeout = *s.run.timeout;
+  if (!given.connect_timeout && s.run.connect_timeout) run.connect_timeout = *s.run.connect_timeout;
+  if (!given.parallelism && s.run.parallelism) run.parallelism = *s.run.parallelism;
+  if (!given.results_dir && s.run.data_dir) run.results_dir = *s.run.data_dir;
+  if (!given.upload_proxy && s.collector.proxy) run.upload_proxy = *s.collector.proxy;
+  if (!given.collector_url && s.collector.url) run.collector_url = *s.collector.url;
+  // A collector in the file is the volunteer's standing choice to publish.
+  if (!given.upload) run.upload = s.collector.upload.value_or(s.collector.url.has_value()) && !run.collector_url.empty();
+  run.location = s.location;
+}
+
 int run_command(const RunOptions& o) {
   auto loaded = catalog::load_catalog_dir(o.catalog_dir);
   if (!loaded.ok()) {
@@ -257,8 +273,14 @@ int run_command(const RunOptions& o) {
     up.collector_url = o.collector_url;
     up.proxy = o.upload_proxy;
     up.respect_backoff = true;
-    if (upload_command(up) != 0)
+    int up_code = upload_command(up);
+    if (o.report) o.report->upload_code = up_code;
+    if (up_code != 0)
       std::cerr << "vantage: some measurements were not uploaded; they are kept (`vantage upload` retries)\n";
+  }
+  if (o.report) {
+    o.report->run_id = id;
+    o.report->measurements = static_cast<int>(measurements.size());
   }
   return code;
 }

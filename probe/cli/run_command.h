@@ -4,7 +4,16 @@
 #include <string>
 #include <vector>
 
+#include "probe/config/settings.h"
+
 namespace vantage::cli {
+
+// What a run did, for those who record it (the unattended run).
+struct RunReport {
+  std::string run_id;
+  int measurements = 0;
+  int upload_code = -1;  // upload_command's exit code; -1 = no upload
+};
 
 struct RunOptions {
   std::vector<std::string> services;  // "all" or names
@@ -24,7 +33,23 @@ struct RunOptions {
   std::string collector_url; // upload after the run (with `upload`)
   bool upload = false;
   std::string upload_proxy;
+  // [location] of the configuration: database paths and manual overrides
+  // of probe_asn / probe_cc / probe_network_name (validated, unset = none).
+  config::Location location;
+  RunReport* report = nullptr;  // filled when set
 };
+
+// Which of the run's settings were given as flags; the others are taken
+// from the configuration file when it sets them.
+struct RunFlagsGiven {
+  bool services = false, catalog_dir = false, ca_bundle = false, control_url = false, timeout = false, connect_timeout = false,
+       parallelism = false, collector_url = false, upload = false, upload_proxy = false, results_dir = false;
+};
+
+// Fills `run` from `settings` where the flag was not given. The upload
+// happens when --upload is given, or, without --upload/--no-upload, when
+// the file sets collector.url (and collector.upload is not false).
+void apply_settings(const config::Settings& settings, const RunFlagsGiven& given, RunOptions& run);
 
 // Returns the process exit code: 0 measured, 1 tool failure, 2 input error.
 int run_command(const RunOptions& options);
