@@ -9,6 +9,10 @@ packages=(
   libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
+  # build and run: location (probe/location, GeoIP .mmdb lookups)
+  libmaxminddb-dev
+  # tests only: location tests write small .mmdb files
+  libmaxmind-db-writer-perl
   # fuzz targets (probe/capture/fuzz, -DVANTAGE_FUZZ=ON): clang with libFuzzer
   clang libclang-rt-dev
   # lab: namespaces, censor, real servers, independent clients
