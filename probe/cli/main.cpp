@@ -121,9 +121,14 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("!--no-capture", run.capture, "Don't capture packets (capture needs CAP_NET_RAW; without it the run goes on)");
   run_cmd->add_option("--capture-interface", run.capture_interface, "Interface to capture on")->capture_default_str();
   run_cmd->add_option("--pcap", run.pcap_file, "Also keep the raw capture in this file (mode 0600; it holds your addresses: never share it)");
-  run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload)");
+  run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload); also asked for your public address before measuring");
   run_cmd->add_flag("--upload", run.upload, "Upload the measurements to --collector (you agree to publish them)");
-  run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
+  run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload and the public-address lookup: http://, https://, socks5:// or socks5h://HOST:PORT");
+  run_cmd->add_option("--geoip-asn-db", run.location.asn_db, "MaxMind-format ASN database (GeoLite2-ASN, DB-IP ASN Lite) for probe_asn and probe_network_name");
+  run_cmd->add_option("--geoip-country-db", run.location.country_db, "MaxMind-format country database for probe_cc (default: the ASN database, if it has countries)");
+  run_cmd->add_option("--probe-asn", run.location.probe_asn, "Your network's ASN (e.g. AS3320), instead of looking it up");
+  run_cmd->add_option("--probe-cc", run.location.probe_cc, "Your country code (e.g. DE), instead of looking it up");
+  run_cmd->add_option("--probe-network-name", run.location.probe_network_name, "Your network's name, instead of looking it up");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
 

@@ -19,6 +19,7 @@
 #include "probe/cli/results_store.h"
 #include "probe/cli/summary_table.h"
 #include "probe/cli/upload_command.h"
+#include "probe/cli/where_am_i.h"
 #include "probe/capture/capture_session.h"
 #include "probe/control/control_client.h"
 #include "probe/engine/engine.h"
@@ -138,6 +139,11 @@ int run_command(const RunOptions& o) {
     return 2;
   }
 
+  if (auto err = location::check_location_options(o.location); !err.empty()) {
+    std::cerr << "vantage: " << err << "\n";
+    return 2;
+  }
+
   engine::EngineOptions eo;
   eo.parallelism = o.parallelism;
   eo.deadline = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
@@ -183,6 +189,11 @@ int run_command(const RunOptions& o) {
   }
   eo.capture = capture.get();
 
+  // Before measuring: the public address must be known to be scrubbed from
+  // everything this run writes.
+  const WhereAmI where = where_am_i(o.location, o.collector_url, o.upload_proxy,
+                                    std::chrono::milliseconds(static_cast<int64_t>(o.whoami_timeout * 1000)));
+
   auto result = engine::run(cat, names, eo);
   signal(SIGINT, SIG_DFL);  // measuring is over: Ctrl-C now simply quits
   signal(SIGTERM, SIG_DFL);
@@ -198,7 +209,8 @@ int run_command(const RunOptions& o) {
   json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
   if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = nettests::canary_summary(result.services[c->name]);
 
-  const auto addresses = local_addresses();
+  auto addresses = local_addresses();
+  if (!where.public_ip.empty()) addresses.push_back(where.public_ip);
   std::vector<json> measurements;
   for (const auto& name : names) {
     const auto* svc = cat.find(name);
@@ -212,6 +224,7 @@ int run_command(const RunOptions& o) {
     env.annotations = {{"architecture", "amd64"}, {"engine_name", "vantage"}, {"engine_version", VANTAGE_VERSION},
                        {"platform", "linux"}};
     if (result.interrupted) env.annotations["x_interrupted"] = "true";
+    apply_location(env, where);
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
     json keys = nettests::build_test_keys(*svc, result.services[name], canary,
                                           capture_for_service(x_capture, result.services[name]));
@@ -247,7 +260,8 @@ int run_command(const RunOptions& o) {
     std::cout << summary_table(measurements);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", result.runtime);
-    std::cout << "\n" << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
+    std::cout << "\n" << location_summary(where) << "\n";
+    std::cout << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
               << id << " saved to " << path << " (`vantage show " << id << "` for details)\n";
   }
   if (o.upload) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "probe/location/location.h"
+
 namespace vantage::cli {
 
 struct RunOptions {
@@ -24,6 +26,10 @@ struct RunOptions {
   std::string collector_url; // upload after the run (with `upload`)
   bool upload = false;
   std::string upload_proxy;
+  // Where am I: GeoIP databases and the manual override (README "Where am I").
+  // The public address is asked from collector_url (through upload_proxy).
+  location::LocationOptions location;
+  double whoami_timeout = 5;  // seconds
 };
 
 // Returns the process exit code: 0 measured, 1 tool failure, 2 input error.

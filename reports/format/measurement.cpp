@@ -35,7 +35,7 @@ json make_measurement(const Envelope& e, json test_keys) {
       {"probe_network_name", e.probe_network_name},
       {"resolver_ip", e.resolver_ip},
       {"resolver_asn", e.resolver_asn},
-      {"resolver_network_name", ""},
+      {"resolver_network_name", e.resolver_network_name},
       {"report_id", e.report_id},
       {"software_name", e.software_name},
       {"software_version", e.software_version},

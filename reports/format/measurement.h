@@ -19,6 +19,7 @@ struct Envelope {
   std::string probe_network_name;
   std::string resolver_ip;
   std::string resolver_asn = "AS0";
+  std::string resolver_network_name;
   std::string report_id;  // given by the collector; "" until uploaded
   std::chrono::system_clock::time_point test_start_time;
   std::chrono::system_clock::time_point measurement_start_time;
