@@ -133,6 +133,10 @@ write_server_nginx() {
   head -c $((4 * 1024 * 1024 + 65536)) /dev/urandom >"$RUNDIR/www/large.bin"
   {
     nginx_common "$d"
+    cat <<'EOF'
+  map $remote_addr $lab_seen_dashed { "~^(\d+)\.(\d+)\.(\d+)\.(\d+)$" "ip-$1-$2-$3-$4.pool.lab"; default ""; }
+  map $remote_addr $lab_seen_reverse { "~^(\d+)\.(\d+)\.(\d+)\.(\d+)$" "$4.$3.$2.$1.in-addr.arpa"; default ""; }
+EOF
     cat <<EOF
   server {
     listen 80 default_server backlog=1024;
@@ -143,6 +147,10 @@ write_server_nginx() {
     ssl_certificate_key $RUNDIR/pki/lab-server.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     add_header X-Lab-Server servers always;
+    # Echoes the address the server sees, in the spellings real servers use
+    # (plain, an ISP-style dashed hostname, reverse DNS): the privacy test
+    # checks the probe scrubs them all.
+    add_header X-Lab-Seen-From "\$remote_addr \$lab_seen_dashed \$lab_seen_reverse" always;
 EOF
     $PY -c 'import json,sys
 for p in json.load(open(sys.argv[1])):
