@@ -1,9 +1,6 @@
 // `vantage run`. See run_command.h.
 #include "probe/cli/run_command.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netdb.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +17,7 @@
 #include "probe/cli/summary_table.h"
 #include "probe/cli/upload_command.h"
 #include "probe/cli/where_am_i.h"
+#include "probe/location/public_address.h"
 #include "probe/capture/capture_session.h"
 #include "probe/control/control_client.h"
 #include "probe/engine/engine.h"
@@ -38,27 +36,6 @@ void on_sigint(int) {
   if (g_interrupted.exchange(true)) _exit(130);  // second Ctrl-C: leave now
   const char msg[] = "\ninterrupted: finishing the steps in flight and saving what was measured (Ctrl-C again to quit now)\n";
   (void)!write(2, msg, sizeof msg - 1);
-}
-
-// Every address of this machine, to scrub from measurements.
-std::vector<std::string> local_addresses() {
-  std::vector<std::string> out;
-  ifaddrs* ifs = nullptr;
-  if (getifaddrs(&ifs) != 0) return out;
-  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-    if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK)) continue;
-    int fam = i->ifa_addr->sa_family;
-    if (fam != AF_INET && fam != AF_INET6) continue;
-    char host[NI_MAXHOST];
-    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    if (getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) {
-      std::string h = host;
-      if (auto pct = h.find('%'); pct != std::string::npos) h.resize(pct);
-      out.push_back(h);
-    }
-  }
-  freeifaddrs(ifs);
-  return out;
 }
 
 std::string run_id(std::chrono::system_clock::time_point t) {
@@ -209,7 +186,7 @@ int run_command(const RunOptions& o) {
   json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
   if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = nettests::canary_summary(result.services[c->name]);
 
-  auto addresses = local_addresses();
+  auto addresses = location::machine_addresses();
   if (!where.public_ip.empty()) addresses.push_back(where.public_ip);
   std::vector<json> measurements;
   for (const auto& name : names) {
@@ -271,6 +248,8 @@ int run_command(const RunOptions& o) {
     up.collector_url = o.collector_url;
     up.proxy = o.upload_proxy;
     up.respect_backoff = true;
+    up.learn_public_address = false;  // learnt before measuring
+    up.scrub_addresses = addresses;
     if (upload_command(up) != 0)
       std::cerr << "vantage: some measurements were not uploaded; they are kept (`vantage upload` retries)\n";
   }

@@ -3,6 +3,9 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
 
 #include <cstring>
 #include <fstream>
@@ -104,6 +107,26 @@ AddressAnswer ask_public_address(const WhoamiOptions& o) {
   }
   a.ip = normalize_ip(j["ip"]);
   return a;
+}
+
+std::vector<std::string> machine_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return out;
+  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    int fam = i->ifa_addr->sa_family;
+    if (fam != AF_INET && fam != AF_INET6) continue;
+    char host[NI_MAXHOST];
+    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) {
+      std::string h = host;
+      if (auto pct = h.find('%'); pct != std::string::npos) h.resize(pct);
+      out.push_back(h);
+    }
+  }
+  freeifaddrs(ifs);
+  return out;
 }
 
 AddressAnswer system_resolver_address(const std::string& path) {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace vantage::location {
 
@@ -43,6 +44,10 @@ AddressAnswer system_resolver_address(const std::string& resolv_conf_path = "/et
 // Whether `ip` is a global unicast address (not loopback, private, link-local,
 // unspecified, multicast, ULA, CGNAT). The lab's 198.18.0.0/15 counts as global.
 bool is_global_address(const std::string& ip);
+
+// Every address of this machine's interfaces but loopback (getifaddrs),
+// without zone suffixes: what is scrubbed besides the public address.
+std::vector<std::string> machine_addresses();
 
 // inet_ntop of inet_pton(ip), "" if `ip` is not an address.
 std::string normalize_ip(const std::string& ip);

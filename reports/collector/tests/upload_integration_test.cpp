@@ -332,6 +332,33 @@ TEST_F(UploadTest, WhoamiAndTheClientsOwnAddressIsRefused) {
   EXPECT_EQ(stored(c), 2);
 }
 
+TEST_F(UploadTest, ScrubsTheGivenAddressesFromWhatIsSentNotFromTheSpool) {
+  CollectorProcess c(store_, {"--rate", "0"});
+  ASSERT_TRUE(c.start()) << c.log();
+  json m = measurement(7);
+  m["test_keys"]["x_echo"] = "seen from 198.18.9.7 (ip-198-18-9-7.pool.lab)";
+  ASSERT_EQ(cli::spool_measurements(results_, {m}), "");
+  std::string error;
+  auto sp = spool::Spool::open(spool::spool_dir_for(results_), error);
+  ASSERT_TRUE(sp) << error;
+  upload::ClientOptions o;
+  o.collector_url = c.url();
+  upload::UploadPolicy policy;
+  policy.scrub_addresses = {"198.18.9.7"};
+  auto summary = upload::upload_pending(*sp, o, policy);
+  ASSERT_EQ(summary.uploaded, 1) << (summary.entries.empty() ? "" : summary.entries[0].error);
+  httplib::Client http("127.0.0.1", c.port());
+  auto res = http.Get("/api/v1/measurements?limit=10&body=1");
+  ASSERT_TRUE(res);
+  const json stored = json::parse(res->body)["results"][0]["measurement"];
+  EXPECT_EQ(stored["test_keys"]["x_echo"], "seen from [scrubbed] (ip-[scrubbed].pool.lab)");
+  auto entries = sp->list(error);
+  ASSERT_EQ(entries.size(), 1u);
+  auto kept = sp->load(entries[0].id, error);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ((*kept)["test_keys"]["x_echo"], m["test_keys"]["x_echo"]);  // the spool is never modified
+}
+
 TEST_F(UploadTest, RateLimitAnswers429PerClient) {
   CollectorProcess c(store_, {"--rate", "1", "--burst", "3"});
   ASSERT_TRUE(c.start()) << c.log();
