@@ -171,8 +171,9 @@ def main():
             measurements = [json.loads(l) for l in f if l.strip()]
         run_ids = [f[:-6] for f in os.listdir(results) if f.endswith(".jsonl")]
         for rid in run_ids:
-            q = subprocess.run([args.vantage, "show", rid, "--json", "--results-dir", results], capture_output=True)
-            outputs["vantage show " + rid] = q.stdout + q.stderr
+            for extra in ([], ["--json"]):
+                q = subprocess.run([args.vantage, "show", rid, *extra, "--results-dir", results], capture_output=True)
+                outputs[" ".join(["vantage show", rid, *extra])] = q.stdout + q.stderr
 
         got = ns(env, "NS_CONTROL", "curl", "-sf", "--max-time", "5",
                  f"http://{rs.COLLECTOR_ADDR}/api/v1/measurements?limit=1000&body=1")

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 
 namespace vantage::location {
 
@@ -16,6 +17,7 @@ std::unique_ptr<GeoDb> GeoDb::open(const std::string& path, std::string& error) 
   std::unique_ptr<GeoDb> db(new GeoDb);
   db->impl_ = std::make_unique<Impl>();
   db->path_ = path;
+  db->name_ = std::filesystem::path(path).filename().string();
   int rc = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->impl_->mmdb);
   if (rc != MMDB_SUCCESS) {
     error = path + ": not a readable MaxMind database: " + MMDB_strerror(rc);
@@ -57,10 +59,10 @@ bool find(MMDB_s* mmdb, const std::string& ip, const std::string& path, MMDB_ent
 AsnAnswer GeoDb::asn(const std::string& ip) const {
   AsnAnswer a;
   MMDB_entry_s entry{};
-  if (!find(&impl_->mmdb, ip, path_, entry, a.note)) return a;
+  if (!find(&impl_->mmdb, ip, name_, entry, a.note)) return a;
   MMDB_entry_data_s d{};
   if (MMDB_get_value(&entry, &d, "autonomous_system_number", nullptr) != MMDB_SUCCESS || !d.has_data) {
-    a.note = path_ + " has no autonomous_system_number for the address (not an ASN database?)";
+    a.note = name_ + " has no autonomous_system_number for the address (not an ASN database?)";
     return a;
   }
   std::uint64_t n = 0;
@@ -69,10 +71,10 @@ AsnAnswer GeoDb::asn(const std::string& ip) const {
     case MMDB_DATA_TYPE_UINT32: n = d.uint32; break;
     case MMDB_DATA_TYPE_UINT64: n = d.uint64; break;
     case MMDB_DATA_TYPE_INT32: n = d.int32 > 0 ? static_cast<std::uint64_t>(d.int32) : 0; break;
-    default: a.note = path_ + ": autonomous_system_number is not a number"; return a;
+    default: a.note = name_ + ": autonomous_system_number is not a number"; return a;
   }
   if (n == 0 || n > 0xffffffffULL) {
-    a.note = path_ + ": the address's ASN is 0 or out of range";
+    a.note = name_ + ": the address's ASN is 0 or out of range";
     return a;
   }
   a.asn = "AS" + std::to_string(n);
@@ -86,16 +88,16 @@ AsnAnswer GeoDb::asn(const std::string& ip) const {
 CountryAnswer GeoDb::country(const std::string& ip) const {
   CountryAnswer c;
   MMDB_entry_s entry{};
-  if (!find(&impl_->mmdb, ip, path_, entry, c.note)) return c;
+  if (!find(&impl_->mmdb, ip, name_, entry, c.note)) return c;
   MMDB_entry_data_s d{};
   if (MMDB_get_value(&entry, &d, "country", "iso_code", nullptr) != MMDB_SUCCESS || !d.has_data ||
       d.type != MMDB_DATA_TYPE_UTF8_STRING) {
-    c.note = path_ + " has no country.iso_code for the address (not a country database?)";
+    c.note = name_ + " has no country.iso_code for the address (not a country database?)";
     return c;
   }
   std::string cc = normalize_cc(std::string(d.utf8_string, d.data_size));
   if (cc.empty()) {
-    c.note = path_ + ": country.iso_code is not two letters";
+    c.note = name_ + ": country.iso_code is not two letters";
     return c;
   }
   c.cc = cc;

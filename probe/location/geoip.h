@@ -40,12 +40,16 @@ class GeoDb {
   AsnAnswer asn(const std::string& ip) const;
   CountryAnswer country(const std::string& ip) const;
   const std::string& path() const { return path_; }
+  // Notes name the database by its file name only: they go into published
+  // measurements, and a path can carry the volunteer's user name.
+  const std::string& name() const { return name_; }
 
  private:
   GeoDb() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string path_;
+  std::string name_;
 };
 
 // "AS64500", "as64500", "64500" -> "AS64500"; "" when not an ASN (0 included).

@@ -3,6 +3,8 @@
 
 #include "probe/location/geoip.h"
 
+#include <filesystem>
+
 namespace vantage::location {
 
 std::string check_location_options(const LocationOptions& o) {
@@ -31,12 +33,14 @@ Location locate(const LocationOptions& o, const std::string& public_ip, const st
   std::string error;
   std::unique_ptr<GeoDb> asn_db, country_db;
   if (!o.asn_db.empty()) asn_db = GeoDb::open(o.asn_db, error);
-  if (!asn_db && !o.asn_db.empty()) add_note(loc.note, "ASN database: " + error);
+  // Notes are published: name databases by file name, never by path.
+  auto file_name = [](const std::string& path) { return std::filesystem::path(path).filename().string(); };
+  if (!asn_db && !o.asn_db.empty()) add_note(loc.note, "ASN database " + file_name(o.asn_db) + " cannot be opened");
   const std::string& country_path = o.country_db.empty() ? o.asn_db : o.country_db;
   if (!country_path.empty()) {
     error.clear();
     country_db = GeoDb::open(country_path, error);
-    if (!country_db) add_note(loc.note, "country database: " + error);
+    if (!country_db) add_note(loc.note, "country database " + file_name(country_path) + " cannot be opened");
   }
 
   bool manual = false, looked_up = false;

@@ -64,6 +64,7 @@ TEST_F(Location, GeoDbUnknownSaysWhy) {
   EXPECT_EQ(a.asn, "AS0");
   EXPECT_NE(a.note.find("not in"), std::string::npos) << a.note;
   EXPECT_EQ(a.note.find("198.51.100.1"), std::string::npos);  // notes never carry the address
+  EXPECT_EQ(a.note, "the address is not in test.mmdb");           // nor the path (a user name)
   auto no_asn = db->asn("192.0.2.5");
   EXPECT_FALSE(no_asn.known());
   EXPECT_NE(no_asn.note.find("autonomous_system_number"), std::string::npos);
@@ -117,6 +118,10 @@ TEST_F(Location, UnknownIsSaidNeverGuessed) {
   EXPECT_NE(loc.note.find("probe ASN: the address is not in"), std::string::npos) << loc.note;
   EXPECT_NE(loc.note.find("probe country:"), std::string::npos) << loc.note;
   EXPECT_EQ(loc.note.find("198.51.100.1"), std::string::npos);
+  o.asn_db = (dir_ / "missing.mmdb").string();
+  loc = locate(o, "198.18.9.7", "", "", "");
+  EXPECT_NE(loc.note.find("ASN database missing.mmdb cannot be opened"), std::string::npos) << loc.note;
+  EXPECT_EQ(loc.note.find(dir_.string()), std::string::npos);
   o.asn_db.clear();
   loc = locate(o, "198.18.9.7", "", "", "");
   EXPECT_NE(loc.note.find("no ASN database"), std::string::npos);
