@@ -19,7 +19,8 @@ all --upload` to a collector in the control namespace, with --pcap. Then:
   - the same search must find the own address in the pcap (so the search
     works), and the pcap must be mode 0600;
   - every measurement must be stored, with the database's probe_asn,
-    probe_cc, probe_network_name and resolver_asn, and the servers' echo
+    probe_cc, probe_network_name and resolver_asn, resolver_ip as the lab's
+    resolver echo name reports it (--resolver-echo-name), and the servers' echo
     must have been scrubbed (so there was something to scrub).
 
   privacy_test.py --vantage PATH --collector PATH [--testhelper PATH] [--tools-dir DIR] [--keep]
@@ -45,6 +46,9 @@ PUBLIC_IP = "198.18.9.7"
 MAKE_MMDB = os.path.join(LAB_DIR, "..", "..", "probe", "location", "tests", "data", "make_mmdb.pl")
 TEST_ASN, TEST_CC, TEST_NET = 64512, "DE", "Vantage Lab NAT ISP"
 RESOLVER_ASN, RESOLVER_NET = 64513, "Vantage Lab Resolvers"
+# The address the client's resolver queries from (its namespace's eth0), as
+# the lab's resolver echo (labserve.py dnsecho) reports it.
+RESOLVER_EGRESS = "198.18.3.2"
 
 
 def spellings(ip):
@@ -157,7 +161,8 @@ def main():
         cmd = [args.vantage, "run", "all", "--catalog", os.path.join(rundir, "catalog"),
                "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"), "--results-dir", results,
                "--output", output, "--upload", "--collector", f"http://{rs.COLLECTOR_ADDR}",
-               "--geoip-asn-db", mmdb, "--pcap", pcap, "--timeout", "25", "--json"]
+               "--geoip-asn-db", mmdb, "--pcap", pcap, "--timeout", "25", "--json",
+               "--resolver-echo-name", "resolver-echo.lab.vantage"]
         if args.testhelper:
             cmd += ["--control", f"http://{rs.TESTHELPER_ADDR}/"]
         p = subprocess.run(["ip", "netns", "exec", env["NS_CLIENT"], *cmd], capture_output=True, timeout=60)
@@ -210,7 +215,8 @@ def main():
         echoes = 0
         for m in stored:
             for k, want in (("probe_asn", f"AS{TEST_ASN}"), ("probe_cc", TEST_CC), ("probe_network_name", TEST_NET),
-                            ("resolver_asn", f"AS{RESOLVER_ASN}"), ("resolver_network_name", RESOLVER_NET)):
+                            ("resolver_asn", f"AS{RESOLVER_ASN}"), ("resolver_network_name", RESOLVER_NET),
+                            ("resolver_ip", RESOLVER_EGRESS)):
                 if m.get(k) != want:
                     problems.append(f"stored {m.get('test_name')}: {k} = {m.get(k)!r}, expected {want!r}")
             for req in (m.get("test_keys") or {}).get("requests") or []:

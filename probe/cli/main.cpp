@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--probe-asn", run.location.probe_asn, "Your network's ASN (e.g. AS3320), instead of looking it up");
   run_cmd->add_option("--probe-cc", run.location.probe_cc, "Your country code (e.g. DE), instead of looking it up");
   run_cmd->add_option("--probe-network-name", run.location.probe_network_name, "Your network's name, instead of looking it up");
+  run_cmd->add_option("--resolver-echo-name", run.location.resolver_echo_name, "A name whose DNS server answers the address of the resolver asking (for resolver_ip/resolver_asn); default: the first nameserver in /etc/resolv.conf");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
 

@@ -2,8 +2,36 @@
 #include "probe/cli/where_am_i.h"
 
 #include "probe/location/public_address.h"
+#include "probe/net/dns_lookup.h"
 
 namespace vantage::cli {
+
+namespace {
+
+// The resolver's address as the echo name's authoritative server saw it.
+location::AddressAnswer resolver_by_echo(const std::string& name, std::chrono::milliseconds timeout) {
+  location::AddressAnswer a;
+  net::StepClock clock;
+  auto obs = net::lookup_getaddrinfo(name, timeout, net::StepContext{&clock, 0});
+  if (obs.failure) {
+    a.failure = "the resolver echo name did not resolve: " + *obs.failure;
+    return a;
+  }
+  for (const auto& ans : obs.answers) {
+    const std::string ip = location::normalize_ip(ans.ipv4.empty() ? ans.ipv6 : ans.ipv4);
+    if (ip.empty()) continue;
+    if (!location::is_global_address(ip)) {
+      a.failure = "the resolver echo name answered a local or private address";
+      return a;
+    }
+    a.ip = ip;
+    return a;
+  }
+  a.failure = "the resolver echo name gave no address";
+  return a;
+}
+
+}  // namespace
 
 WhereAmI where_am_i(const location::LocationOptions& options, const std::string& collector_url,
                     const std::string& proxy, std::chrono::milliseconds timeout) {
@@ -18,7 +46,8 @@ WhereAmI where_am_i(const location::LocationOptions& options, const std::string&
     wo.timeout = timeout;
     pub = location::ask_public_address(wo);
   }
-  auto resolver = location::system_resolver_address();
+  auto resolver = options.resolver_echo_name.empty() ? location::system_resolver_address()
+                                                     : resolver_by_echo(options.resolver_echo_name, timeout);
   w.public_ip = pub.ip;
   w.resolver_ip = resolver.ip;
   w.location = location::locate(options, pub.ip, pub.failure, resolver.ip, resolver.failure);

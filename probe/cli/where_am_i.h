@@ -1,6 +1,7 @@
 // `vantage run`'s "where am I" step, before measuring: the public address
 // (asked from the configured collector, through the upload proxy, bounded
-// in time), the system resolver's address, and from them and the GeoIP
+// in time), the resolver's address (from the echo name when one is given,
+// else resolv.conf), and from them and the GeoIP
 // databases (or the manual override) the envelope's location fields.
 // The public address is returned only to be scrubbed; it is never written
 // anywhere or printed.

@@ -18,6 +18,11 @@ struct LocationOptions {
   std::string probe_asn;           // manual override ("AS64500" or "64500"); "" = look up
   std::string probe_cc;            // manual override ("DE"); "" = look up
   std::string probe_network_name;  // manual override; "" = look up
+  // A name whose authoritative server answers A with the address of the
+  // resolver asking it (the collector operator runs it); looked up through
+  // the system resolver, it gives the resolver's public address. "" = use
+  // resolv.conf's first nameserver instead.
+  std::string resolver_echo_name;
 };
 
 // "" or what is wrong with the options (an override that is not an ASN or
