@@ -37,6 +37,8 @@ run_packages=(
   ca-certificates libcap2-bin
   # probe configuration file (probe/config): TOML parser (header-only)
   libtomlplusplus-dev
+  # location (probe/location): GeoIP .mmdb lookups
+  libmaxminddb-dev
 )
 
 test_packages=(
@@ -44,6 +46,8 @@ test_packages=(
   libgtest-dev libgmock-dev
   # a compiler cache for repeated test builds (optional: ci/test.sh uses it when present)
   ccache
+  # tests only: location tests write small .mmdb files
+  libmaxmind-db-writer-perl
   # fuzz targets (probe/capture/fuzz, -DVANTAGE_FUZZ=ON): clang with libFuzzer
   clang libclang-rt-dev
   # lab: namespaces, censor, real servers, independent clients

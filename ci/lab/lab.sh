@@ -133,6 +133,10 @@ write_server_nginx() {
   head -c $((4 * 1024 * 1024 + 65536)) /dev/urandom >"$RUNDIR/www/large.bin"
   {
     nginx_common "$d"
+    cat <<'EOF'
+  map $remote_addr $lab_seen_dashed { "~^(\d+)\.(\d+)\.(\d+)\.(\d+)$" "ip-$1-$2-$3-$4.pool.lab"; default ""; }
+  map $remote_addr $lab_seen_reverse { "~^(\d+)\.(\d+)\.(\d+)\.(\d+)$" "$4.$3.$2.$1.in-addr.arpa"; default ""; }
+EOF
     cat <<EOF
   server {
     listen 80 default_server backlog=1024;
@@ -143,6 +147,10 @@ write_server_nginx() {
     ssl_certificate_key $RUNDIR/pki/lab-server.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     add_header X-Lab-Server servers always;
+    # Echoes the address the server sees, in the spellings real servers use
+    # (plain, an ISP-style dashed hostname, reverse DNS): the privacy test
+    # checks the probe scrubs them all.
+    add_header X-Lab-Seen-From "\$remote_addr \$lab_seen_dashed \$lab_seen_reverse" always;
 EOF
     $PY -c 'import json,sys
 for p in json.load(open(sys.argv[1])):
@@ -271,11 +279,15 @@ lab_up() {
   write_censor_nginx
   in_ns "$NS_CENSOR" nginx -e "$RUNDIR/censor-nginx/error.log" -c "$RUNDIR/censor-nginx/nginx.conf" -p "$RUNDIR/censor-nginx"
   start_bg "$NS_CENSOR" blockpage "$PY" "$LAB_DIR/labserve.py" blockpage 198.18.1.1 8081
+  # The collector operator's DNS: answers resolver-echo.lab.vantage with the
+  # querying resolver's address (the client resolver delegates the name to it).
+  start_bg "$NS_CONTROL" dnsecho "$PY" "$LAB_DIR/labserve.py" dnsecho 198.18.5.10 53
 
   wait_for "nginx (servers)" 50 in_ns "$NS_CLIENT" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
   wait_for "tcp listener 5222" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/198.18.2.10/5222'
   wait_for "censor mitm nginx" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8443'
   wait_for "censor block page" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8081'
+  wait_for "resolver echo" 50 in_ns "$NS_CLIENT" bash -c '[ -n "$(dig +short +time=1 +tries=1 @198.18.3.53 resolver-echo.lab.vantage)" ]'
   wait_for "control path" 50 in_ns "$NS_CONTROL" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
 
   trap - ERR INT TERM

@@ -26,6 +26,9 @@ DEAD_UPSTREAM = "198.18.3.99"
 DOT_PORT = 853
 DOH_PORT = 443
 DOH_PATH = "/dns-query"
+# The collector operator's resolver-echo name and its authoritative server.
+ECHO_NAME = "resolver-echo.lab.vantage"
+ECHO_SERVER = "198.18.5.10"
 
 LIE_ZONE_TYPE = {
     "nxdomain": "always_nxdomain",
@@ -107,9 +110,16 @@ def write_unbound(rundir, role, lies=None):
             forward_names.append(host)
         else:
             raise ValueError(f"unknown DNS lie type {kind!r} for {host}")
+    stubs = []
+    if role == "client":
+        # The resolver echo (labserve.py dnsecho in the control namespace):
+        # the name's answer is the address this resolver queries from.
+        lines.append(f"  local-zone: \"{ECHO_NAME}.\" transparent")
+        stubs = ["stub-zone:", f"  name: \"{ECHO_NAME}.\"", f"  stub-addr: {ECHO_SERVER}"]
     for host in forward_names:
         lines += ["forward-zone:", f"  name: \"{host}.\"",
                   f"  forward-addr: {DEAD_UPSTREAM}", "  forward-first: no"]
+    lines += stubs
     lines += ["remote-control:", "  control-enable: no", ""]
     path = config_path(rundir, role)
     with open(path, "w") as f:

@@ -5,10 +5,14 @@
                       one line, keeps the connection until the peer closes.
   blockpage HOST PORT the censor's transparent HTTP proxy: answers every
                       request with 403 and a block page.
+  dnsecho HOST PORT   an authoritative DNS server (UDP) that answers every A
+                      query with the address the query came from: looked up
+                      through a resolver, it tells the resolver's address.
 
 Stdlib only. Never connects anywhere: it only accepts.
 """
 import asyncio
+import socket
 import sys
 
 BACKLOG = 1024
@@ -49,7 +53,41 @@ async def blockpage_client(reader, writer):
         writer.close()
 
 
+class DnsEcho(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        # header, one question (uncompressed name, type, class); anything
+        # else is dropped.
+        if len(data) < 17:
+            return
+        i = 12
+        while i < len(data) and data[i] != 0:
+            i += 1 + data[i]
+        if i + 5 > len(data):
+            return
+        question = data[12:i + 5]
+        qtype = int.from_bytes(data[i + 1:i + 3], "big")
+        try:
+            packed = socket.inet_aton(addr[0])
+        except OSError:
+            packed = None
+        answer = b""
+        if qtype == 1 and packed:
+            answer = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04" + packed
+        flags = 0x8400 | (int.from_bytes(data[2:4], "big") & 0x0100)  # QR AA, RD copied
+        header = data[:2] + flags.to_bytes(2, "big") + b"\x00\x01" + \
+            (1 if answer else 0).to_bytes(2, "big") + b"\x00\x00\x00\x00"
+        self.transport.sendto(header + question + answer, addr)
+
+
 async def serve(kind, host, port):
+    if kind == "dnsecho":
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(DnsEcho, local_addr=(host, port))
+        await asyncio.Event().wait()
+        return
     handler = tcp_client if kind == "tcp" else blockpage_client
     server = await asyncio.start_server(handler, host, port, backlog=BACKLOG,
                                         reuse_address=True)
@@ -58,8 +96,8 @@ async def serve(kind, host, port):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("tcp", "blockpage"):
-        sys.exit("usage: labserve.py tcp|blockpage HOST PORT")
+    if len(sys.argv) != 4 or sys.argv[1] not in ("tcp", "blockpage", "dnsecho"):
+        sys.exit("usage: labserve.py tcp|blockpage|dnsecho HOST PORT")
     asyncio.run(serve(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 

@@ -186,11 +186,17 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("!--no-capture", run.capture, "Don't capture packets (capture needs CAP_NET_RAW; without it the run goes on)");
   run_cmd->add_option("--capture-interface", run.capture_interface, "Interface to capture on")->capture_default_str();
   run_cmd->add_option("--pcap", run.pcap_file, "Also keep the raw capture in this file (mode 0600; it holds your addresses: never share it)");
-  auto* collector_opt = run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload)");
+  auto* collector_opt = run_cmd->add_option("--collector", run.collector_url, "Collector to upload to after the run (with --upload); also asked for your public address before measuring");
   auto* upload_opt = run_cmd->add_flag("--upload,!--no-upload", run.upload,
                                        "Upload the measurements to --collector (you agree to publish them); default: "
                                        "upload when the configuration file sets collector.url");
-  auto* proxy_opt = run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload: http://, https://, socks5:// or socks5h://HOST:PORT");
+  auto* proxy_opt = run_cmd->add_option("--proxy", run.upload_proxy, "Proxy for the upload and the public-address lookup: http://, https://, socks5:// or socks5h://HOST:PORT");
+  auto* asn_db_opt = run_cmd->add_option("--geoip-asn-db", run.location.asn_db, "MaxMind-format ASN database (GeoLite2-ASN, DB-IP ASN Lite) for probe_asn and probe_network_name");
+  auto* country_db_opt = run_cmd->add_option("--geoip-country-db", run.location.country_db, "MaxMind-format country database for probe_cc (default: the ASN database, if it has countries)");
+  auto* probe_asn_opt = run_cmd->add_option("--probe-asn", run.location.probe_asn, "Your network's ASN (e.g. AS3320), instead of looking it up");
+  auto* probe_cc_opt = run_cmd->add_option("--probe-cc", run.location.probe_cc, "Your country code (e.g. DE), instead of looking it up");
+  auto* probe_net_opt = run_cmd->add_option("--probe-network-name", run.location.probe_network_name, "Your network's name, instead of looking it up");
+  run_cmd->add_option("--resolver-echo-name", run.location.resolver_echo_name, "A name whose DNS server answers the address of the resolver asking (for resolver_ip/resolver_asn); default: the first nameserver in /etc/resolv.conf");
   run_cmd->add_flag("--json", run.json, "Print the measurements as JSON Lines instead of the table");
   run_cmd->add_flag("!--no-progress", run.progress, "Don't show what is being tested");
   bool unattended = false;
@@ -291,6 +297,11 @@ int main(int argc, char** argv) {
   given.upload = upload_opt->count() > 0;
   given.upload_proxy = proxy_opt->count() > 0;
   given.results_dir = true;  // settled above
+  given.asn_db = asn_db_opt->count() > 0;
+  given.country_db = country_db_opt->count() > 0;
+  given.probe_asn = probe_asn_opt->count() > 0;
+  given.probe_cc = probe_cc_opt->count() > 0;
+  given.probe_network_name = probe_net_opt->count() > 0;
   cli::apply_settings(settings, given, run);
   if (!up_collector_opt->count() && settings.collector.url) up.collector_url = *settings.collector.url;
   if (!up_proxy_opt->count() && settings.collector.proxy) up.proxy = *settings.collector.proxy;

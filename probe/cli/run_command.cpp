@@ -1,9 +1,6 @@
 // `vantage run`. See run_command.h.
 #include "probe/cli/run_command.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netdb.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +16,8 @@
 #include "probe/cli/results_store.h"
 #include "probe/cli/summary_table.h"
 #include "probe/cli/upload_command.h"
+#include "probe/cli/where_am_i.h"
+#include "probe/location/public_address.h"
 #include "probe/capture/capture_session.h"
 #include "probe/control/control_client.h"
 #include "probe/engine/engine.h"
@@ -37,27 +36,6 @@ void on_sigint(int) {
   if (g_interrupted.exchange(true)) _exit(130);  // second Ctrl-C: leave now
   const char msg[] = "\ninterrupted: finishing the steps in flight and saving what was measured (Ctrl-C again to quit now)\n";
   (void)!write(2, msg, sizeof msg - 1);
-}
-
-// Every address of this machine, to scrub from measurements.
-std::vector<std::string> local_addresses() {
-  std::vector<std::string> out;
-  ifaddrs* ifs = nullptr;
-  if (getifaddrs(&ifs) != 0) return out;
-  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-    if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK)) continue;
-    int fam = i->ifa_addr->sa_family;
-    if (fam != AF_INET && fam != AF_INET6) continue;
-    char host[NI_MAXHOST];
-    socklen_t len = fam == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    if (getnameinfo(i->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) {
-      std::string h = host;
-      if (auto pct = h.find('%'); pct != std::string::npos) h.resize(pct);
-      out.push_back(h);
-    }
-  }
-  freeifaddrs(ifs);
-  return out;
 }
 
 std::string run_id(std::chrono::system_clock::time_point t) {
@@ -118,7 +96,12 @@ void apply_settings(const config::Settings& s, const RunFlagsGiven& given, RunOp
   if (!given.collector_url && s.collector.url) run.collector_url = *s.collector.url;
   // A collector in the file is the volunteer's standing choice to publish.
   if (!given.upload) run.upload = s.collector.upload.value_or(s.collector.url.has_value()) && !run.collector_url.empty();
-  run.location = s.location;
+  const auto& l = s.location;
+  if (!given.asn_db && l.asn_db) run.location.asn_db = *l.asn_db;
+  if (!given.country_db && l.country_db) run.location.country_db = *l.country_db;
+  if (!given.probe_asn && l.probe_asn) run.location.probe_asn = *l.probe_asn;
+  if (!given.probe_cc && l.probe_cc) run.location.probe_cc = *l.probe_cc;
+  if (!given.probe_network_name && l.probe_network_name) run.location.probe_network_name = *l.probe_network_name;
 }
 
 int run_command(const RunOptions& o) {
@@ -151,6 +134,11 @@ int run_command(const RunOptions& o) {
   }
   if (!o.control_url.empty() && o.control_url.rfind("http://", 0) != 0 && o.control_url.rfind("https://", 0) != 0) {
     std::cerr << "vantage: --control must be an http:// or https:// URL, got \"" << o.control_url << "\"\n";
+    return 2;
+  }
+
+  if (auto err = location::check_location_options(o.location); !err.empty()) {
+    std::cerr << "vantage: " << err << "\n";
     return 2;
   }
 
@@ -199,6 +187,11 @@ int run_command(const RunOptions& o) {
   }
   eo.capture = capture.get();
 
+  // Before measuring: the public address must be known to be scrubbed from
+  // everything this run writes.
+  const WhereAmI where = where_am_i(o.location, o.collector_url, o.upload_proxy,
+                                    std::chrono::milliseconds(static_cast<int64_t>(o.whoami_timeout * 1000)));
+
   auto result = engine::run(cat, names, eo);
   signal(SIGINT, SIG_DFL);  // measuring is over: Ctrl-C now simply quits
   signal(SIGTERM, SIG_DFL);
@@ -214,7 +207,8 @@ int run_command(const RunOptions& o) {
   json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
   if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = nettests::canary_summary(result.services[c->name]);
 
-  const auto addresses = local_addresses();
+  auto addresses = location::machine_addresses();
+  if (!where.public_ip.empty()) addresses.push_back(where.public_ip);
   std::vector<json> measurements;
   for (const auto& name : names) {
     const auto* svc = cat.find(name);
@@ -228,6 +222,7 @@ int run_command(const RunOptions& o) {
     env.annotations = {{"architecture", "amd64"}, {"engine_name", "vantage"}, {"engine_version", VANTAGE_VERSION},
                        {"platform", "linux"}};
     if (result.interrupted) env.annotations["x_interrupted"] = "true";
+    apply_location(env, where);
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
     json keys = nettests::build_test_keys(*svc, result.services[name], canary,
                                           capture_for_service(x_capture, result.services[name]));
@@ -263,7 +258,8 @@ int run_command(const RunOptions& o) {
     std::cout << summary_table(measurements);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", result.runtime);
-    std::cout << "\n" << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
+    std::cout << "\n" << location_summary(where) << "\n";
+    std::cout << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
               << id << " saved to " << path << " (`vantage show " << id << "` for details)\n";
   }
   if (o.upload) {
@@ -273,6 +269,8 @@ int run_command(const RunOptions& o) {
     up.collector_url = o.collector_url;
     up.proxy = o.upload_proxy;
     up.respect_backoff = true;
+    up.learn_public_address = false;  // learnt before measuring
+    up.scrub_addresses = addresses;
     int up_code = upload_command(up);
     if (o.report) o.report->upload_code = up_code;
     if (up_code != 0)

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "probe/config/settings.h"
+#include "probe/location/location.h"
 
 namespace vantage::cli {
 
@@ -33,9 +34,11 @@ struct RunOptions {
   std::string collector_url; // upload after the run (with `upload`)
   bool upload = false;
   std::string upload_proxy;
-  // [location] of the configuration: database paths and manual overrides
-  // of probe_asn / probe_cc / probe_network_name (validated, unset = none).
-  config::Location location;
+  // Where am I: GeoIP databases and the manual override (README "Where am I"),
+  // from flags or the configuration's [location]. The public address is
+  // asked from collector_url (through upload_proxy).
+  location::LocationOptions location;
+  double whoami_timeout = 5;  // seconds
   RunReport* report = nullptr;  // filled when set
 };
 
@@ -44,6 +47,7 @@ struct RunOptions {
 struct RunFlagsGiven {
   bool services = false, catalog_dir = false, ca_bundle = false, control_url = false, timeout = false, connect_timeout = false,
        parallelism = false, collector_url = false, upload = false, upload_proxy = false, results_dir = false;
+  bool asn_db = false, country_db = false, probe_asn = false, probe_cc = false, probe_network_name = false;
 };
 
 // Fills `run` from `settings` where the flag was not given. The upload

@@ -1,10 +1,12 @@
 // `vantage upload`. See upload_command.h.
 #include "probe/cli/upload_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 
+#include "probe/location/public_address.h"
 #include "probe/spool/spool.h"
 #include "probe/upload/uploader.h"
 
@@ -82,6 +84,20 @@ int upload_command(const UploadOptions& o, std::ostream& out, std::ostream& err)
   }
   upload::UploadPolicy policy;
   policy.respect_backoff = o.respect_backoff;
+  policy.scrub_addresses = o.scrub_addresses;
+  if (o.learn_public_address) {
+    location::WhoamiOptions w;
+    w.collector_url = o.collector_url;
+    w.proxy = o.proxy;
+    w.ca_bundle = o.ca_bundle;
+    w.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::min(5.0, o.timeout) * 1000));
+    auto me = location::ask_public_address(w);
+    // Loopback is the collector's own machine, not a volunteer's address.
+    if (!me.ip.empty() && me.ip != "::1" && me.ip.rfind("127.", 0) != 0) {
+      policy.scrub_addresses = location::machine_addresses();
+      policy.scrub_addresses.push_back(me.ip);
+    }
+  }
   auto summary = upload::upload_pending(*spool, client, policy, [&](const upload::EntryResult& r) {
     if (o.json) {
       out << json{{"id", r.id}, {"test_name", r.test_name}, {"outcome", r.outcome},

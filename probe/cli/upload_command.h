@@ -21,6 +21,11 @@ struct UploadOptions {
   bool respect_backoff = false;  // skip entries whose next retry time is in the future
   bool json = false;             // one JSON object per measurement instead of text
   bool list_only = false;        // only show the spool's state, upload nothing
+  // Before uploading, ask the collector for the public address (whoami,
+  // through the proxy, at most 5 s) and scrub it and this machine's
+  // addresses from what is sent; `vantage run` passes what it learnt instead.
+  bool learn_public_address = true;
+  std::vector<std::string> scrub_addresses;
 };
 
 // Returns the exit code: 0 everything acknowledged (or nothing to do),

@@ -1,6 +1,8 @@
 // Spool → collector. See uploader.h.
 #include "probe/upload/uploader.h"
 
+#include "reports/format/measurement.h"
+
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -83,6 +85,7 @@ UploadSummary upload_pending(spool::Spool& spool, const ClientOptions& options, 
       record_failure(e, "", "unknown_failure: unreadable_spool_entry", error);
       continue;
     }
+    if (!policy.scrub_addresses.empty()) format::scrub_addresses(*m, policy.scrub_addresses);
     groups[group_of(*m)].emplace_back(e, std::move(*m));
   }
 

@@ -27,6 +27,11 @@ struct UploadPolicy {
   // After a connection error (collector unreachable even after immediate
   // retries), mark the rest failed without trying each: they would fail too.
   bool stop_when_unreachable = true;
+  // Addresses scrubbed (reports/format/address_scrub.h) from each
+  // measurement before it is sent: the volunteer's public address as the
+  // collector sees it now, which a run that could not learn it did not
+  // scrub. The spooled copy is not changed.
+  std::vector<std::string> scrub_addresses;
 };
 
 struct EntryResult {

@@ -1,6 +1,8 @@
 // Collector protocol logic. See collector.h.
 #include "reports/collector/collector.h"
 
+#include "reports/collector/client_address.h"
+
 #include <openssl/evp.h>
 
 #include <chrono>
@@ -170,7 +172,7 @@ Reply Collector::open_report(std::string_view body) {
                     {"supported_formats", {"json"}}}};
 }
 
-Reply Collector::submit_measurement(const std::string& report_id, std::string_view body) {
+Reply Collector::submit_measurement(const std::string& report_id, std::string_view body, const std::string& client_ip) {
   if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: \"" + report_id + "\"");
   std::string error;
   json req = parse_object(body, error);
@@ -181,6 +183,7 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
   json& content = req["content"];
   if (auto errs = format::validate_schema(measurement_schema(), content); !errs.empty())
     return error_reply(400, "invalid measurement: " + schema_errors_text(errs));
+  if (auto why = own_address_refusal(content, client_ip); !why.empty()) return error_reply(400, why);
   auto report = store_.find_report(report_id, error);
   if (!error.empty()) return error_reply(500, "store: " + error);
   if (!report) return error_reply(404, "no report \"" + report_id + "\" (open one with POST /report)");

@@ -38,7 +38,9 @@ class Collector {
   Collector(Store& store, CollectorOptions options) : store_(store), options_(std::move(options)) {}
 
   Reply open_report(std::string_view body);
-  Reply submit_measurement(const std::string& report_id, std::string_view body);
+  // client_ip: the submitting client's address (client_address.h); a
+  // measurement that contains it is refused with 400. "" = not checked.
+  Reply submit_measurement(const std::string& report_id, std::string_view body, const std::string& client_ip = "");
   Reply close_report(const std::string& report_id);
 
   Store& store() { return store_; }

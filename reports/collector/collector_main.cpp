@@ -8,6 +8,7 @@
 //   GET  /health                   {"status":"ok","store":...} or 503
 //   GET  /api/v1/measurements?report_id=&test_name=&probe_cc=&probe_asn=&limit=&body=1
 //   GET  /api/v1/count?...         {"count": n}
+//   GET  /api/v1/whoami            {"ip": the caller's address} (client_address.h)
 //
 // Only HTTP lives here (cpp-httplib): body limits (also on gzip-decompressed
 // bodies), per-client rate limits, logging and shutdown. What is accepted
@@ -34,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "reports/collector/client_address.h"
 #include "reports/collector/collector.h"
 #include "reports/collector/rate_limiter.h"
 #include "reports/collector/store.h"
@@ -157,11 +159,14 @@ void add_routes(httplib::Server& server, collector::Collector& col, control::Con
     auto reply = col.open_report(*body);
     send_json(res, reply.http_status, reply.body);
   });
-  server.Post(R"(/report/([^/]+))", [&col, limit](const httplib::Request& req, httplib::Response& res,
+  auto client_of = [](const httplib::Request& req) {
+    return collector::ClientRequest{req.method, req.remote_addr, req.get_header_value("X-Forwarded-For")};
+  };
+  server.Post(R"(/report/([^/]+))", [&col, limit, client_of, &settings](const httplib::Request& req, httplib::Response& res,
                                                   const httplib::ContentReader& reader) {
     auto body = read_body(req, reader, res, limit);
     if (!body) return;
-    auto reply = col.submit_measurement(req.matches[1], *body);
+    auto reply = col.submit_measurement(req.matches[1], *body, collector::client_address(client_of(req), settings.trust_proxy));
     send_json(res, reply.http_status, reply.body);
   });
   server.Post(R"(/report/([^/]+)/close)", [&col, limit](const httplib::Request& req, httplib::Response& res,
@@ -181,6 +186,11 @@ void add_routes(httplib::Server& server, collector::Collector& col, control::Con
     server.Post("/", control_handler);
     server.Post("/api/v1/control", control_handler);
   }
+  server.Get("/api/v1/whoami", [client_of, &settings](const httplib::Request& req, httplib::Response& res) {
+    auto r = collector::whoami(client_of(req), settings.trust_proxy);
+    res.status = r.status;
+    res.set_content(r.body, r.content_type);
+  });
   server.Get("/health", [&col](const httplib::Request&, httplib::Response& res) {
     std::string error;
     if (col.store().healthy(error)) send_json(res, 200, {{"status", "ok"}, {"store", col.store().name()}});

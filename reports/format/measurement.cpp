@@ -1,6 +1,7 @@
 // Measurement envelope. See measurement.h.
 #include "reports/format/measurement.h"
 
+#include "reports/format/address_scrub.h"
 #include "reports/format/observations_json.h"
 
 #include <ctime>
@@ -34,7 +35,7 @@ json make_measurement(const Envelope& e, json test_keys) {
       {"probe_network_name", e.probe_network_name},
       {"resolver_ip", e.resolver_ip},
       {"resolver_asn", e.resolver_asn},
-      {"resolver_network_name", ""},
+      {"resolver_network_name", e.resolver_network_name},
       {"report_id", e.report_id},
       {"software_name", e.software_name},
       {"software_version", e.software_version},
@@ -46,76 +47,8 @@ json make_measurement(const Envelope& e, json test_keys) {
   };
 }
 
-namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-// Whether s[pos, pos+len) is a whole address token, not part of a longer one.
-bool whole_token(const std::string& s, std::size_t pos, std::size_t len, bool v6) {
-  std::size_t end = pos + len;
-  char before = pos > 0 ? s[pos - 1] : ' ';
-  char after = end < s.size() ? s[end] : ' ';
-  char after2 = end + 1 < s.size() ? s[end + 1] : ' ';
-  if (v6) return !(is_hex(before) || before == ':') && !(is_hex(after) || after == ':');
-  return !(is_digit(before) || before == '.') && !is_digit(after) && !(after == '.' && is_digit(after2));
-}
-
-std::size_t scrub_string(std::string& s, const std::vector<std::string>& addresses) {
-  std::size_t count = 0;
-  for (const auto& addr : addresses) {
-    if (addr.empty()) continue;
-    bool v6 = addr.find(':') != std::string::npos;
-    std::size_t pos = 0;
-    while ((pos = s.find(addr, pos)) != std::string::npos) {
-      if (whole_token(s, pos, addr.size(), v6)) {
-        s.replace(pos, addr.size(), "[scrubbed]");
-        pos += 10;
-        ++count;
-      } else {
-        pos += 1;
-      }
-    }
-  }
-  return count;
-}
-
-std::size_t scrub_value(json& j, const std::vector<std::string>& addresses) {
-  std::size_t count = 0;
-  if (j.is_string()) {
-    auto s = j.get<std::string>();
-    std::size_t n = scrub_string(s, addresses);
-    if (n) j = s;
-    count += n;
-  } else if (j.is_array()) {
-    for (auto& v : j) count += scrub_value(v, addresses);
-  } else if (j.is_object() && j.size() == 2 && j.value("format", json()) == "base64" && j["data"].is_string()) {
-    // Bytes that were not UTF-8 (a block page in another charset, a DNS
-    // message): the address may be inside them too.
-    std::string bytes;
-    if (base64_decode(j["data"].get<std::string>(), bytes)) {
-      std::size_t n = scrub_string(bytes, addresses);
-      if (n) j["data"] = base64_encode(bytes);
-      count += n;
-    }
-  } else if (j.is_object()) {
-    json out = json::object();
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      std::string key = it.key();
-      count += scrub_string(key, addresses);
-      json v = it.value();
-      count += scrub_value(v, addresses);
-      out[key] = std::move(v);
-    }
-    j = std::move(out);
-  }
-  return count;
-}
-
-}  // namespace
-
 std::size_t scrub_addresses(json& measurement, const std::vector<std::string>& addresses) {
-  std::size_t n = scrub_value(measurement, addresses);
+  std::size_t n = AddressScrubber(addresses).scrub_json(measurement);
   if (measurement.is_object()) measurement["probe_ip"] = "127.0.0.1";
   return n;
 }

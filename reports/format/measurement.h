@@ -19,6 +19,7 @@ struct Envelope {
   std::string probe_network_name;
   std::string resolver_ip;
   std::string resolver_asn = "AS0";
+  std::string resolver_network_name;
   std::string report_id;  // given by the collector; "" until uploaded
   std::chrono::system_clock::time_point test_start_time;
   std::chrono::system_clock::time_point measurement_start_time;
@@ -36,10 +37,11 @@ std::string ooni_time(std::chrono::system_clock::time_point tp);
 // The full measurement object. probe_ip is always "127.0.0.1".
 nlohmann::json make_measurement(const Envelope& envelope, nlohmann::json test_keys);
 
-// Replaces every occurrence of each address in `addresses` (whole tokens
-// only: "10.0.0.1" does not match inside "10.0.0.12") with "[scrubbed]" in
-// every string of the measurement, keys included. Returns how many
-// replacements were made.
+// Replaces every occurrence of each address in `addresses`, in every
+// spelling (address_scrub.h; whole tokens only: "10.0.0.1" does not match
+// inside "10.0.0.12"), with "[scrubbed]" in every string of the measurement,
+// keys included, and inside its base64 bytes. Returns how many replacements
+// were made.
 std::size_t scrub_addresses(nlohmann::json& measurement, const std::vector<std::string>& addresses);
 
 }  // namespace vantage::format

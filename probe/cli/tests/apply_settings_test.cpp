@@ -28,7 +28,7 @@ TEST(ApplySettings, FileFillsWhatNoFlagGave) {
   EXPECT_EQ(run.parallelism, 64);  // not in the file: the default stays
   EXPECT_EQ(run.collector_url, "http://198.18.2.2/");
   EXPECT_TRUE(run.upload);
-  EXPECT_EQ(*run.location.probe_cc, "DE");
+  EXPECT_EQ(run.location.probe_cc, "DE");
 }
 
 TEST(ApplySettings, FlagsWin) {
@@ -54,6 +54,21 @@ TEST(ApplySettings, UploadFalseInTheFileKeepsMeasurementsLocal) {
   RunOptions run2;
   apply_settings(none, RunFlagsGiven{}, run2);
   EXPECT_FALSE(run2.upload);
+}
+
+TEST(ApplySettings, LocationFromTheFileUnlessAFlagGaveIt) {
+  auto s = file_settings();
+  s.location.asn_db = "/usr/share/GeoIP/asn.mmdb";
+  s.location.probe_asn = "AS64500";
+  RunOptions run;
+  run.location.probe_cc = "FR";  // --probe-cc FR
+  RunFlagsGiven given;
+  given.probe_cc = true;
+  apply_settings(s, given, run);
+  EXPECT_EQ(run.location.asn_db, "/usr/share/GeoIP/asn.mmdb");
+  EXPECT_EQ(run.location.probe_asn, "AS64500");
+  EXPECT_EQ(run.location.probe_cc, "FR");
+  EXPECT_EQ(run.location.country_db, "");  // neither: looked up from the ASN db
 }
 
 }  // namespace

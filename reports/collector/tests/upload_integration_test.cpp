@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "probe/cli/upload_command.h"
+#include "probe/location/public_address.h"
 #include "probe/net/tests/test_pki.h"
 #include "probe/spool/spool.h"
 #include "probe/upload/collector_client.h"
@@ -285,6 +286,77 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
     EXPECT_EQ(health->status, 200);
   }
   EXPECT_EQ(stored(c), 0);
+}
+
+TEST_F(UploadTest, WhoamiAndTheClientsOwnAddressIsRefused) {
+  // Behind a (simulated) trusted proxy, the client is the X-Forwarded-For hop.
+  CollectorProcess c(store_, {"--rate", "0", "--trust-proxy"});
+  ASSERT_TRUE(c.start()) << c.log();
+  // The probe's client, straight: loopback.
+  location::WhoamiOptions w;
+  w.collector_url = c.url();
+  auto me = location::ask_public_address(w);
+  EXPECT_EQ(me.ip, "127.0.0.1") << me.failure;
+  httplib::Client http("127.0.0.1", c.port());
+  const httplib::Headers nat{{"X-Forwarded-For", "198.18.9.7"}};
+  auto who = http.Get("/api/v1/whoami", nat);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(json::parse(who->body), (json{{"ip", "198.18.9.7"}}));
+  auto opened = http.Post("/report", nat,
+                          json{{"data_format_version", "0.2.0"}, {"format", "json"}, {"probe_asn", "AS30722"},
+                               {"probe_cc", "IT"}, {"software_name", "vantage"}, {"software_version", "0.1.0"},
+                               {"test_name", "signal"}, {"test_start_time", "2025-03-01 10:00:00"},
+                               {"test_version", "0.1.0"}}
+                              .dump(),
+                          "application/json");
+  ASSERT_TRUE(opened);
+  const std::string id = json::parse(opened->body)["report_id"];
+  json leaky = measurement(1);
+  leaky["test_keys"]["x_note"] = "PTR 7.9.18.198.in-addr.arpa";
+  auto refused = http.Post(("/report/" + id).c_str(), nat, json{{"format", "json"}, {"content", leaky}}.dump(),
+                           "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->body.find("contains the address this upload comes from"), std::string::npos) << refused->body;
+  EXPECT_EQ(refused->body.find("198"), std::string::npos);
+  EXPECT_EQ(c.log().find("198.18.9.7"), std::string::npos);  // not in the collector's log either
+  // The same measurement from another client is stored, and a clean one from this client.
+  auto other = http.Post(("/report/" + id).c_str(), httplib::Headers{{"X-Forwarded-For", "198.18.9.8"}},
+                         json{{"format", "json"}, {"content", leaky}}.dump(), "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200) << other->body;
+  auto clean = http.Post(("/report/" + id).c_str(), nat, json{{"format", "json"}, {"content", measurement(2)}}.dump(),
+                         "application/json");
+  ASSERT_TRUE(clean);
+  EXPECT_EQ(clean->status, 200) << clean->body;
+  EXPECT_EQ(stored(c), 2);
+}
+
+TEST_F(UploadTest, ScrubsTheGivenAddressesFromWhatIsSentNotFromTheSpool) {
+  CollectorProcess c(store_, {"--rate", "0"});
+  ASSERT_TRUE(c.start()) << c.log();
+  json m = measurement(7);
+  m["test_keys"]["x_echo"] = "seen from 198.18.9.7 (ip-198-18-9-7.pool.lab)";
+  ASSERT_EQ(cli::spool_measurements(results_, {m}), "");
+  std::string error;
+  auto sp = spool::Spool::open(spool::spool_dir_for(results_), error);
+  ASSERT_TRUE(sp) << error;
+  upload::ClientOptions o;
+  o.collector_url = c.url();
+  upload::UploadPolicy policy;
+  policy.scrub_addresses = {"198.18.9.7"};
+  auto summary = upload::upload_pending(*sp, o, policy);
+  ASSERT_EQ(summary.uploaded, 1) << (summary.entries.empty() ? "" : summary.entries[0].error);
+  httplib::Client http("127.0.0.1", c.port());
+  auto res = http.Get("/api/v1/measurements?limit=10&body=1");
+  ASSERT_TRUE(res);
+  const json stored = json::parse(res->body)["results"][0]["measurement"];
+  EXPECT_EQ(stored["test_keys"]["x_echo"], "seen from [scrubbed] (ip-[scrubbed].pool.lab)");
+  auto entries = sp->list(error);
+  ASSERT_EQ(entries.size(), 1u);
+  auto kept = sp->load(entries[0].id, error);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ((*kept)["test_keys"]["x_echo"], m["test_keys"]["x_echo"]);  // the spool is never modified
 }
 
 TEST_F(UploadTest, RateLimitAnswers429PerClient) {

@@ -396,7 +396,7 @@ TEST(Scrub, WholeTokensOnly) {
   EXPECT_EQ(m["e"], "[scrubbed]");
   EXPECT_EQ(m["f"], "x 198.18.1.2.5 y");
   EXPECT_EQ(m["g"], "10.198.18.1.2");
-  EXPECT_EQ(m["h"], "::ffff:[scrubbed]");  // IPv4-mapped form
+  EXPECT_EQ(m["h"], "[scrubbed]");  // IPv4-mapped form, as one token
   EXPECT_EQ(n, 4u);
 }
 
@@ -416,10 +416,11 @@ TEST(Scrub, Ipv6) {
          {"c", "2001:db8::5:1"},
          {"d", "via 2001:db8::5, then"},
          {"e", "12001:db8::5"}};
-  EXPECT_EQ(scrub_addresses(m, {"2001:db8::5"}), 2u);
+  // b and c are in the address's /64: they are scrubbed too.
+  EXPECT_EQ(scrub_addresses(m, {"2001:db8::5"}), 4u);
   EXPECT_EQ(m["a"], "[[scrubbed]]:443");
-  EXPECT_EQ(m["b"], "2001:db8::55");
-  EXPECT_EQ(m["c"], "2001:db8::5:1");
+  EXPECT_EQ(m["b"], "[scrubbed]");
+  EXPECT_EQ(m["c"], "[scrubbed]");
   EXPECT_EQ(m["d"], "via [scrubbed], then");
   EXPECT_EQ(m["e"], "12001:db8::5");
 }
