@@ -28,7 +28,7 @@ const SERVICE_NAMES = {
   facebook_messenger: "Facebook Messenger", wechat: "WeChat",
 };
 const MAX_TABLE_ROWS = 500;
-const MAX_LIST_ROWS = 200;
+const LIST_PAGE = 50;
 
 const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
 const numberFormat = new Intl.NumberFormat("en");
@@ -83,13 +83,16 @@ function featureName(f) {
   return f ? f.replace(/_/g, " ") : "whole service";
 }
 
-function table(caption, headers, rows, { numeric = [] } = {}) {
+// region: the table may be wider than the page; its scrolling box gets a
+// tab stop and a name so keyboard users can scroll it.
+function table(caption, headers, rows, { numeric = [], region = false } = {}) {
   const head = h("tr", {}, headers.map((t, i) => h("th", { scope: "col", class: numeric.includes(i) ? "num" : null }, t)));
   const body = rows.map((cells) =>
     h("tr", {}, cells.map((c, i) => (i === 0
       ? h("th", { scope: "row" }, c)
       : h("td", { class: numeric.includes(i) ? "num" : null }, c)))));
-  return h("div", { class: "table-wrap" }, h("table", {}, h("caption", { text: caption }), h("thead", {}, head), h("tbody", {}, body)));
+  return h("div", { class: "table-wrap", tabindex: region ? 0 : null, role: region ? "region" : null,
+    "aria-label": region ? caption : null }, h("table", {}, h("caption", { text: caption }), h("thead", {}, head), h("tbody", {}, body)));
 }
 
 function empty(text) {
@@ -271,9 +274,10 @@ function renderCountries(networks) {
     { numeric: [1, 2, 3] }));
 }
 
-function renderNetworks(networks, filters) {
+function renderNetworks(allNetworks, filters) {
   const box = $("networks-table");
   box.replaceChildren();
+  const networks = $("networks-parts").checked ? allNetworks : allNetworks.filter((n) => (n.feature ?? "") === "");
   if (networks.length === 0) {
     box.append(empty("No network matches the filters."));
     return;
@@ -281,22 +285,24 @@ function renderNetworks(networks, filters) {
   const periodNote = filters.since || filters.until
     ? " For a chosen period, probes are a lower bound (the most probes seen on one day)." : "";
   box.append(h("p", { class: "explain", text:
-    "One row per network, service and part of the service. Counts are measurements; the blocking rate leaves out " +
+    ($("networks-parts").checked ? "One row per network, service and part of the service. "
+      : "One row per network and service. ") + "Counts are measurements; the blocking rate leaves out " +
     "inconclusive and unscorable ones." + periodNote }));
   const shown = networks.slice(0, MAX_TABLE_ROWS);
   box.append(table(`Networks (${num(networks.length)} rows${networks.length > shown.length ? `, first ${shown.length} shown` : ""})`,
-    ["Network", "Country", "Service", "Part", "Measurements", "Probes", "Blocked", "Partially blocked", "Accessible",
-      "Down", "Inconclusive", "Unscorable", "Blocking rate", "Techniques", "Blocked from", "Blocked until"],
-    shown.map((n) => [networkName(n.probe_asn, n.probe_network_name), countryName(n.probe_cc), serviceName(n.service),
-      featureName(n.feature), num(n.measurements), (n.probes_at_least ? "≥ " : "") + num(n.probes),
-      num(n.counts?.blocked ?? 0), num(n.counts?.partially_blocked ?? 0), num(n.counts?.accessible ?? 0),
-      num(n.counts?.down ?? 0), num(n.counts?.inconclusive ?? 0), num(n.counts?.unscorable ?? 0), pct(n.blocking_rate),
+    ["Network", "Service", "Measurements", "Probes", "Blocking rate", "What the measurements found", "Techniques",
+      "Blocked (first – last day)"],
+    shown.map((n) => [
+      h("span", {}, n.probe_asn, h("span", { class: "sub", text: `${n.probe_network_name ?? ""} · ${countryName(n.probe_cc)}` })),
+      h("span", {}, serviceName(n.service), n.feature ? h("span", { class: "sub", text: featureName(n.feature) }) : null),
+      num(n.measurements), (n.probes_at_least ? "≥ " : "") + num(n.probes), pct(n.blocking_rate),
+      D.SERVICE_VERDICTS.filter((v) => n.counts?.[v]).map((v) => `${num(n.counts[v])} ${D.verdictLabel(v).toLowerCase()}`).join(", ") || "–",
       Object.entries(n.methods ?? {}).map(([m, c]) => `${D.methodLabel(m)} ${num(c)}`).join(", ") || "–",
-      n.first_blocked ?? "–", n.last_blocked ?? "–"]),
-    { numeric: [4, 5, 6, 7, 8, 9, 10, 11, 12] }));
+      n.first_blocked ? `${n.first_blocked} – ${n.last_blocked}` : "never"]),
+    { numeric: [2, 3, 4], region: true }));
 }
 
-function renderList(filters) {
+function renderList(filters, limit = LIST_PAGE) {
   const box = $("measurements-table");
   box.replaceChildren();
   const rows = D.measurementRows(index, filters);
@@ -304,16 +310,25 @@ function renderList(filters) {
     box.append(empty("No measurement matches the filters."));
     return;
   }
-  const shown = rows.slice(0, MAX_LIST_ROWS);
+  const shown = rows.slice(0, limit);
   const link = (r) => (D.ID_PATTERN.test(r.id ?? "")
     ? h("a", { href: "#" + new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), measurement: r.id }),
       class: "measurement-link", text: r.measurement_start_time || r.day })
     : (r.measurement_start_time || r.day));
-  box.append(table(`${num(rows.length)} measurements match${rows.length > shown.length ? `; the newest ${shown.length} are listed` : ""}`,
+  box.append(table(`${num(rows.length)} measurements match${rows.length > shown.length ? `; the newest ${num(shown.length)} are listed` : ""}`,
     ["Time (UTC)", "Country", "Network", "Service", "Result", "Techniques", "Scored by", "Software"],
     shown.map((r) => [link(r), countryName(r.probe_cc), r.probe_asn, serviceName(r.service),
       h("span", { class: `verdict verdict-${r.verdict}`, text: D.verdictLabel(r.verdict) }),
-      (r.methods ?? []).map(D.methodLabel).join(", ") || "–", r.scoring_rule ?? "–", r.software_name ?? "–"])));
+      (r.methods ?? []).map(D.methodLabel).join(", ") || "–", r.scoring_rule ?? "–", r.software_name ?? "–"]),
+    { region: true }));
+  if (rows.length > shown.length) {
+    const more = h("button", { type: "button", class: "more", text: `Show ${Math.min(LIST_PAGE, rows.length - shown.length)} more` });
+    more.addEventListener("click", () => {
+      renderList(filters, limit + LIST_PAGE);
+      box.querySelectorAll("a.measurement-link")[limit]?.focus();
+    });
+    box.append(more);
+  }
 }
 
 function renderTotals() {
@@ -346,6 +361,8 @@ function renderMeasurement(m, id) {
   const body = $("measurement-body");
   body.replaceChildren();
   const verdict = a.service_verdict ?? entry.verdict ?? "unscorable";
+  $("measurement-h").textContent = `${serviceName(entry.service ?? m.test_name)} measurement in ${countryName(m.probe_cc)}, ` +
+    `${(m.measurement_start_time ?? "").slice(0, 10)}`;
   body.append(h("dl", { class: "facts" },
     h("dt", { text: "Service" }), h("dd", { text: serviceName(entry.service ?? m.test_name) }),
     h("dt", { text: "Result" }), h("dd", {}, h("span", { class: `verdict verdict-${verdict}`, id: "measurement-verdict", text: D.verdictLabel(verdict) })),
@@ -409,6 +426,8 @@ async function openMeasurement(id) {
   const sectionEl = $("measurement");
   for (const s of document.querySelectorAll("main > section")) s.hidden = s !== sectionEl;
   sectionEl.hidden = false;
+  $("filters").hidden = true;  // they narrow the overview, not one measurement
+  $("measurement-h").textContent = "One measurement";
   const body = $("measurement-body");
   dashboard.measurement = null;
   document.body.dataset.measurement = "loading";
@@ -429,12 +448,12 @@ async function openMeasurement(id) {
     body.replaceChildren(h("p", { class: "error", role: "alert", text: `Could not load measurement ${id}: ${err.message}` }));
     document.body.dataset.measurement = "error";
   }
-  $("measurement-h").focus?.();
-  sectionEl.focus();
+  $("measurement-h").focus();
 }
 
 function closeMeasurement() {
   for (const s of document.querySelectorAll("main > section")) s.hidden = s.id === "measurement";
+  $("filters").hidden = false;
   document.body.dataset.measurement = "";
 }
 
@@ -466,6 +485,7 @@ async function fetchJson(path) {
 }
 
 async function start() {
+  $("networks-parts").addEventListener("change", () => renderNetworks(D.networkRows(aggregates, dashboard.filters), dashboard.filters));
   $("filters").addEventListener("change", (ev) => {
     const f = formFilters();
     if (ev.target.id === "f-cc") f.asn = "";  // a network belongs to one country
