@@ -19,7 +19,15 @@ packages=(
   tshark
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
+  # dashboard tests (analysis/dashboard/tests/browser_test.mjs): headless Chromium
+  chromium
 )
+# dashboard build (analysis/dashboard, -DVANTAGE_DASHBOARD=ON): node and npm
+# bundle the pages. Only when no npm is installed: a newer nodejs from
+# another source already carries npm, and Debian's npm package would fight it.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

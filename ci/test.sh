@@ -34,7 +34,7 @@ python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
 
-echo "== unit and lab tests"
+echo "== unit, browser and lab tests (dashboard screenshots: build/ci/analysis/dashboard/browser-test/*.png)"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
 # a time fit in two cores.
 (cd build/ci && ctest --output-on-failure -j2 --timeout 600)
