@@ -71,8 +71,13 @@ function expectedCharts(filter = () => true) {
 
 // ---------------------------------------------------------------- servers on loopback
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".txt": "text/plain" };
+// /empty/... serves the same pages without their data files.
 const staticServer = createServer((req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
+  let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
+  if (path.startsWith("empty/")) {
+    path = path.slice(6);
+    if (path.startsWith("data/")) path = "missing";
+  }
   const file = join(site, path === "" ? "index.html" : path);
   if (!file.startsWith(site + "/") || !existsSync(file) || !statSync(file).isFile()) {
     res.writeHead(404).end("not found");
@@ -298,6 +303,16 @@ await check("drill-down: DNS answers with IP TTLs, failures, capture anomalies, 
   await page.waitForSelector("body[data-measurement=error]", { timeout: 10000 });
   assert.match(await page.textContent("#measurement-body"), /not a valid measurement id/);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+await check("without data files the page says what is missing", async () => {
+  const page = await browser.newPage();
+  await page.goto(staticBase + "empty/index.html");
+  await page.waitForSelector("body[data-state]", { timeout: 15000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "error");
+  assert.equal(await page.isVisible("#error"), true);
+  assert.match(await page.textContent("#error"), /data\/aggregates\.json answered HTTP 404/);
   await page.close();
 });
 
