@@ -59,6 +59,7 @@ function h(tag, attrs = {}, ...children) {
 
 const $ = (id) => document.getElementById(id);
 const num = (n) => (n === null || n === undefined ? "–" : numberFormat.format(n));
+const seconds = (t) => (typeof t === "number" && Number.isFinite(t) ? t.toFixed(3) : "–");
 const pct = (r) => (r === null || r === undefined ? "–" : `${(r * 100).toFixed(r > 0 && r < 0.01 ? 1 : 0)}%`);
 
 function serviceName(s) {
@@ -399,13 +400,13 @@ function renderMeasurement(m, id) {
   const failures = E.failureRows(m);
   body.append(section("Failures", failures.length
     ? table("Network steps that failed", ["Step", "Target", "Failure", "At (s)"],
-      failures.map((f) => [f.step, f.target, f.failure, f.t === null ? "–" : f.t.toFixed(3)]), { numeric: [3] })
+      failures.map((f) => [f.step, f.target, String(f.failure), seconds(f.t)]), { numeric: [3] })
     : empty("No network step failed.")));
 
   const anomalies = E.anomalyRows(m);
   body.append(section(`What the packet capture saw (${E.captureStatus(m)})`, anomalies.length
     ? table("Anomalies found in the probe's own packet capture", ["Anomaly", "Endpoint", "At (s)", "Evidence"],
-      anomalies.map((x) => [x.kind.replace(/_/g, " "), x.endpoint || "–", x.t === null ? "–" : Number(x.t).toFixed(3),
+      anomalies.map((x) => [String(x.kind).replace(/_/g, " "), x.endpoint || "–", seconds(x.t),
         Object.entries(x.evidence).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("; ") || "–"]),
       { numeric: [2] })
     : empty("No capture anomaly recorded.")));

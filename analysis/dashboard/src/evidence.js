@@ -2,8 +2,12 @@
 // reports/README.md), as plain rows for the drill-down page. Pure functions:
 // unknown or missing keys give empty lists, never an exception.
 
+// The objects of an array (a null or a number where an object belongs is skipped).
 function list(value) {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? value.filter((x) => x !== null && typeof x === "object") : [];
+}
+function strings(value) {
+  return Array.isArray(value) ? value.filter((x) => typeof x === "string") : [];
 }
 
 function keys(m) {
@@ -88,7 +92,7 @@ export function controlRows(m) {
     const parts = [];
     if (a.failure) parts.push(`control failed: ${a.failure}`);
     if (a.dns) {
-      const addrs = list(a.dns.addrs);
+      const addrs = strings(a.dns.addrs);
       parts.push(a.dns.failure ? `DNS: ${a.dns.failure}` : `DNS: ${addrs.join(", ") || "no address"}`);
     }
     for (const [target, tcp] of Object.entries(a.tcp_connect ?? {})) {
@@ -110,6 +114,6 @@ export function controlRows(m) {
 export function featureRows(m) {
   const features = m?.x_analysis?.features ?? {};
   return Object.entries(features).map(([name, f]) => ({
-    feature: name, status: f?.status ?? "", methods: list(f?.methods),
+    feature: name, status: f?.status ?? "", methods: strings(f?.methods),
   }));
 }
