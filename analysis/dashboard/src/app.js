@@ -393,8 +393,17 @@ function renderMeasurement(m, id) {
 
   const endpoints = E.endpointRows(m);
   if (endpoints.length) {
-    body.append(section("Endpoints tried", table("Each address the probe tried", ["Endpoint", "Address", "Steps", "Part", "Failure"],
-      endpoints.map((e) => [e.endpoint, e.ip || "–", e.chain || "–", featureName(e.feature), e.failure ?? "–"]))));
+    body.append(section("Endpoints tried", table("Each address the probe tried", ["Endpoint", "Address", "Steps", "Part", "Attempts"],
+      endpoints.map((e) => [e.endpoint, e.ip || "–", e.chain || "–", featureName(e.feature),
+        e.measured ? String(e.attempts ?? "–") : "never measured (the run was interrupted)"]))));
+  }
+
+  const reasons = E.verdictEndpointRows(m);
+  if (reasons.length) {
+    body.append(section("Why the probe judged it so", table("The probe's verdict for each endpoint, with its evidence",
+      ["Endpoint", "Address", "Part", "Status", "Technique", "Evidence"],
+      reasons.map((r) => [r.endpoint, r.ip || "–", featureName(r.feature), r.status, r.method ? D.methodLabel(r.method) : "–",
+        r.evidence.join(" ") || (r.failure ? String(r.failure) : "–")]))));
   }
 
   const failures = E.failureRows(m);

@@ -39,7 +39,18 @@ export function dnsRows(m) {
 export function endpointRows(m) {
   return list(keys(m).x_endpoints).map((e) => ({
     endpoint: `${e.host ?? ""}:${e.port ?? ""}`, ip: e.ip ?? "", chain: e.chain ?? "", feature: e.feature ?? "",
-    failure: e.failure ?? null, attempts: e.attempts ?? null,
+    measured: e.failure !== "interrupted", attempts: e.attempts ?? null,
+  }));
+}
+
+// The probe's own reasoning (test_keys.x_verdict.endpoints[], Vantage's
+// measurements only): per endpoint, its status, the technique and the
+// evidence sentences behind it.
+export function verdictEndpointRows(m) {
+  return list(keys(m).x_verdict?.endpoints).map((e) => ({
+    endpoint: String(e.endpoint ?? ""), ip: String(e.ip ?? ""), feature: String(e.feature ?? ""),
+    status: String(e.status ?? ""), method: String(e.method ?? ""), failure: e.failure ?? null,
+    evidence: strings(e.evidence),
   }));
 }
 

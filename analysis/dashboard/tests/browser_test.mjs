@@ -284,6 +284,10 @@ await check("drill-down: DNS answers with IP TTLs, failures, capture anomalies, 
   assert.ok(capture[1].some((r) => r[0] === "dns ttl mismatch" && r[1] === "e1.whatsapp.net:5222" && /ttls: \[251,57\]/.test(r[3])));
   const control = ev["The control's view (from outside the network)"];
   assert.ok(control.some((r) => r[0] === "e1.whatsapp.net:5222" && r[1] === "yes" && /TCP 198\.18\.10\.11:5222: connected/.test(r[2])));
+  const why = ev["Why the probe judged it so"];
+  assert.ok(why.some((r) => r[0] === "e1.whatsapp.net:5222" && r[3] === "blocked" && r[4] === "DNS tampering" &&
+    /DNS answered 10\.10\.34\.35 for e1\.whatsapp\.net/.test(r[5])), JSON.stringify(why));
+  assert.ok(ev["Endpoints tried"].some((r) => r[0] === "e1.whatsapp.net:5222" && r[4] === "2"));
   assert.ok(ev["What the scorer decided, part by part"].some((r) => r[0] === "messaging" && r[1] === "Blocked" && r[2] === "DNS tampering"));
   await page.screenshot({ path: join(work, "dashboard-measurement.png"), fullPage: true });
 

@@ -110,6 +110,9 @@ test("evidence: DNS answers with both TTLs, failures of every step, anomalies, c
       tls_handshakes: [{ server_name: "x", address: "198.18.1.3:443", failure: "connection_reset" }],
       requests: [{ failure: "eof_error", request: { url: "https://x/" } }, { failure: null }],
       x_capture: { enabled: true, anomalies: [{ type: "tcp_rst_injected", endpoint: "198.18.1.3:443", t: 0.1, evidence: { ip_ttl: 62 } }] },
+      x_endpoints: [{ host: "x", port: 443, ip: "198.18.1.3", attempts: 2 }, { host: "z", port: 443, failure: "interrupted" }],
+      x_verdict: { endpoints: [{ endpoint: "x:443", ip: "198.18.1.3", feature: "chat", status: "blocked", method: "tls",
+        failure: "connection_reset", evidence: ["reset after ClientHello", 7] }, null] },
       x_control: { url: "https://c", answers: {
         "x:443": { tcp_connect: { "198.18.1.3:443": { status: true } }, dns: { addrs: ["198.18.1.3"] } },
         "y:443": { failure: "control_timeout" } } },
@@ -123,6 +126,9 @@ test("evidence: DNS answers with both TTLs, failures of every step, anomalies, c
     [["TCP connect", "connection_refused"], ["TLS handshake", "connection_reset"], ["HTTP request", "eof_error"]]);
   assert.deepEqual(E.anomalyRows(m).map((a) => [a.kind, a.evidence.ip_ttl]), [["tcp_rst_injected", 62]]);
   assert.equal(E.captureStatus(m), "capture on");
+  assert.deepEqual(E.endpointRows(m).map((e) => [e.endpoint, e.measured, e.attempts]), [["x:443", true, 2], ["z:443", false, null]]);
+  assert.deepEqual(E.verdictEndpointRows(m).map((r) => [r.endpoint, r.status, r.method, r.evidence]),
+    [["x:443", "blocked", "tls", ["reset after ClientHello"]]]);
   const control = E.controlRows(m);
   assert.deepEqual(control.map((c) => [c.endpoint, c.reachable]), [["x:443", true], ["y:443", false]]);
   assert.match(control[0].summary, /TCP 198\.18\.1\.3:443: connected/);
@@ -136,6 +142,7 @@ test("evidence: missing or malformed keys give empty lists, never an exception",
     safe(() => E.dnsRows(m));
     safe(() => E.endpointRows(m));
     safe(() => E.failureRows(m));
+    safe(() => E.verdictEndpointRows(m));
     safe(() => E.anomalyRows(m));
     safe(() => E.controlRows(m));
     safe(() => E.featureRows(m));

@@ -93,7 +93,7 @@ function measurement(net, service, day, probe, hour, t) {
   const time = `${day} ${pad(hour)}:${pad(Math.floor(random() * 60))}:${pad(Math.floor(random() * 60))}`;
   const compact = time.replace(/[- :]/g, "");
   const id = `${compact}.${pad(Math.floor(random() * 1e6), 6)}_${net.cc}_${service}_${Math.floor(random() * 2 ** 32).toString(16).padStart(8, "0")}`;
-  const queries = [], tcp = [], tls = [], requests = [], endpoints = [], anomalies = [], control = {};
+  const queries = [], tcp = [], tls = [], requests = [], endpoints = [], anomalies = [], control = {}, judged = [];
   let clock = 0.01;
   for (const [feature, [host, port, ip]] of Object.entries(spec.features)) {
     const status = t.features[feature]?.status ?? "inconclusive";
@@ -126,6 +126,12 @@ function measurement(net, service, day, probe, hour, t) {
     }
     endpoints.push({ host, port, ip: answerIp, chain: port === 443 ? "https" : "tcp", feature, judged: true,
       attempts: failure ? 2 : 1, transaction_id: tcp.length * 10 });
+    const endpointStatus = status === "accessible" ? "ok" : status;
+    judged.push({ endpoint: `${host}:${port}`, ip: answerIp, feature, status: endpointStatus, method: failure ? method : "",
+      failure, evidence: injected ? [`DNS answered ${answerIp} for ${host}, outside the service's networks; the control resolved ${ip}.`]
+        : failure === "connection_reset" ? [`TLS handshake reset after the ClientHello; the control completed it.`]
+        : failure && status === "blocked" ? [`TCP connect to ${answerIp}:${port} timed out; the control connected.`]
+        : failure ? [`${failure}; the control failed too.`] : [] });
     if (injected) {
       anomalies.push({ type: "dns_ttl_mismatch", endpoint: `${host}:${port}`, t: 0.02,
         evidence: { qname: host, ttls: [251, 57], answers: [answerIp, ip], note: "two answers to one query, different IP TTLs" } });
@@ -154,6 +160,7 @@ function measurement(net, service, day, probe, hour, t) {
     test_keys: unscorable ? { failure: "unknown_failure: interrupted", queries: [] } : {
       failure: null, failed_operation: null, queries, tcp_connect: tcp, tls_handshakes: tls, requests, network_events: [],
       x_endpoints: endpoints,
+      x_verdict: spec.software === "vantage" ? { status: t.verdict, methods: t.methods, endpoints: judged } : undefined,
       x_canary: { status: t.verdict === "inconclusive" ? "failed" : "ok" },
       x_capture: { enabled: true, anomalies, flows: tcp.length, malformed: 0, duplicates: 0, ignored: 0 },
       x_control: Object.keys(control).length ? { url: "https://198.18.0.2/api/v1/control", answers: control } : null,
