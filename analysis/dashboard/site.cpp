@@ -115,6 +115,10 @@ std::string default_assets_dir() {
 
 bool write_dashboard_site(const fs::path& assets_dir, const fs::path& out_dir, std::string& error) {
   std::error_code ec;
+  if (assets_dir.empty()) {
+    error = "this build has no dashboard pages (configure with -DVANTAGE_DASHBOARD=ON, which needs npm)";
+    return false;
+  }
   if (!fs::is_regular_file(assets_dir / "index.html", ec)) {
     error = "dashboard pages not found: " + (assets_dir / "index.html").string() +
             " is missing (build with -DVANTAGE_DASHBOARD=ON, which needs npm)";

@@ -81,6 +81,8 @@ TEST_F(SiteTest, WriteFailsClearlyWithoutThePages) {
   EXPECT_FALSE(write_dashboard_site(root_ / "nowhere", root_ / "out", error));
   EXPECT_NE(error.find("index.html"), std::string::npos) << error;
   EXPECT_NE(error.find("VANTAGE_DASHBOARD"), std::string::npos) << error;
+  EXPECT_FALSE(write_dashboard_site("", root_ / "out", error));
+  EXPECT_NE(error.find("no dashboard pages"), std::string::npos) << error;
   fs::remove(assets_ / "app.js");
   error.clear();
   EXPECT_FALSE(write_dashboard_site(assets_, root_ / "out", error));
