@@ -37,6 +37,7 @@ const numberFormat = new Intl.NumberFormat("en");
 const dashboard = { ready: false, charts: {}, filters: {}, measurement: null, error: null };
 window.vantageDashboard = dashboard;
 
+const pageTitle = document.title;
 let aggregates = null;
 let index = [];
 
@@ -364,6 +365,7 @@ function renderMeasurement(m, id) {
   const verdict = a.service_verdict ?? entry.verdict ?? "unscorable";
   $("measurement-h").textContent = `${serviceName(entry.service ?? m.test_name)} measurement in ${countryName(m.probe_cc)}, ` +
     `${(m.measurement_start_time ?? "").slice(0, 10)}`;
+  document.title = `${$("measurement-h").textContent} – Vantage`;
   body.append(h("dl", { class: "facts" },
     h("dt", { text: "Service" }), h("dd", { text: serviceName(entry.service ?? m.test_name) }),
     h("dt", { text: "Result" }), h("dd", {}, h("span", { class: `verdict verdict-${verdict}`, id: "measurement-verdict", text: D.verdictLabel(verdict) })),
@@ -464,6 +466,7 @@ async function openMeasurement(id) {
 function closeMeasurement() {
   for (const s of document.querySelectorAll("main > section")) s.hidden = s.id === "measurement";
   $("filters").hidden = false;
+  document.title = pageTitle;
   document.body.dataset.measurement = "";
 }
 

@@ -256,6 +256,8 @@ await check("keyboard: Tab reaches the filters, tables and measurements; Enter o
   assert.equal(await page.isVisible("#blocking"), false);
   // The newest measurement of that network is after 2026-11-20: DNS-blocked.
   assert.equal(await page.textContent("#measurement-verdict"), "Blocked");
+  assert.match(await page.title(), /^WhatsApp measurement in Iran \(IR\), 2026-11-\d\d/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "measurement-h");  // focus moved to it
   await page.click("#measurement-close");
   await page.waitForFunction(() => !document.body.dataset.measurement);
   assert.equal(await page.isVisible("#blocking"), true);
