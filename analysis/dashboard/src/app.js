@@ -269,10 +269,12 @@ function renderCountries(networks) {
     box.append(empty("No country matches the filters."));
     return;
   }
-  box.append(table("Countries: measurements, probes and blocking rate of each service (probes summed over networks)",
+  box.append(table("Countries: measurements, probes and the blocking rate of each service " +
+    "(probes: at least this many; a probe that measured several services counts once)",
     ["Country", "Networks", "Measurements", "Probes", "Blocking rate by service"],
     rows.map((c) => [countryName(c.probe_cc), num(c.networks), num(c.measurements), num(c.probes),
-      c.services.map((s) => `${serviceName(s.service)} ${pct(s.blocking_rate)} of ${num(s.measurements)}`).join("; ")]),
+      c.services.map((s) => `${serviceName(s.service)} ${pct(s.blocking_rate)} of ${num(s.measurements)} measurements ` +
+        `(${num(s.probes)} probes)`).join("; ")]),
     { numeric: [1, 2, 3] }));
 }
 

@@ -165,31 +165,36 @@ export function networkRows(aggregates, filters) {
     b.probe_cc + b.probe_asn + b.service + b.feature));
 }
 
-// One row per country: its networks, measurements and probes (summed over
-// its networks: a probe is in one network), and the blocking rate of each
-// service over all its networks.
+// One row per country: its networks, measurements, probes, and the blocking
+// rate of each service over all its networks. Distinct probes across
+// services are not in the data: a network's probes are the most that
+// measured any one service (exact when every probe runs every service), and
+// a country's are the sum over its networks (a probe is in one network),
+// so `probes` is a lower bound. Per service, probes are exact sums.
 export function countryRows(networks) {
   const byCc = new Map();
   for (const n of networks.filter((r) => (r.feature ?? "") === "")) {
     if (!byCc.has(n.probe_cc)) {
-      byCc.set(n.probe_cc, { probe_cc: n.probe_cc, networks: new Set(), measurements: 0, probes: 0, services: new Map() });
+      byCc.set(n.probe_cc, { probe_cc: n.probe_cc, networkProbes: new Map(), measurements: 0, services: new Map() });
     }
     const c = byCc.get(n.probe_cc);
-    c.networks.add(n.probe_asn);
+    c.networkProbes.set(n.probe_asn, Math.max(c.networkProbes.get(n.probe_asn) ?? 0, n.probes ?? 0));
     c.measurements += n.measurements;
-    c.probes += n.probes;
-    if (!c.services.has(n.service)) c.services.set(n.service, Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])));
-    const counts = c.services.get(n.service);
-    for (const k of COUNT_KEYS) counts[k] += n.counts?.[k] ?? 0;
+    if (!c.services.has(n.service)) {
+      c.services.set(n.service, { counts: Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])), probes: 0 });
+    }
+    const s = c.services.get(n.service);
+    s.probes += n.probes ?? 0;
+    for (const k of COUNT_KEYS) s.counts[k] += n.counts?.[k] ?? 0;
   }
   return [...byCc.values()].sort((a, b) => a.probe_cc.localeCompare(b.probe_cc)).map((c) => ({
     probe_cc: c.probe_cc,
-    networks: c.networks.size,
+    networks: c.networkProbes.size,
     measurements: c.measurements,
-    probes: c.probes,
-    services: [...c.services.entries()].sort().map(([service, counts]) => ({
-      service, counts, blocking_rate: blockingRate(counts),
-      measurements: COUNT_KEYS.reduce((s, k) => s + counts[k], 0),
+    probes: [...c.networkProbes.values()].reduce((a, b) => a + b, 0),
+    services: [...c.services.entries()].sort().map(([service, { counts, probes }]) => ({
+      service, counts, probes, blocking_rate: blockingRate(counts),
+      measurements: COUNT_KEYS.reduce((sum, k) => sum + counts[k], 0),
     })),
   }));
 }

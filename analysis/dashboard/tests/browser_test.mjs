@@ -185,9 +185,13 @@ async function checkOverview(label, url, screenshot) {
     assert.match(await page.textContent("#changes-list"), /60 measurements from 3 probes/);
     const countries = await page.$$eval("#countries-table tbody th", (ths) => ths.map((t) => t.textContent));
     assert.deepEqual(countries, ["Germany (DE)", "Iran (IR)", "Russia (RU)"]);
+    // Probes per country: distinct probes of the ground truth (each runs every service).
+    const probeCells = await page.$$eval("#countries-table tbody tr", (trs) => trs.map((tr) => tr.cells[3].textContent));
+    const distinct = (cc) => String(new Set(truth.filter((t) => t.probe_cc === cc).map((t) => t.probe)).size);
+    assert.deepEqual(probeCells, ["DE", "IR", "RU"].map(distinct));
     // Russia's Signal: blocked in every judged measurement but the outage day's "down".
     const ru = await page.$eval("#countries-table tbody tr:nth-child(3)", (tr) => tr.textContent);
-    assert.match(ru, /Signal 97% of 60/);
+    assert.match(ru, /Signal 97% of 60 measurements \(2 probes\)/);
     assert.deepEqual(errors, []);
     if (screenshot) {
       await page.screenshot({ path: join(work, screenshot), fullPage: true });

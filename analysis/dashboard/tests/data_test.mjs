@@ -78,18 +78,22 @@ test("blocking rate leaves out inconclusive and unscorable; null without judged 
   assert.equal(D.blockingRate({ accessible: 0, blocked: 0, partially_blocked: 0, down: 0, inconclusive: 3, unscorable: 1 }), null);
 });
 
-test("country rows sum networks and keep each service's rate", () => {
+test("country rows: a probe counted once across services, each service's rate and probes", () => {
   const rows = D.countryRows([
     ...aggregates.networks,
     { probe_cc: "IR", probe_asn: "AS3", service: "whatsapp", feature: "", measurements: 10, probes: 2,
       counts: { accessible: 10, blocked: 0, partially_blocked: 0, down: 0, inconclusive: 0, unscorable: 0 } },
     { probe_cc: "IR", probe_asn: "AS3", service: "whatsapp", feature: "web", measurements: 99, probes: 9, counts: {} },
+    // The same two probes of AS3 measured Signal too: not two more probes.
+    { probe_cc: "IR", probe_asn: "AS3", service: "signal", feature: "", measurements: 4, probes: 2,
+      counts: { accessible: 4, blocked: 0, partially_blocked: 0, down: 0, inconclusive: 0, unscorable: 0 } },
   ]);
   assert.equal(rows.length, 1);
   assert.equal(rows[0].networks, 2);
-  assert.equal(rows[0].measurements, 22);
+  assert.equal(rows[0].measurements, 26);
   assert.equal(rows[0].probes, 5);
-  assert.equal(rows[0].services[0].blocking_rate, 6 / 21);
+  assert.deepEqual(rows[0].services.map((s) => [s.service, s.probes, s.measurements]), [["signal", 2, 4], ["whatsapp", 5, 22]]);
+  assert.equal(rows[0].services[1].blocking_rate, 6 / 21);
 });
 
 test("ids: only the contract's characters", () => {
