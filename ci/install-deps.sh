@@ -64,10 +64,19 @@ test_packages=(
   # packaging tests (ci/package-test.sh, packaging/check_cli_docs.py): man -w,
   # systemd-analyze verify of the units, the completions run in zsh and bash
   man-db systemd zsh bash-completion
+  # dashboard tests (analysis/dashboard/tests/browser_test.mjs): headless Chromium
+  chromium
 )
 
 packages=("${run_packages[@]}")
 [ "$mode" = run ] || packages+=("${test_packages[@]}")
+# dashboard build (analysis/dashboard, -DVANTAGE_DASHBOARD=ON, for the tests
+# and the collector's /dashboard/): node and npm bundle the pages. Only when
+# no npm is installed: a newer nodejs from another source already carries
+# npm, and Debian's npm package would fight it.
+if [ "$mode" != run ] && ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

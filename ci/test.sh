@@ -48,7 +48,7 @@ build/ci/reports/collector/collector_bench || true
 echo "== packaging: the .deb built, installed with dpkg, run, purged (~30 s)"
 ./ci/package-test.sh build/ci
 
-echo "== unit and lab tests"
+echo "== unit, browser and lab tests (dashboard screenshots: build/ci/analysis/dashboard/browser-test/*.png)"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
 # a time fit in two cores.
 (cd build/ci && ctest --output-on-failure -j2 --timeout 600)

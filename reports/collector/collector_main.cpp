@@ -9,6 +9,7 @@
 //   GET  /api/v1/measurements?report_id=&test_name=&probe_cc=&probe_asn=&limit=&body=1
 //   GET  /api/v1/count?...         {"count": n}
 //   GET  /api/v1/whoami            {"ip": the caller's address} (client_address.h)
+//   GET  /dashboard/...            the dashboard's pages and data (analysis/dashboard/site.h)
 //
 // Only HTTP lives here (cpp-httplib): body limits (also on gzip-decompressed
 // bodies), per-client rate limits, logging and shutdown. What is accepted
@@ -35,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "analysis/dashboard/site.h"
 #include "reports/collector/client_address.h"
 #include "reports/collector/collector.h"
 #include "reports/collector/rate_limiter.h"
@@ -244,6 +246,21 @@ void add_routes(httplib::Server& server, collector::Collector& col, control::Con
   });
 }
 
+// The dashboard (analysis/dashboard/site.h) over httplib: pages from
+// `assets` (null when there are none), data from `data`.
+void add_dashboard_routes(httplib::Server& server, const dashboard::Assets* assets, dashboard::DataSource data) {
+  auto handler = [assets, data](const httplib::Request& req, httplib::Response& res) {
+    dashboard::Request request{req.method, req.path, {}};
+    for (const auto& [k, v] : req.params) request.query.emplace(k, v);
+    auto reply = dashboard::serve(request, assets, data);
+    res.status = reply.status;
+    for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+    res.set_content(std::move(reply.body), reply.content_type);
+  };
+  server.Get("/dashboard", handler);
+  server.Get(R"(/dashboard/.*)", handler);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,6 +301,13 @@ int main(int argc, char** argv) {
   app.add_option("--control-allow-net", control_nets, "CIDR the control helper may connect to (repeatable)");
   app.add_flag("--control-allow-private", control_private,
                "let the control helper connect to loopback/private addresses");
+  std::string dashboard_assets, dashboard_data;
+  app.add_option("--dashboard-assets", dashboard_assets,
+                 "serve /dashboard/ pages from this directory (default: this build's or the installed pages)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--dashboard-data", dashboard_data,
+                 "serve /dashboard/data/ from this directory (DIR/data written by vantage-analyze dashboard)")
+      ->check(CLI::ExistingDirectory);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -349,6 +373,17 @@ int main(int argc, char** argv) {
   }
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   add_routes(*server, col, control_options, !no_control, limiter, settings);
+  std::optional<dashboard::Assets> dashboard_pages;
+  if (const std::string dir = dashboard_assets.empty() ? dashboard::default_assets_dir() : dashboard_assets;
+      !dir.empty()) {
+    dashboard_pages = dashboard::Assets::load(dir, error);
+    if (!dashboard_pages) {
+      std::cerr << "vantage-collector: --dashboard-assets: " << error << "\n";
+      return 2;
+    }
+  }
+  add_dashboard_routes(*server, dashboard_pages ? &*dashboard_pages : nullptr,
+                       dashboard_data.empty() ? dashboard::DataSource{} : dashboard::data_directory_source(dashboard_data));
 
   int bound_port = port;
   bool bound = false;
