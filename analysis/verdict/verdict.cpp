@@ -371,6 +371,17 @@ double request_throughput_kbps(const json& request, const VerdictPolicy& policy)
   return bytes * 8 / secs / 1000;
 }
 
+std::string service_status(const FeatureCounts& c, bool canary_ok) {
+  const bool a = c.accessible > 0, b = c.blocked > 0, d = c.down > 0, i = c.inconclusive > 0;
+  if (!canary_ok || !(a || b || d || i)) return "inconclusive";
+  if (b) return (a || d || i) ? "partially_blocked" : "blocked";
+  if (i) return "inconclusive";
+  // Every failing feature is down for the control too: an outage, even when
+  // other features (typically DNS-only ones) still work.
+  if (d) return "down";
+  return "accessible";
+}
+
 json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
   const json& keys = keys_in.is_object() ? keys_in : json::object();
   bool canary_ok = true;
@@ -451,12 +462,7 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
     else ++inc;
   }
 
-  std::string status;
-  if (!canary_ok || acc + blk + dwn + inc == 0) status = "inconclusive";
-  else if (blk > 0) status = (acc == 0 && inc == 0 && dwn == 0) ? "blocked" : "partially_blocked";
-  else if (inc > 0) status = "inconclusive";
-  else if (dwn > 0 && acc == 0) status = "down";
-  else status = "accessible";
+  const std::string status = service_status({acc, blk, dwn, inc}, canary_ok);
 
   // "Cross-checked" only when the control actually answered something.
   bool control_used = false;

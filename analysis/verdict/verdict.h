@@ -13,7 +13,8 @@
 // measurement was interrupted).
 // Feature rules: "any" (redundant endpoints: one working is enough) or
 // "all" (every endpoint needed). Service status: accessible, blocked,
-// partially_blocked, down or inconclusive.
+// partially_blocked, down or inconclusive, from the feature statuses by the
+// one table in service_status() (documented in reports/README.md).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,24 @@ struct VerdictPolicy {
   // Below this many body bytes a throughput figure is not judged.
   double throughput_min_bytes = 16 * 1024;
 };
+
+// How many judged features of a service ended in each status.
+struct FeatureCounts {
+  int accessible = 0, blocked = 0, down = 0, inconclusive = 0;
+};
+
+// The service status from its features' statuses (canary_ok false: the
+// probe's own network failed, so "inconclusive"). Only which statuses occur
+// matters, not how often:
+//   no judged feature                         -> inconclusive
+//   only blocked                              -> blocked
+//   blocked and anything else                 -> partially_blocked
+//   no blocked, some inconclusive             -> inconclusive
+//   no blocked or inconclusive, some down     -> down (working features
+//                                                 beside down ones included:
+//                                                 an outage that left DNS up)
+//   only accessible                           -> accessible
+std::string service_status(const FeatureCounts& counts, bool canary_ok = true);
 
 // Computes x_verdict from test_keys (the measurement's "test_keys" object).
 nlohmann::json compute_verdict(const nlohmann::json& test_keys, const VerdictPolicy& policy = {});

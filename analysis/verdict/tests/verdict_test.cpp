@@ -663,6 +663,61 @@ TEST(Verdict, PartiallyBlocked) {
   EXPECT_EQ(v["methods"], json::array({"tls"}));
 }
 
+// The service table (reports/README.md), every combination of which feature
+// statuses occur: accessible, blocked, down, inconclusive.
+TEST(Verdict, ServiceStatusTable) {
+  struct Row {
+    bool a, b, d, i;
+    const char* status;
+  };
+  const Row table[] = {
+      // accessible blocked down inconclusive -> service
+      {false, false, false, false, "inconclusive"},
+      {true, false, false, false, "accessible"},
+      {false, true, false, false, "blocked"},
+      {true, true, false, false, "partially_blocked"},
+      {false, false, true, false, "down"},
+      {true, false, true, false, "down"},
+      {false, true, true, false, "partially_blocked"},
+      {true, true, true, false, "partially_blocked"},
+      {false, false, false, true, "inconclusive"},
+      {true, false, false, true, "inconclusive"},
+      {false, true, false, true, "partially_blocked"},
+      {true, true, false, true, "partially_blocked"},
+      {false, false, true, true, "inconclusive"},
+      {true, false, true, true, "inconclusive"},
+      {false, true, true, true, "partially_blocked"},
+      {true, true, true, true, "partially_blocked"},
+  };
+  for (const Row& r : table)
+    for (int n : {1, 3}) {  // only which statuses occur matters, not how often
+      SCOPED_TRACE(std::string("a=") + (r.a ? "1" : "0") + " b=" + (r.b ? "1" : "0") + " d=" + (r.d ? "1" : "0") +
+                   " i=" + (r.i ? "1" : "0") + " n=" + std::to_string(n));
+      FeatureCounts c{r.a ? n : 0, r.b ? n : 0, r.d ? n : 0, r.i ? n : 0};
+      EXPECT_EQ(service_status(c), r.status);
+      EXPECT_EQ(service_status(c, /*canary_ok=*/false), "inconclusive");
+    }
+}
+
+// An outage that left DNS working: every connection feature is down for the
+// control too, the DNS-only feature resolves. The service is down, never
+// accessible.
+TEST(Verdict, OutageWithWorkingDnsOnlyFeatureIsDown) {
+  Ep dns = tcp_ep("dns.example");
+  dns.chain = "dns";
+  dns.feature = "dns_service";
+  Ep chat = tcp_ep();
+  chat.tcp_failure = "generic_timeout_error";
+  chat.attempts = 2;
+  Keys k;
+  k.feature("dns_service", "any").feature("chat", "any").add(dns).add(chat).control(
+      "chat.example:443", {{"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "generic_timeout_error"}}}}}});
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["dns_service"]["status"], "accessible");
+  EXPECT_EQ(v["features"]["chat"]["status"], "down");
+  EXPECT_EQ(v["status"], "down");
+}
+
 TEST(Verdict, InconclusiveFeatureMakesServiceInconclusive) {
   Ep e = tcp_ep("b.example");
   e.feature = "web";
