@@ -224,17 +224,11 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
     }
     return v;
   }
-  if (str(ep, "chain") == "dns") {
-    v.status = "ok";
-    return v;
-  }
-  bool outside = !ip.empty() && !prefixes.empty() && !in_any_prefix(ip, prefixes);
-  if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
   // Several differing responses to the one UDP query: an answer was injected
-  // on the path. The address is suspect unless the last response (the
+  // on the path. An address is suspect unless the last response (the
   // resolver's, which arrives after the forgery) also gave it.
   const auto udp = udp_responses(keys, integer(ep, "dns_udp_transaction_id", -1));
-  bool injected = false;
+  bool raced = false;
   if (udp.size() >= 2) {
     std::set<std::vector<std::string>> distinct;
     std::string summary;
@@ -246,11 +240,52 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
                  (r.ip_ttl >= 0 ? " (IP TTL " + std::to_string(r.ip_ttl) + ")" : "");
     }
     if (distinct.size() >= 2) {
-      const auto& last = udp.back().ips;
-      injected = !ip.empty() && std::find(last.begin(), last.end(), ip) == last.end();
+      raced = true;
       v.evidence.push_back(std::to_string(udp.size()) + " different DNS responses to one query: " + summary);
     }
   }
+  auto injected_address = [&](const std::string& a) {
+    if (!raced || a.empty()) return false;
+    const auto& last = udp.back().ips;
+    return std::find(last.begin(), last.end(), a) == last.end();
+  };
+  auto outside_networks = [&](const std::string& a) {
+    return !a.empty() && !prefixes.empty() && !in_any_prefix(a, prefixes);
+  };
+
+  if (str(ep, "chain") == "dns") {
+    // Nothing is connected to: the answer is all there is to judge, on the
+    // same evidence as the other endpoints' (measured family: IPv4).
+    std::vector<std::string> v4;
+    for (const auto& a : answers)
+      if (a.find(':') == std::string::npos && !a.empty()) v4.push_back(a);
+    const auto control_addrs = control.dns_addrs();
+    auto control_gave = [&](const std::string& a) {
+      return std::find(control_addrs.begin(), control_addrs.end(), a) != control_addrs.end();
+    };
+    std::string bogon, injected, outside;
+    int outside_count = 0;
+    for (const auto& a : v4) {
+      if (is_bogon(a) && bogon.empty()) bogon = a;
+      if (injected_address(a) && injected.empty()) injected = a;
+      if (outside_networks(a) && !control_gave(a)) {
+        ++outside_count;
+        if (outside.empty()) outside = a;
+      }
+    }
+    if (!bogon.empty()) return blame("dns", "dns_bogon_error", "DNS answer " + bogon + " is a bogon"), v;
+    if (!injected.empty())
+      return blame("dns", "", "DNS answer " + injected + " raced the resolver's own response, which did not give it"), v;
+    // Every answer outside the known networks (one known answer among CDN
+    // spread is enough to call it genuine), and not what the control got.
+    if (!v4.empty() && outside_count == static_cast<int>(v4.size()))
+      return blame("dns", "", "DNS answer " + outside + " is outside the service's known networks"), v;
+    v.status = "ok";
+    return v;
+  }
+  bool outside = outside_networks(ip);
+  if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
+  const bool injected = injected_address(ip);
   const auto control_addrs = control.dns_addrs();
   bool control_disagrees = !ip.empty() && control.present && !control.dns_failed() && !control_addrs.empty() &&
                            std::find(control_addrs.begin(), control_addrs.end(), ip) == control_addrs.end();

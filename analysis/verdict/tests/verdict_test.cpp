@@ -597,6 +597,61 @@ TEST(Verdict, DnsChainEndpoint) {
   EXPECT_TRUE(endpoint0(v)["ip"].is_null());
 }
 
+// DNS-only endpoints are judged on the same DNS evidence as the others.
+Ep dns_ep(const std::string& ip = "198.18.1.2") {
+  Ep e = tcp_ep("dns.example");
+  e.chain = "dns";
+  e.feature = "dns_service";
+  e.ip = ip;
+  return e;
+}
+
+TEST(Verdict, DnsChainInjectedAnswerIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("198.18.4.4"));
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"198.18.1.2", 63}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("raced the resolver"), std::string::npos);
+  EXPECT_EQ(v["status"], "blocked");
+}
+
+TEST(Verdict, DnsChainRaceWonByTheRealAnswerIsOk) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("198.18.1.2"));
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"198.18.1.2", 63}});
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "ok");
+}
+
+TEST(Verdict, DnsChainAnswerOutsideKnownNetworksIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.200.7"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("outside the service's known networks"), std::string::npos);
+  // Inside the known networks: ok.
+  Keys inside;
+  inside.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.1.9"));
+  EXPECT_EQ(endpoint0(inside.verdict())["status"], "ok");
+  // Outside, but the control got the same address: not a lie.
+  Keys agreed;
+  json answer = control_ok("198.18.200.7:443");
+  answer["dns"]["addrs"] = {"198.18.200.7"};
+  agreed.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.200.7")).control("dns.example", answer);
+  EXPECT_EQ(endpoint0(agreed.verdict())["status"], "ok");
+}
+
+TEST(Verdict, DnsChainBogonAnswerIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("10.10.34.35"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_EQ(endpoint0(v)["failure"], "dns_bogon_error");
+}
+
 TEST(Verdict, RetriedAttemptsAreNotMixedWithTheFinalOne) {
   // First attempt (transaction 2) timed out, the retry (transaction 3) worked.
   Keys k;
