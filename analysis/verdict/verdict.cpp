@@ -331,6 +331,17 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
     }
     if (control.http_failed() || control_tcp == 0)
       return down(failure, "HTTP request failed (" + failure + ") and from the control too"), v;
+    // Timed out while the body was still coming, slowly: a policer holding
+    // the flow down, judged on the bytes and time received so far.
+    if (double kbps = request ? partial_transfer_kbps(*request, policy) : -1; kbps >= 0) {
+      v.evidence.push_back("body still flowing at " + std::to_string(static_cast<int64_t>(kbps)) +
+                           " kbit/s when the request timed out" +
+                           (canary_kbps > 0 ? ", canary " + std::to_string(static_cast<int64_t>(canary_kbps)) + " kbit/s" : ""));
+      if (canary_kbps > 0 && kbps < policy.throttling_ratio * canary_kbps && kbps < policy.throttling_max_kbps) {
+        blame("throttling", failure, "throughput far below the probe's own link");
+        return v;
+      }
+    }
     blame("http", failure, "HTTP request to " + addr + " failed: " + failure + retry);
     return v;
   }
@@ -344,8 +355,11 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
             "HTTP status " + std::to_string(code) + " while the control got " + std::to_string(control_code));
       return v;
     }
-    if (boolean(ep, "throughput", false)) {
-      double kbps = request_throughput_kbps(*request, policy);
+    // Throughput endpoints always give a sample; any other endpoint whose
+    // body was cut by the time-bounded sample while still flowing does too.
+    const bool sampled = boolean(ep, "throughput", false);
+    if (sampled || partial_transfer_kbps(*request, policy) >= 0) {
+      double kbps = sampled ? request_throughput_kbps(*request, policy) : partial_transfer_kbps(*request, policy);
       if (kbps >= 0) {
         v.evidence.push_back("throughput " + std::to_string(static_cast<int64_t>(kbps)) + " kbit/s" +
                              (canary_kbps > 0 ? ", canary " + std::to_string(static_cast<int64_t>(canary_kbps)) + " kbit/s" : ""));
@@ -415,6 +429,20 @@ std::string service_status(const FeatureCounts& c, bool canary_ok) {
   // other features (typically DNS-only ones) still work.
   if (d) return "down";
   return "accessible";
+}
+
+double partial_transfer_kbps(const json& request, const VerdictPolicy& policy) {
+  if (!request.is_object() || !request.contains("response") || !request["response"].is_object()) return -1;
+  const auto& r = request["response"];
+  const std::string failure = str(request, "failure");
+  // Ended early: timed out, or the sample ended with the body cut short.
+  const bool timed_out = failure == "generic_timeout_error";
+  const bool cut = failure.empty() && boolean(r, "body_is_truncated", false) && str(r, "x_download_stopped") == "window";
+  if (!timed_out && !cut) return -1;
+  auto number = [&](const char* key) { return r.contains(key) && r[key].is_number() ? r[key].get<double>() : -1.0; };
+  const double bytes = number("x_body_bytes"), secs = number("x_download_seconds"), stall = number("x_body_stall_seconds");
+  if (bytes < policy.throughput_min_bytes || secs <= 0 || stall < 0 || stall > policy.flowing_max_stall_seconds) return -1;
+  return bytes * 8 / secs / 1000;
 }
 
 json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {

@@ -33,6 +33,12 @@ struct VerdictPolicy {
   double throttling_max_kbps = 500;
   // Below this many body bytes a throughput figure is not judged.
   double throughput_min_bytes = 16 * 1024;
+  // A request that timed out mid-body, or whose throughput sample ended,
+  // was still flowing when its last byte came less than this long before
+  // the end (a policer dropping packets leaves gaps of an RTO or two); its
+  // partial rate is judged like a throughput sample. A longer silence is a
+  // stall: the timeout stands.
+  double flowing_max_stall_seconds = 2.0;
 };
 
 // How many judged features of a service ended in each status.
@@ -59,5 +65,10 @@ nlohmann::json compute_verdict(const nlohmann::json& test_keys, const VerdictPol
 // Throughput in kbit/s of one httpt request entry, or a negative value when
 // it cannot be judged (failure, too few bytes, no timing).
 double request_throughput_kbps(const nlohmann::json& request, const VerdictPolicy& policy = {});
+
+// Throughput in kbit/s of a request that ended before its body did (timed
+// out, or its throughput sample ended) while the body was still flowing, or
+// a negative value (complete body, too few bytes, stalled, no timing).
+double partial_transfer_kbps(const nlohmann::json& request, const VerdictPolicy& policy = {});
 
 }  // namespace vantage::analysis

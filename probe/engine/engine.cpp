@@ -385,10 +385,11 @@ class Runner {
     http.pin_port = job.port;
     http.trust = job.trust;
     http.timeout = budget(opt_.http_timeout + (job.throughput ? opt_.throughput_window : milliseconds(0)));
-    if (job.throughput) {
-      http.download_window = opt_.throughput_window;
-      http.max_download = 64u << 20;
-    }
+    // Every body is read for at most the throughput window after its first
+    // byte: a slow link cannot make the run long, and a cut body that was
+    // still flowing is a throughput sample the verdict can judge.
+    http.download_window = opt_.throughput_window;
+    if (job.throughput) http.max_download = 64u << 20;
     event("http_transaction_start", std::nullopt);
     auto obs = net::http_request(http, ctx);
     tag(obs);

@@ -123,6 +123,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (obs.body_bytes_received > body.data.size()) body.truncated = true;
   if (obs.body_bytes_received >= transfer->options->max_download || transfer->window_over(now)) {
     transfer->stopped = true;
+    obs.download_stopped = obs.body_bytes_received >= transfer->options->max_download ? "size" : "window";
     return 0;  // makes curl stop with CURLE_WRITE_ERROR
   }
   return length;
@@ -133,6 +134,7 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* transfer = static_cast<Transfer*>(user);
   if (transfer->window_over(Clock::now())) {
     transfer->stopped = true;
+    transfer->obs->download_stopped = "window";
     return 1;  // CURLE_ABORTED_BY_CALLBACK
   }
   return 0;
@@ -301,6 +303,7 @@ format::HttpObservation http_request(const HttpOptions& options, const StepConte
   if (transfer.saw_body) {
     obs.download_seconds =
         std::chrono::duration<double>(transfer.last_byte - transfer.first_byte).count();
+    obs.body_stall_seconds = std::chrono::duration<double>(Clock::now() - transfer.last_byte).count();
   }
 
   if (code == CURLE_OK) return finish("");

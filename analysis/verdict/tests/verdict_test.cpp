@@ -29,6 +29,8 @@ struct Ep {
   int status_code = 200;
   uint64_t body_bytes = 0;
   double download_seconds = 0;
+  double stall_seconds = -1;
+  std::string download_stopped;
   int attempts = 1;
   bool interrupted = false;
 };
@@ -125,6 +127,9 @@ class Keys {
       if (e.http_failure.empty()) r.status_code = e.status_code;
       r.body_bytes_received = e.body_bytes;
       r.download_seconds = e.download_seconds;
+      r.body_stall_seconds = e.stall_seconds;
+      r.download_stopped = e.download_stopped;
+      r.response_body.truncated = !e.download_stopped.empty();
       keys_["requests"].push_back(format::to_json(r));
     }
     keys_["x_endpoints"].push_back(ep);
@@ -518,6 +523,56 @@ TEST(Verdict, ThroughputNotJudgedWithoutCanaryFigureOrEnoughBytes) {
   Keys k3;
   k3.feature("updates", "all").canary("ok", 50000).add(plain);
   EXPECT_EQ(endpoint0(k3.verdict())["status"], "ok");
+}
+
+// A large body on a non-throughput endpoint, policed to ~140 kbit/s: the
+// request times out mid-body.
+Ep policed_download() {
+  Ep e = https_ep("chat.example", "messaging");
+  e.http_failure = "generic_timeout_error";
+  e.body_bytes = 170000;  // ~10 s at 140 kbit/s
+  e.download_seconds = 9.7;
+  e.stall_seconds = 0.05;
+  return e;
+}
+
+TEST(Verdict, TimeoutWhileTheBodyStillFlowsSlowlyIsThrottling) {
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(policed_download());
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "throttling");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("still flowing at 140 kbit/s"), std::string::npos);
+}
+
+TEST(Verdict, TimeoutAfterTheBodyStalledStaysATimeout) {
+  Ep e = policed_download();
+  e.stall_seconds = 6;  // nothing for the last 6 s
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(k.verdict())["method"], "http");
+  // A fast flow that timed out is not throttling either.
+  Ep fast = policed_download();
+  fast.body_bytes = 100000000;
+  Keys f;
+  f.feature("messaging", "all").canary("ok", 20000).add(fast);
+  EXPECT_EQ(endpoint0(f.verdict())["method"], "http");
+}
+
+TEST(Verdict, SampleEndedOnASlowBodyIsThrottlingOnAnyEndpoint) {
+  Ep e = https_ep("chat.example", "messaging");
+  e.body_bytes = 52000;  // 3 s at ~140 kbit/s, cut by the time-bounded sample
+  e.download_seconds = 3.0;
+  e.stall_seconds = 0.01;
+  e.download_stopped = "window";
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(k.verdict())["method"], "throttling");
+  // The same body complete (not cut): a short transfer's rate is not judged.
+  e.download_stopped = "";
+  Keys complete;
+  complete.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(complete.verdict())["status"], "ok");
 }
 
 TEST(Verdict, RequestThroughput) {
