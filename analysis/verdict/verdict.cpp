@@ -533,6 +533,8 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
       keys["x_control"]["answers"].is_object())
     for (const auto& a : keys["x_control"]["answers"])
       control_used = control_used || (a.is_object() && !(a.contains("failure") && a["failure"].is_string()));
+  std::string unreachable;
+  if (keys.contains("x_control") && keys["x_control"].is_object()) unreachable = str(keys["x_control"], "unreachable");
   std::string confidence = !canary_ok ? "low" : control_used ? "high" : "medium";
   return json{{"status", status},
               {"methods", sorted(methods)},
@@ -542,7 +544,10 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
               {"confidence", confidence},
               {"confidence_reason", !canary_ok ? "the probe's own network failed its canary"
                                     : control_used ? "failures were cross-checked with the control vantage point"
-                                                   : "no control vantage point: an outage would look like blocking"}};
+                                    : !unreachable.empty()
+                                        ? "the control vantage point could not be reached (" + unreachable +
+                                              "): an outage would look like blocking"
+                                        : "no control vantage point: an outage would look like blocking"}};
 }
 
 }  // namespace vantage::analysis

@@ -433,6 +433,19 @@ TEST(Verdict, AFailedControlQueryIsNoEvidenceAndNoConfidence) {
   EXPECT_EQ(v["confidence"], "medium");
 }
 
+TEST(Verdict, UnreachableControlIsSaidSo) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", {{"failure", "control_unreachable: generic_timeout_error"}});
+  k.json_()["x_control"]["unreachable"] = "generic_timeout_error";
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(v["confidence"], "medium");
+  EXPECT_EQ(v["confidence_reason"],
+            "the control vantage point could not be reached (generic_timeout_error): an outage would look like blocking");
+}
+
 TEST(Verdict, LocalDnsFailureIsNotBlamedOnTheNetwork) {
   Ep e = tcp_ep();
   e.dns_failure = "too_many_open_files";
