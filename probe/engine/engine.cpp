@@ -163,21 +163,23 @@ class Runner {
     return "";
   }
 
-  // The UDP hold-on queries run beside the system lookups, on a few threads
-  // of their own (each mostly waits out its listening window), and are only
-  // joined after every chain has run, so they never delay a connection.
+  // The UDP hold-on queries run beside the system lookups, all at once on
+  // one thread of their own (one poll loop over every query's socket, so
+  // each listening window runs concurrently), and are only joined after
+  // every chain has run, so they never delay a connection.
   void start_udp_queries() {
     if (udp_resolver_.empty()) return;
     try {
       udp_thread_ = std::thread([this] {
-        parallel_for(hosts_.size(), std::min(opt_.parallelism, 16), [this](std::size_t i) {
-          if (out_of_time()) return;
-          net::UdpQueryOptions q;
-          q.resolver = udp_resolver_;
-          q.timeout = budget(opt_.dns_timeout);
-          q.hold = opt_.dns_hold;
-          hosts_[i].udp = net::query_udp(hosts_[i].name, q, context());
-        });
+        if (out_of_time()) return;
+        std::vector<net::UdpQuery> queries;
+        for (const auto& h : hosts_) queries.push_back({h.name, context()});
+        net::UdpQueryOptions q;
+        q.resolver = udp_resolver_;
+        q.timeout = budget(opt_.dns_timeout);
+        q.hold = opt_.dns_hold;
+        auto results = net::query_udp_many(queries, q);
+        for (std::size_t i = 0; i < hosts_.size() && i < results.size(); ++i) hosts_[i].udp = std::move(results[i]);
       });
     } catch (const std::system_error&) {
       // No thread for the hold-on queries: the system lookups still run.

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "probe/net/tests/fake_dns_server.h"
 #include "probe/net/tests/loopback_servers.h"
 
 namespace vantage::engine {
@@ -248,6 +249,27 @@ TEST(Engine, UnreachableControlIsNoticedOnceAndCostsOneConnectTimeout) {
   EXPECT_EQ(x["unreachable"], "generic_timeout_error");
   ASSERT_EQ(x["answers"].size(), 6u);
   for (const auto& a : x["answers"]) EXPECT_EQ(a["failure"], "control_unreachable: generic_timeout_error");
+}
+
+TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
+  net::testing::FakeDnsReply reply;
+  reply.ipv4 = {"127.0.0.1"};
+  net::testing::FakeDnsServer resolver({reply});
+  ClosedPort closed;
+  std::vector<catalog::Endpoint> eps;
+  for (int i = 1; i <= 24; ++i) eps.push_back(tcp_endpoint("127.0.0." + std::to_string(i), {closed.port()}));
+  auto cat = one_service(eps);
+  auto opt = loopback_options();
+  opt.udp_resolver = resolver.address();
+  opt.dns_hold = 400ms;
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = run(cat, {"svc"}, opt);
+  // One 400 ms window for all 24 names, not 24 / 16 waves of it.
+  EXPECT_LT(seconds_since(t0), 0.75);
+  EXPECT_EQ(resolver.queries_received(), 24);
+  int udp = 0;
+  for (const auto& q : result.services.at("svc").queries) udp += q.engine == "udp" && !q.failure;
+  EXPECT_EQ(udp, 24);
 }
 
 TEST(Engine, BogonAnswersAreNeverConnectedTo) {
