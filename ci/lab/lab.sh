@@ -134,6 +134,7 @@ write_server_nginx() {
   {
     nginx_common "$d"
     cat <<EOF
+  include $d/scenario.d/*.conf;
   server {
     listen 80 default_server backlog=1024;
     listen 8080 default_server backlog=1024;
