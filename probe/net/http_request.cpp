@@ -149,7 +149,7 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   const auto* trust = static_cast<const TlsTrust*>(user);
-  std::string error = add_trust_anchors(*trust, SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx)));
+  std::string error = use_trust_anchors(*trust, static_cast<SSL_CTX*>(ssl_ctx));
   return error.empty() ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
