@@ -224,17 +224,11 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
     }
     return v;
   }
-  if (str(ep, "chain") == "dns") {
-    v.status = "ok";
-    return v;
-  }
-  bool outside = !ip.empty() && !prefixes.empty() && !in_any_prefix(ip, prefixes);
-  if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
   // Several differing responses to the one UDP query: an answer was injected
-  // on the path. The address is suspect unless the last response (the
+  // on the path. An address is suspect unless the last response (the
   // resolver's, which arrives after the forgery) also gave it.
   const auto udp = udp_responses(keys, integer(ep, "dns_udp_transaction_id", -1));
-  bool injected = false;
+  bool raced = false;
   if (udp.size() >= 2) {
     std::set<std::vector<std::string>> distinct;
     std::string summary;
@@ -246,11 +240,52 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
                  (r.ip_ttl >= 0 ? " (IP TTL " + std::to_string(r.ip_ttl) + ")" : "");
     }
     if (distinct.size() >= 2) {
-      const auto& last = udp.back().ips;
-      injected = !ip.empty() && std::find(last.begin(), last.end(), ip) == last.end();
+      raced = true;
       v.evidence.push_back(std::to_string(udp.size()) + " different DNS responses to one query: " + summary);
     }
   }
+  auto injected_address = [&](const std::string& a) {
+    if (!raced || a.empty()) return false;
+    const auto& last = udp.back().ips;
+    return std::find(last.begin(), last.end(), a) == last.end();
+  };
+  auto outside_networks = [&](const std::string& a) {
+    return !a.empty() && !prefixes.empty() && !in_any_prefix(a, prefixes);
+  };
+
+  if (str(ep, "chain") == "dns") {
+    // Nothing is connected to: the answer is all there is to judge, on the
+    // same evidence as the other endpoints' (measured family: IPv4).
+    std::vector<std::string> v4;
+    for (const auto& a : answers)
+      if (a.find(':') == std::string::npos && !a.empty()) v4.push_back(a);
+    const auto control_addrs = control.dns_addrs();
+    auto control_gave = [&](const std::string& a) {
+      return std::find(control_addrs.begin(), control_addrs.end(), a) != control_addrs.end();
+    };
+    std::string bogon, injected, outside;
+    int outside_count = 0;
+    for (const auto& a : v4) {
+      if (is_bogon(a) && bogon.empty()) bogon = a;
+      if (injected_address(a) && injected.empty()) injected = a;
+      if (outside_networks(a) && !control_gave(a)) {
+        ++outside_count;
+        if (outside.empty()) outside = a;
+      }
+    }
+    if (!bogon.empty()) return blame("dns", "dns_bogon_error", "DNS answer " + bogon + " is a bogon"), v;
+    if (!injected.empty())
+      return blame("dns", "", "DNS answer " + injected + " raced the resolver's own response, which did not give it"), v;
+    // Every answer outside the known networks (one known answer among CDN
+    // spread is enough to call it genuine), and not what the control got.
+    if (!v4.empty() && outside_count == static_cast<int>(v4.size()))
+      return blame("dns", "", "DNS answer " + outside + " is outside the service's known networks"), v;
+    v.status = "ok";
+    return v;
+  }
+  bool outside = outside_networks(ip);
+  if (outside) v.evidence.push_back("DNS answer " + ip + " is outside the service's known networks");
+  const bool injected = injected_address(ip);
   const auto control_addrs = control.dns_addrs();
   bool control_disagrees = !ip.empty() && control.present && !control.dns_failed() && !control_addrs.empty() &&
                            std::find(control_addrs.begin(), control_addrs.end(), ip) == control_addrs.end();
@@ -296,6 +331,17 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
     }
     if (control.http_failed() || control_tcp == 0)
       return down(failure, "HTTP request failed (" + failure + ") and from the control too"), v;
+    // Timed out while the body was still coming, slowly: a policer holding
+    // the flow down, judged on the bytes and time received so far.
+    if (double kbps = request ? partial_transfer_kbps(*request, policy) : -1; kbps >= 0) {
+      v.evidence.push_back("body still flowing at " + std::to_string(static_cast<int64_t>(kbps)) +
+                           " kbit/s when the request timed out" +
+                           (canary_kbps > 0 ? ", canary " + std::to_string(static_cast<int64_t>(canary_kbps)) + " kbit/s" : ""));
+      if (canary_kbps > 0 && kbps < policy.throttling_ratio * canary_kbps && kbps < policy.throttling_max_kbps) {
+        blame("throttling", failure, "throughput far below the probe's own link");
+        return v;
+      }
+    }
     blame("http", failure, "HTTP request to " + addr + " failed: " + failure + retry);
     return v;
   }
@@ -309,8 +355,11 @@ EndpointVerdict judge_endpoint(const json& keys, const json& ep, bool canary_ok,
             "HTTP status " + std::to_string(code) + " while the control got " + std::to_string(control_code));
       return v;
     }
-    if (boolean(ep, "throughput", false)) {
-      double kbps = request_throughput_kbps(*request, policy);
+    // Throughput endpoints always give a sample; any other endpoint whose
+    // body was cut by the time-bounded sample while still flowing does too.
+    const bool sampled = boolean(ep, "throughput", false);
+    if (sampled || partial_transfer_kbps(*request, policy) >= 0) {
+      double kbps = sampled ? request_throughput_kbps(*request, policy) : partial_transfer_kbps(*request, policy);
       if (kbps >= 0) {
         v.evidence.push_back("throughput " + std::to_string(static_cast<int64_t>(kbps)) + " kbit/s" +
                              (canary_kbps > 0 ? ", canary " + std::to_string(static_cast<int64_t>(canary_kbps)) + " kbit/s" : ""));
@@ -368,6 +417,31 @@ double request_throughput_kbps(const json& request, const VerdictPolicy& policy)
                     ? r["x_download_seconds"].get<double>()
                     : 0;
   if (bytes < policy.throughput_min_bytes || secs <= 0) return -1;
+  return bytes * 8 / secs / 1000;
+}
+
+std::string service_status(const FeatureCounts& c, bool canary_ok) {
+  const bool a = c.accessible > 0, b = c.blocked > 0, d = c.down > 0, i = c.inconclusive > 0;
+  if (!canary_ok || !(a || b || d || i)) return "inconclusive";
+  if (b) return (a || d || i) ? "partially_blocked" : "blocked";
+  if (i) return "inconclusive";
+  // Every failing feature is down for the control too: an outage, even when
+  // other features (typically DNS-only ones) still work.
+  if (d) return "down";
+  return "accessible";
+}
+
+double partial_transfer_kbps(const json& request, const VerdictPolicy& policy) {
+  if (!request.is_object() || !request.contains("response") || !request["response"].is_object()) return -1;
+  const auto& r = request["response"];
+  const std::string failure = str(request, "failure");
+  // Ended early: timed out, or the sample ended with the body cut short.
+  const bool timed_out = failure == "generic_timeout_error";
+  const bool cut = failure.empty() && boolean(r, "body_is_truncated", false) && str(r, "x_download_stopped") == "window";
+  if (!timed_out && !cut) return -1;
+  auto number = [&](const char* key) { return r.contains(key) && r[key].is_number() ? r[key].get<double>() : -1.0; };
+  const double bytes = number("x_body_bytes"), secs = number("x_download_seconds"), stall = number("x_body_stall_seconds");
+  if (bytes < policy.throughput_min_bytes || secs <= 0 || stall < 0 || stall > policy.flowing_max_stall_seconds) return -1;
   return bytes * 8 / secs / 1000;
 }
 
@@ -451,12 +525,7 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
     else ++inc;
   }
 
-  std::string status;
-  if (!canary_ok || acc + blk + dwn + inc == 0) status = "inconclusive";
-  else if (blk > 0) status = (acc == 0 && inc == 0 && dwn == 0) ? "blocked" : "partially_blocked";
-  else if (inc > 0) status = "inconclusive";
-  else if (dwn > 0 && acc == 0) status = "down";
-  else status = "accessible";
+  const std::string status = service_status({acc, blk, dwn, inc}, canary_ok);
 
   // "Cross-checked" only when the control actually answered something.
   bool control_used = false;
@@ -464,6 +533,8 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
       keys["x_control"]["answers"].is_object())
     for (const auto& a : keys["x_control"]["answers"])
       control_used = control_used || (a.is_object() && !(a.contains("failure") && a["failure"].is_string()));
+  std::string unreachable;
+  if (keys.contains("x_control") && keys["x_control"].is_object()) unreachable = str(keys["x_control"], "unreachable");
   std::string confidence = !canary_ok ? "low" : control_used ? "high" : "medium";
   return json{{"status", status},
               {"methods", sorted(methods)},
@@ -473,7 +544,10 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
               {"confidence", confidence},
               {"confidence_reason", !canary_ok ? "the probe's own network failed its canary"
                                     : control_used ? "failures were cross-checked with the control vantage point"
-                                                   : "no control vantage point: an outage would look like blocking"}};
+                                    : !unreachable.empty()
+                                        ? "the control vantage point could not be reached (" + unreachable +
+                                              "): an outage would look like blocking"
+                                        : "no control vantage point: an outage would look like blocking"}};
 }
 
 }  // namespace vantage::analysis

@@ -13,7 +13,8 @@
 // measurement was interrupted).
 // Feature rules: "any" (redundant endpoints: one working is enough) or
 // "all" (every endpoint needed). Service status: accessible, blocked,
-// partially_blocked, down or inconclusive.
+// partially_blocked, down or inconclusive, from the feature statuses by the
+// one table in service_status() (documented in reports/README.md).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,31 @@ struct VerdictPolicy {
   double throttling_max_kbps = 500;
   // Below this many body bytes a throughput figure is not judged.
   double throughput_min_bytes = 16 * 1024;
+  // A request that timed out mid-body, or whose throughput sample ended,
+  // was still flowing when its last byte came less than this long before
+  // the end (a policer dropping packets leaves gaps of an RTO or two); its
+  // partial rate is judged like a throughput sample. A longer silence is a
+  // stall: the timeout stands.
+  double flowing_max_stall_seconds = 2.0;
 };
+
+// How many judged features of a service ended in each status.
+struct FeatureCounts {
+  int accessible = 0, blocked = 0, down = 0, inconclusive = 0;
+};
+
+// The service status from its features' statuses (canary_ok false: the
+// probe's own network failed, so "inconclusive"). Only which statuses occur
+// matters, not how often:
+//   no judged feature                         -> inconclusive
+//   only blocked                              -> blocked
+//   blocked and anything else                 -> partially_blocked
+//   no blocked, some inconclusive             -> inconclusive
+//   no blocked or inconclusive, some down     -> down (working features
+//                                                 beside down ones included:
+//                                                 an outage that left DNS up)
+//   only accessible                           -> accessible
+std::string service_status(const FeatureCounts& counts, bool canary_ok = true);
 
 // Computes x_verdict from test_keys (the measurement's "test_keys" object).
 nlohmann::json compute_verdict(const nlohmann::json& test_keys, const VerdictPolicy& policy = {});
@@ -40,5 +65,10 @@ nlohmann::json compute_verdict(const nlohmann::json& test_keys, const VerdictPol
 // Throughput in kbit/s of one httpt request entry, or a negative value when
 // it cannot be judged (failure, too few bytes, no timing).
 double request_throughput_kbps(const nlohmann::json& request, const VerdictPolicy& policy = {});
+
+// Throughput in kbit/s of a request that ended before its body did (timed
+// out, or its throughput sample ended) while the body was still flowing, or
+// a negative value (complete body, too few bytes, stalled, no timing).
+double partial_transfer_kbps(const nlohmann::json& request, const VerdictPolicy& policy = {});
 
 }  // namespace vantage::analysis

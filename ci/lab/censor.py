@@ -44,7 +44,8 @@ DNS_LIE = {"dns_nxdomain": "nxdomain", "dns_refused": "refused",
 TECHNIQUES = sorted(list(DNS_LIE) + [
     "dns_drop", "dns_inject", "ip_blackhole", "tcp_rst_syn", "icmp_prohibited",
     "sni_rst", "stateful_sni_rst", "sni_drop", "residual", "tls_mitm",
-    "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline"])
+    "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline",
+    "large_body"])
 
 
 class CensorError(Exception):
@@ -398,10 +399,12 @@ table ip {table} {{
         mode = spec.get("mode", "refused")
         ips = self.ips_of(spec)
         if mode == "refused":
-            # As if the listeners were stopped: the servers' kernel resets.
+            # As if the listeners were stopped (on `ports` only, if given):
+            # the servers' kernel resets.
             for ip in ips:
-                self.ipt(entry, "servers", "filter", "INPUT", "-d", ip, "-p", "tcp",
-                         "-j", "REJECT", "--reject-with", "tcp-reset")
+                for pr in self._port_rules(spec):
+                    self.ipt(entry, "servers", "filter", "INPUT", "-d", ip, *pr,
+                             "-j", "REJECT", "--reject-with", "tcp-reset")
         elif mode == "unreachable":
             srv = self.ns("servers")
             for ip in ips:
@@ -418,6 +421,28 @@ table ip {table} {{
             entry["dns_names"] = names
             entry["dns_roles"] = ["client", "control"]
             self.set_dns_lies({n: {"type": dns} for n in names}, roles=("client", "control"))
+
+    def _large_body(self, entry, spec):
+        """Not censorship: the servers answer `/` of these names with the
+        large body (an nginx server block per name, then a reload)."""
+        d = os.path.join(self.rundir, "nginx")
+        conf_dir = os.path.join(d, "scenario.d")
+        os.makedirs(conf_dir, exist_ok=True)
+        path = os.path.join(conf_dir, f"large-{entry['id']}.conf")
+        pki = os.path.join(self.rundir, "pki")
+        www = os.path.join(self.rundir, "www")
+        with open(path, "w") as f:
+            for name in self.names_of(spec):
+                f.write(f"server {{ listen 80; listen 443 ssl; server_name {name};\n"
+                        f"  ssl_certificate {pki}/lab-server.chain.pem; ssl_certificate_key {pki}/lab-server.key;\n"
+                        f"  location = / {{ root {www}; try_files /large.bin =404; default_type application/octet-stream; }}\n"
+                        f"  location / {{ return 200 \"ok\\n\"; }} }}\n")
+        reload = ["ip", "netns", "exec", self.ns("servers"), "nginx", "-s", "reload",
+                  "-c", os.path.join(d, "nginx.conf"), "-p", d, "-e", os.path.join(d, "error.log")]
+        run(reload)
+        entry["undo"].append(["rm", "-f", path])
+        entry["undo"].append(reload)
+        time.sleep(0.5)  # the old workers finish; new connections get the new blocks
 
     def _client_offline(self, entry, spec):
         cli = self.ns("client")

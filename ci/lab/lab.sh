@@ -138,6 +138,7 @@ write_server_nginx() {
   map $remote_addr $lab_seen_reverse { "~^(\d+)\.(\d+)\.(\d+)\.(\d+)$" "$4.$3.$2.$1.in-addr.arpa"; default ""; }
 EOF
     cat <<EOF
+  include $d/scenario.d/*.conf;
   server {
     listen 80 default_server backlog=1024;
     listen 8080 default_server backlog=1024;

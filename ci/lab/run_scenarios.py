@@ -165,6 +165,8 @@ def compare(expected, got):
             diffs.append(f"{where}status {exp.get('status')} != {act.get('status')}")
         if "methods" in exp and set(exp["methods"]) != set(act.get("methods") or []):
             diffs.append(f"{where}methods {sorted(exp['methods'])} != {sorted(act.get('methods') or [])}")
+        if "confidence" in exp and exp["confidence"] != act.get("confidence"):
+            diffs.append(f"{where}confidence {exp['confidence']} != {act.get('confidence')}")
 
     check("", expected, got)
     for feat, exp in (expected.get("features") or {}).items():

@@ -51,6 +51,7 @@ json ask_control(const std::string& url, const json& request, std::chrono::milli
   for (const auto& a : request.value("tcp_connect", json::array())) q.tcp_connect.push_back(a);
   q.http_method = request.value("x_http_method", "");
   q.http_body = request.value("x_http_body", "");
+  q.chain = request.value("x_chain", "");
   // The control is trusted through the system store: --ca-bundle is about
   // the measured services, and as a CA file it would replace the system's.
   auto answer = control::ask_control(url, q, std::min<std::chrono::milliseconds>(std::chrono::seconds(20), left));

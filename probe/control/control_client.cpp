@@ -58,6 +58,7 @@ json control_request_json(const ControlQuery& q) {
   for (const auto& [name, values] : q.http_request_headers) request["http_request_headers"][name] = values;
   if (!q.http_method.empty()) request["x_http_method"] = q.http_method;
   if (!q.http_body.empty()) request["x_http_body"] = q.http_body;
+  if (!q.chain.empty()) request["x_chain"] = q.chain;
   return request;
 }
 

@@ -22,6 +22,7 @@ struct ControlQuery {
   std::vector<std::string> tcp_connect;                         // "ip:port" / "[v6]:port"
   std::string http_method;                                      // "" = GET (x_http_method)
   std::string http_body;                                        // x_http_body (POST only)
+  std::string chain;                                            // x_chain: what to measure ("" = all)
 
   // Where to trust the control's certificate from (https control URLs).
   std::string ca_bundle;     // PEM file; "" = the system store only

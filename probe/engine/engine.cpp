@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "analysis/verdict/ip_networks.h"
+#include "probe/engine/control_queue.h"
 #include "probe/engine/parallel.h"
 #include "probe/net/dns_lookup.h"
 #include "probe/net/http_request.h"
@@ -36,6 +37,7 @@ struct HostLookup {
   std::vector<format::DnsObservation> udp;       // every response to the UDP query
   std::vector<std::string> ips;                  // usable addresses
   std::string failure;
+  long control_id = -1;                          // the control's lookup, when ours failed
 };
 
 // One distinct chain to measure, shared by every endpoint that needs it.
@@ -58,6 +60,8 @@ struct ChainJob {
   std::vector<format::HttpObservation> http;
   std::vector<format::NetworkEvent> events;
   std::string failure;  // of the final attempt
+  bool compare = false;  // an endpoint of a measured service (not the canary) needs it
+  long control_id = -1;  // the control's answer about this chain
 
   auto key() const { return std::tie(ip, port, kind, host, url, method); }
 };
@@ -80,16 +84,25 @@ class Runner {
     if (const auto* c = catalog_.canary(); c && std::find(services.begin(), services.end(), c) == services.end())
       services.push_back(c);
 
+    // The control is asked while the measurement runs (control_queue.h);
+    // its reachability is checked from the start.
+    if (opt_.control)
+      control_ = std::make_unique<ControlQueue>(opt_.control, opt_.control_url, [this] { return remaining(); },
+                                                opt_.connect_timeout, opt_.parallelism);
     resolve_hosts(services);
     plan_chains(services);
     register_flows(services);
     parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
     join_udp_queries();
+    // The last answers, within the run's deadline (Ctrl-C stops the wait).
+    if (control_)
+      while (!control_->wait(std::min(std::chrono::steady_clock::now() + milliseconds(100), clock_.origin + opt_.deadline)) &&
+             !out_of_time()) {
+      }
     for (const auto* s : services) result.services[s->name] = assemble(*s);
     const bool chains_interrupted = interrupted() ||
         std::any_of(jobs_.begin(), jobs_.end(), [](const ChainJob& j) { return j.interrupted; }) ||
         std::any_of(hosts_.begin(), hosts_.end(), [](const HostLookup& h) { return h.failure == kInterrupted; });
-    if (opt_.control) ask_control(services, result);
 
     result.runtime = clock_.now();
     result.interrupted = chains_interrupted;
@@ -120,7 +133,10 @@ class Runner {
   void resolve_hosts(const std::vector<const catalog::Service*>& services) {
     std::set<std::string> names;
     for (const auto* s : services)
-      for (const auto& e : s->endpoints) names.insert(e.host);
+      for (const auto& e : s->endpoints) {
+        names.insert(e.host);
+        if (!s->canary) compared_hosts_.insert(e.host);
+      }
     for (const auto& n : names) hosts_.push_back({n, {}, {}, {}, ""});
     udp_resolver_ = opt_.udp_resolver == "system" ? system_resolver() : opt_.udp_resolver;
     if (opt_.capture) {
@@ -147,21 +163,23 @@ class Runner {
     return "";
   }
 
-  // The UDP hold-on queries run beside the system lookups, on a few threads
-  // of their own (each mostly waits out its listening window), and are only
-  // joined after every chain has run, so they never delay a connection.
+  // The UDP hold-on queries run beside the system lookups, all at once on
+  // one thread of their own (one poll loop over every query's socket, so
+  // each listening window runs concurrently), and are only joined after
+  // every chain has run, so they never delay a connection.
   void start_udp_queries() {
     if (udp_resolver_.empty()) return;
     try {
       udp_thread_ = std::thread([this] {
-        parallel_for(hosts_.size(), std::min(opt_.parallelism, 16), [this](std::size_t i) {
-          if (out_of_time()) return;
-          net::UdpQueryOptions q;
-          q.resolver = udp_resolver_;
-          q.timeout = budget(opt_.dns_timeout);
-          q.hold = opt_.dns_hold;
-          hosts_[i].udp = net::query_udp(hosts_[i].name, q, context());
-        });
+        if (out_of_time()) return;
+        std::vector<net::UdpQuery> queries;
+        for (const auto& h : hosts_) queries.push_back({h.name, context()});
+        net::UdpQueryOptions q;
+        q.resolver = udp_resolver_;
+        q.timeout = budget(opt_.dns_timeout);
+        q.hold = opt_.dns_hold;
+        auto results = net::query_udp_many(queries, q);
+        for (std::size_t i = 0; i < hosts_.size() && i < results.size(); ++i) hosts_[i].udp = std::move(results[i]);
       });
     } catch (const std::system_error&) {
       // No thread for the hold-on queries: the system lookups still run.
@@ -193,6 +211,7 @@ class Runner {
     auto& obs = h.attempts.back();
     if (obs.failure) {
       h.failure = *obs.failure;
+      ask_control_dns(h);
       return;
     }
     std::vector<std::string> v4, v6;
@@ -218,6 +237,41 @@ class Runner {
       obs.failure = "dns_no_answer";  // no IPv4 address to measure
       h.failure = *obs.failure;
     }
+    if (!h.failure.empty()) ask_control_dns(h);
+  }
+
+  // What the control's resolver says about a name ours failed on.
+  void ask_control_dns(HostLookup& h) {
+    if (!control_ || !compared_hosts_.count(h.name)) return;
+    h.control_id = static_cast<long>(control_->put({{"http_request", "http://" + h.name + "/"},
+                                                    {"http_request_headers", json::object()},
+                                                    {"x_chain", "dns"}}));
+  }
+
+  // The control measures this chain at this address: the helper runs the
+  // same chain (x_chain), for the same address, name and URL.
+  void ask_control_chain(ChainJob& job) {
+    if (!control_ || !job.compare || job.control_id >= 0) return;
+    const std::string address = join_address(job.ip, job.port);
+    json request{{"http_request_headers", json::object()}, {"tcp_connect", {address}}};
+    switch (job.kind) {
+      case Chain::Tcp:
+        request["http_request"] = "http://" + address + "/";
+        request["x_chain"] = "tcp";
+        break;
+      case Chain::Tls:
+        request["http_request"] = "https://" + job.host + ":" + std::to_string(job.port) + "/";
+        request["x_chain"] = "tls";
+        break;
+      default:
+        request["http_request"] = job.url;
+        request["x_chain"] = catalog::chain_name(job.kind);
+        if (job.method == "POST") {
+          request["x_http_method"] = "POST";
+          request["x_http_body"] = std::string(kPostBodyBytes, '\0');
+        }
+    }
+    job.control_id = static_cast<long>(control_->put(request));
   }
 
   static std::string with_dns_port(const std::string& resolver) {
@@ -268,7 +322,9 @@ class Runner {
             job.throughput = e.throughput;
             job.alpn = e.alpn;
             job.trust = trust_for(*s);
-            if (!find_job(job)) jobs_.push_back(std::move(job));
+            job.compare = !s->canary;
+            if (ChainJob* same = find_job(job)) same->compare = same->compare || job.compare;
+            else jobs_.push_back(std::move(job));
           }
       }
   }
@@ -295,6 +351,9 @@ class Runner {
   }
 
   void run_chain(ChainJob& job) {
+    // Web endpoints are always compared with the control (a block page is
+    // a successful exchange with the wrong content): ask at once.
+    if (job.kind == Chain::Http || job.kind == Chain::Https) ask_control_chain(job);
     for (int attempt = 1; attempt <= 2; ++attempt) {
       if (out_of_time()) {
         job.interrupted = true;
@@ -316,6 +375,8 @@ class Runner {
       job.attempts = attempt;
       bool full_budget = remaining() >= chain_budget(job);
       job.failure = attempt_chain(job, attempt);
+      // Failed once: the control measures it while we retry.
+      if (!job.failure.empty()) ask_control_chain(job);
       if (job.failure == kTimeout && !full_budget) {
         job.interrupted = true;
         job.failure = kInterrupted;
@@ -385,10 +446,11 @@ class Runner {
     http.pin_port = job.port;
     http.trust = job.trust;
     http.timeout = budget(opt_.http_timeout + (job.throughput ? opt_.throughput_window : milliseconds(0)));
-    if (job.throughput) {
-      http.download_window = opt_.throughput_window;
-      http.max_download = 64u << 20;
-    }
+    // Every body is read for at most the throughput window after its first
+    // byte: a slow link cannot make the run long, and a cut body that was
+    // still flowing is a throughput sample the verdict can judge.
+    http.download_window = opt_.throughput_window;
+    if (job.throughput) http.max_download = 64u << 20;
     event("http_transaction_start", std::nullopt);
     auto obs = net::http_request(http, ctx);
     tag(obs);
@@ -401,6 +463,7 @@ class Runner {
     ServiceObservations out;
     std::set<std::string> hosts_added;
     std::set<const ChainJob*> jobs_added;
+    std::map<std::string, std::vector<long>> control_ids;  // by endpoint key
     for (const auto& e : s.endpoints) {
       const HostLookup* h = host(e.host);
       if (!h) continue;
@@ -425,6 +488,7 @@ class Runner {
         ep["port"] = nullptr;
         ep["ip"] = nullptr;
         if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
+        if (h->control_id >= 0) control_ids[e.host].push_back(h->control_id);
         out.endpoints.push_back(ep);
         continue;
       }
@@ -436,6 +500,7 @@ class Runner {
           ep["ip"] = nullptr;
           ep["transaction_id"] = nullptr;
           if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
+          if (h->control_id >= 0) control_ids[ep["endpoint"]].push_back(h->control_id);
           out.endpoints.push_back(ep);
           continue;
         }
@@ -447,6 +512,7 @@ class Runner {
           one["transaction_id"] = job->transaction_id;
           one["attempts"] = job->attempts;
           if (job->interrupted) one["failure"] = kInterrupted;
+          else if (job->control_id >= 0) control_ids[ep["endpoint"]].push_back(job->control_id);
           out.endpoints.push_back(one);
           if (jobs_added.insert(job).second) {
             out.tcp_connect.insert(out.tcp_connect.end(), job->tcp.begin(), job->tcp.end());
@@ -457,69 +523,20 @@ class Runner {
         }
       }
     }
+    if (control_ && !s.canary) {
+      // One answer per endpoint, united from the answers about its
+      // addresses (and its name's lookup).
+      const std::string unreachable = control_->unreachable();
+      out.control = {{"url", opt_.control_url},
+                     {"answers", json::object()},
+                     {"unreachable", unreachable.empty() ? json(nullptr) : json(unreachable)}};
+      for (const auto& [key, ids] : control_ids) {
+        std::vector<json> answers;
+        for (long id : ids) answers.push_back(control_->answer(static_cast<std::size_t>(id)));
+        out.control["answers"][key] = merge_control_answers(answers);
+      }
+    }
     return out;
-  }
-
-  // Asks the control about every endpoint (host:port) that failed, and
-  // every web endpoint, in parallel, and records the answers in each service's x_control.
-  void ask_control(const std::vector<const catalog::Service*>& services, RunResult& result) {
-    struct Query {
-      std::string service, key;
-      json request;
-      json answer;
-    };
-    std::vector<Query> queries;
-    for (const auto* s : services) {
-      if (s->canary) continue;
-      auto& obs = result.services[s->name];
-      std::map<std::string, Query> by_key;
-      for (const auto& ep : obs.endpoints) {
-        if (ep.value("failure", json()).is_string()) continue;  // interrupted: nothing to compare
-        bool failed = false;
-        const HostLookup* h = host(ep["host"]);
-        if (h && !h->failure.empty()) failed = true;
-        int64_t tx = ep.contains("transaction_id") && ep["transaction_id"].is_number() ? ep["transaction_id"].get<int64_t>() : -1;
-        for (const auto& j : jobs_)
-          if (j.transaction_id == tx && !j.failure.empty()) failed = true;
-        // Web endpoints are always compared with the control: a block page
-        // is a successful HTTP exchange with the wrong content.
-        const std::string chain = ep.value("chain", "");
-        if (!failed && chain != "http" && chain != "https") continue;
-        std::string key = ep["endpoint"];
-        auto& q = by_key[key];
-        q.service = s->name;
-        q.key = key;
-        if (q.request.is_null()) {
-          std::string url = ep.value("url", "");
-          // TCP-only endpoints: the helper only speaks http(s) URLs; its
-          // DNS and tcp_connect answers are what the verdict uses for them.
-          if (url.empty())
-            url = "http://" + ep["host"].get<std::string>() +
-                  (ep["port"].is_number() ? ":" + std::to_string(ep["port"].get<int>()) : "") + "/";
-          q.request = {{"http_request", url}, {"http_request_headers", json::object()}, {"tcp_connect", json::array()}};
-          if (ep.value("method", "GET") == "POST") {
-            q.request["x_http_method"] = "POST";
-            q.request["x_http_body"] = std::string(kPostBodyBytes, '\0');
-          }
-        }
-        if (ep["ip"].is_string() && ep["port"].is_number())
-          q.request["tcp_connect"].push_back(join_address(ep["ip"], ep["port"]));
-      }
-      for (auto& [k, q] : by_key) queries.push_back(std::move(q));
-    }
-    if (out_of_time()) return;
-    parallel_for(queries.size(), opt_.parallelism, [&](std::size_t i) {
-      if (out_of_time()) {
-        queries[i].answer = {{"failure", kInterrupted}};
-        return;
-      }
-      queries[i].answer = opt_.control(queries[i].request, remaining());
-    });
-    for (const auto* s : services) {
-      if (s->canary) continue;
-      result.services[s->name].control = {{"url", opt_.control_url}, {"answers", json::object()}};
-    }
-    for (auto& q : queries) result.services[q.service].control["answers"][q.key] = q.answer;
   }
 
   const catalog::Catalog& catalog_;
@@ -531,6 +548,9 @@ class Runner {
   std::string udp_resolver_;
   std::thread udp_thread_;
   std::vector<ChainJob> jobs_;
+  std::set<std::string> compared_hosts_;  // names of measured services (the canary's are not compared)
+  // Last member: destroyed first, its threads joined while the rest lives.
+  std::unique_ptr<ControlQueue> control_;
 };
 
 }  // namespace

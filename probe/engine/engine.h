@@ -13,8 +13,13 @@
 //  - when `interrupted` is set (Ctrl-C) or the deadline passes, chains not
 //    yet started are recorded as "interrupted" and the run returns what it
 //    measured;
-//  - failing endpoints are cross-checked with the control vantage point
-//    when a control URL is configured.
+//  - with a control URL, the control vantage point is asked while the
+//    measurement runs (control_queue.h): about a chain as soon as its first
+//    attempt fails, at once about web chains (always compared), about a
+//    name as soon as its lookup fails; one question per distinct chain
+//    (address:port, chain, name/URL), the helper measuring that chain only;
+//    x_control records one answer per endpoint and whether the control
+//    could be reached.
 // The engine returns observations; nettests turn them into test_keys. It
 // never writes JSON to disk and never decides verdicts.
 #pragma once

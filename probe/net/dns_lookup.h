@@ -40,6 +40,17 @@ std::vector<format::DnsObservation> query_udp(const std::string& hostname,
                                               const UdpQueryOptions& options,
                                               const StepContext& ctx);
 
+// The same for many names at once, on one thread: every query is sent at
+// the start and all are held concurrently by one poll loop, so the whole
+// batch takes one timeout (+ hold), not one per wave of threads. Results are
+// in the order of `queries`, each as query_udp would return it.
+struct UdpQuery {
+  std::string hostname;
+  StepContext ctx;
+};
+std::vector<std::vector<format::DnsObservation>> query_udp_many(const std::vector<UdpQuery>& queries,
+                                                                const UdpQueryOptions& options);
+
 struct DohQueryOptions {
   std::string url;  // e.g. https://dns.example/dns-query
   QueryType type = QueryType::A;

@@ -9,6 +9,10 @@
 // ECONNREFUSED (injectors spoof the resolver's address and port, so their
 // packets still pass the connected socket's filter). Never blocks longer than
 // timeout + hold; never sends more than the one query.
+//
+// query_udp_many holds a batch of such queries at once: one socket each, all
+// polled by one loop, so every query's hold-on window runs concurrently
+// instead of each waiting for a thread.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -106,109 +110,170 @@ std::optional<int> ttl_from_control(msghdr& message) {
 
 }  // namespace
 
+namespace {
+
+// One query of a batch: its socket, its state in the shared poll loop and
+// what it recorded.
+struct PendingQuery {
+  format::DnsObservation base;
+  uint16_t id = 0;
+  Socket sock;
+  std::chrono::steady_clock::time_point deadline;
+  bool matched = false;
+  bool done = false;
+  std::optional<std::string> failure;  // the query's only result when set
+  std::vector<format::DnsObservation> responses;
+};
+
+// Opens, connects and sends one query; on failure sets q.failure and done.
+void start_query(PendingQuery& q, const ResolverAddress& resolver, const std::string& hostname,
+                 const UdpQueryOptions& options) {
+  auto fail = [&](std::string f) {
+    q.failure = std::move(f);
+    q.done = true;
+  };
+  q.id = random_query_id();
+  q.base.query_id = q.id;
+  const std::string query = build_dns_query(hostname, options.type, q.id);
+  if (query.empty()) return fail("unknown_failure: hostname cannot be encoded in a DNS query");
+  q.sock = Socket(::socket(resolver.family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!q.sock.valid()) return fail(failure_from_errno(errno));
+  const int on = 1;
+  const int rc = resolver.family == AF_INET
+                     ? setsockopt(q.sock.fd(), IPPROTO_IP, IP_RECVTTL, &on, sizeof(on))
+                     : setsockopt(q.sock.fd(), IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
+  if (rc != 0) return fail(failure_from_errno(errno));
+  if (::connect(q.sock.fd(), reinterpret_cast<const sockaddr*>(&resolver.storage), resolver.length) != 0)
+    return fail(failure_from_errno(errno));
+  if (::send(q.sock.fd(), query.data(), query.size(), 0) != static_cast<ssize_t>(query.size()))
+    return fail(failure_from_errno(errno));
+}
+
+// Reads one packet for `q` (its socket is readable).
+void receive_one(PendingQuery& q, std::string& buffer, const UdpQueryOptions& options, const StepContext& ctx) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 4];
+  iovec iov = {buffer.data(), buffer.size()};
+  msghdr message = {};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof(control);
+  const ssize_t received = ::recvmsg(q.sock.fd(), &message, MSG_DONTWAIT);
+  if (received < 0) {
+    if (errno == EINTR || errno == EAGAIN) return;
+    // An ICMP error (e.g. port unreachable → ECONNREFUSED) before any
+    // answer is the result; during hold-on it only ends the listening.
+    if (q.responses.empty()) q.failure = failure_from_errno(errno);
+    q.done = true;
+    return;
+  }
+  format::DnsObservation obs = q.base;
+  obs.t = ctx.clock->now();
+  obs.ip_ttl = ttl_from_control(message);
+  if (!q.responses.empty()) obs.tags.push_back("x_hold_on");
+  const std::string packet(buffer.data(), static_cast<size_t>(received));
+  const bool well_formed = parse_dns_response(packet, obs);
+  // parse_dns_response sets query_id to the id the response carries, which
+  // is the evidence when it differs from ours.
+  if (!well_formed) {
+    obs.failure = "dns_server_misbehaving";
+  } else if (obs.query_id != q.id) {
+    obs.failure = "dns_reply_with_wrong_query_id";
+  } else {
+    obs.failure = failure_for_parsed_response(obs, options.type);
+    if (!q.matched) {
+      q.matched = true;
+      q.deadline = std::chrono::steady_clock::now() + options.hold;
+    }
+  }
+  q.responses.push_back(std::move(obs));
+  if (q.responses.size() >= kMaxRecordedPackets) q.done = true;
+}
+
+}  // namespace
+
+std::vector<std::vector<format::DnsObservation>> query_udp_many(const std::vector<UdpQuery>& queries,
+                                                                const UdpQueryOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<PendingQuery> pending(queries.size());
+  const auto resolver = parse_resolver(options.resolver);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    auto& q = pending[i];
+    const StepContext& ctx = queries[i].ctx;
+    q.base.engine = "udp";
+    q.base.resolver_address = resolver ? resolver->text : options.resolver;
+    q.base.hostname = queries[i].hostname;
+    q.base.query_type = query_type_name(options.type);
+    q.base.transaction_id = ctx.transaction_id;
+    q.base.t0 = ctx.clock->now();
+    if (!resolver) {
+      q.failure = "unknown_failure: invalid resolver address " + options.resolver;
+      q.done = true;
+      continue;
+    }
+    // Until a well-formed response with our id arrives, the deadline is the
+    // timeout; after it, the hold-on window. Wrong-id or malformed packets
+    // are recorded but do not end the wait: a stub resolver would ignore
+    // them too.
+    q.deadline = Clock::now() + options.timeout;
+    start_query(q, *resolver, queries[i].hostname, options);
+  }
+
+  // One poll over every open query: each one's window runs at once.
+  std::string buffer(kReceiveBufferSize, '\0');
+  std::vector<pollfd> fds;
+  std::vector<std::size_t> owner;
+  for (;;) {
+    const auto now = Clock::now();
+    fds.clear();
+    owner.clear();
+    auto next_deadline = Clock::time_point::max();
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      auto& q = pending[i];
+      if (q.done) continue;
+      if (q.deadline <= now) {
+        q.done = true;
+        continue;
+      }
+      fds.push_back({q.sock.fd(), POLLIN, 0});
+      owner.push_back(i);
+      next_deadline = std::min(next_deadline, q.deadline);
+    }
+    if (fds.empty()) break;
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count();
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(1, wait)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      const std::string f = failure_from_errno(errno);
+      for (std::size_t i : owner) {
+        if (pending[i].responses.empty()) pending[i].failure = f;
+        pending[i].done = true;
+      }
+      break;
+    }
+    for (std::size_t k = 0; k < fds.size(); ++k)
+      if (fds[k].revents & (POLLIN | POLLERR)) receive_one(pending[owner[k]], buffer, options, queries[owner[k]].ctx);
+  }
+
+  std::vector<std::vector<format::DnsObservation>> out(pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    auto& q = pending[i];
+    if (q.failure || q.responses.empty()) {
+      format::DnsObservation obs = q.base;
+      obs.failure = q.failure.value_or("generic_timeout_error");
+      obs.t = queries[i].ctx.clock->now();
+      out[i].push_back(std::move(obs));
+    } else {
+      out[i] = std::move(q.responses);
+    }
+  }
+  return out;
+}
+
 std::vector<format::DnsObservation> query_udp(const std::string& hostname,
                                               const UdpQueryOptions& options,
                                               const StepContext& ctx) {
-  using Clock = std::chrono::steady_clock;
-  format::DnsObservation base;
-  base.engine = "udp";
-  base.resolver_address = options.resolver;
-  base.hostname = hostname;
-  base.query_type = query_type_name(options.type);
-  base.transaction_id = ctx.transaction_id;
-  base.t0 = ctx.clock->now();
-
-  auto failed = [&](std::string failure) {
-    format::DnsObservation obs = base;
-    obs.failure = std::move(failure);
-    obs.t = ctx.clock->now();
-    return std::vector<format::DnsObservation>{std::move(obs)};
-  };
-
-  const auto resolver = parse_resolver(options.resolver);
-  if (!resolver) return failed("unknown_failure: invalid resolver address " + options.resolver);
-  base.resolver_address = resolver->text;
-
-  const uint16_t id = random_query_id();
-  base.query_id = id;
-  const std::string query = build_dns_query(hostname, options.type, id);
-  if (query.empty()) return failed("unknown_failure: hostname cannot be encoded in a DNS query");
-
-  Socket sock(::socket(resolver->family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return failed(failure_from_errno(errno));
-  const int on = 1;
-  const int rc = resolver->family == AF_INET
-                     ? setsockopt(sock.fd(), IPPROTO_IP, IP_RECVTTL, &on, sizeof(on))
-                     : setsockopt(sock.fd(), IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
-  if (rc != 0) return failed(failure_from_errno(errno));
-  if (::connect(sock.fd(), reinterpret_cast<const sockaddr*>(&resolver->storage),
-                resolver->length) != 0) {
-    return failed(failure_from_errno(errno));
-  }
-  if (::send(sock.fd(), query.data(), query.size(), 0) != static_cast<ssize_t>(query.size())) {
-    return failed(failure_from_errno(errno));
-  }
-
-  std::vector<format::DnsObservation> responses;
-  std::string buffer(kReceiveBufferSize, '\0');
-  // Until a well-formed response with our id arrives, the deadline is the
-  // timeout; after it, the hold-on window. Wrong-id or malformed packets are
-  // recorded but do not end the wait: a stub resolver would ignore them too.
-  auto deadline = Clock::now() + options.timeout;
-  bool matched = false;
-  while (responses.size() < kMaxRecordedPackets) {
-    const auto remaining =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (remaining <= 0) break;
-    pollfd pfd = {sock.fd(), POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(remaining));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) {
-      if (responses.empty()) return failed(failure_from_errno(errno));
-      break;
-    }
-    if (ready == 0) break;
-
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) * 4];
-    iovec iov = {buffer.data(), buffer.size()};
-    msghdr message = {};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    const ssize_t received = ::recvmsg(sock.fd(), &message, 0);
-    if (received < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      // An ICMP error (e.g. port unreachable → ECONNREFUSED) before any
-      // answer is the result; during hold-on it only ends the listening.
-      if (responses.empty()) return failed(failure_from_errno(errno));
-      break;
-    }
-
-    format::DnsObservation obs = base;
-    obs.t = ctx.clock->now();
-    obs.ip_ttl = ttl_from_control(message);
-    if (!responses.empty()) obs.tags.push_back("x_hold_on");
-    const std::string packet(buffer.data(), static_cast<size_t>(received));
-    const bool well_formed = parse_dns_response(packet, obs);
-    // parse_dns_response sets query_id to the id the response carries, which
-    // is the evidence when it differs from ours.
-    if (!well_formed) {
-      obs.failure = "dns_server_misbehaving";
-    } else if (obs.query_id != id) {
-      obs.failure = "dns_reply_with_wrong_query_id";
-    } else {
-      obs.failure = failure_for_parsed_response(obs, options.type);
-      if (!matched) {
-        matched = true;
-        deadline = Clock::now() + options.hold;
-      }
-    }
-    responses.push_back(std::move(obs));
-  }
-
-  if (responses.empty()) return failed("generic_timeout_error");
-  return responses;
+  return std::move(query_udp_many({{hostname, ctx}}, options).front());
 }
 
 }  // namespace vantage::net

@@ -123,6 +123,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (obs.body_bytes_received > body.data.size()) body.truncated = true;
   if (obs.body_bytes_received >= transfer->options->max_download || transfer->window_over(now)) {
     transfer->stopped = true;
+    obs.download_stopped = obs.body_bytes_received >= transfer->options->max_download ? "size" : "window";
     return 0;  // makes curl stop with CURLE_WRITE_ERROR
   }
   return length;
@@ -133,6 +134,7 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* transfer = static_cast<Transfer*>(user);
   if (transfer->window_over(Clock::now())) {
     transfer->stopped = true;
+    transfer->obs->download_stopped = "window";
     return 1;  // CURLE_ABORTED_BY_CALLBACK
   }
   return 0;
@@ -147,7 +149,7 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   const auto* trust = static_cast<const TlsTrust*>(user);
-  std::string error = add_trust_anchors(*trust, SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx)));
+  std::string error = use_trust_anchors(*trust, static_cast<SSL_CTX*>(ssl_ctx));
   return error.empty() ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
@@ -301,6 +303,7 @@ format::HttpObservation http_request(const HttpOptions& options, const StepConte
   if (transfer.saw_body) {
     obs.download_seconds =
         std::chrono::duration<double>(transfer.last_byte - transfer.first_byte).count();
+    obs.body_stall_seconds = std::chrono::duration<double>(Clock::now() - transfer.last_byte).count();
   }
 
   if (code == CURLE_OK) return finish("");

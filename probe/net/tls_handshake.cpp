@@ -20,7 +20,10 @@
 #include <time.h>
 
 #include <cerrno>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <tuple>
 
 #include "probe/net/failure.h"
 
@@ -217,6 +220,32 @@ std::string add_trust_anchors(const TlsTrust& trust, ::x509_store_st* store) {
   return "";
 }
 
+std::string use_trust_anchors(const TlsTrust& trust, ::ssl_ctx_st* ctx) {
+  using Key = std::tuple<bool, std::string, std::string>;
+  static std::mutex mu;
+  // Process lifetime (never destroyed, so still reachable at exit); a few
+  // trust settings at most.
+  static auto& stores = *new std::map<Key, X509_STORE*>();
+  constexpr std::size_t kMaxStores = 32;
+  const Key key{trust.system_store, trust.ca_bundle_file, trust.pinned_pem};
+  std::lock_guard lock(mu);
+  if (auto it = stores.find(key); it != stores.end()) {
+    SSL_CTX_set1_cert_store(ctx, it->second);
+    return "";
+  }
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return "unknown_failure: out of memory";
+  std::string error = add_trust_anchors(trust, store);
+  if (!error.empty()) {
+    X509_STORE_free(store);
+    return error;
+  }
+  SSL_CTX_set1_cert_store(ctx, store);
+  if (stores.size() < kMaxStores) stores.emplace(key, store);  // keeps our reference
+  else X509_STORE_free(store);                                 // the context keeps its own
+  return "";
+}
+
 format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string& address,
                                               const TlsOptions& options, const StepContext& ctx) {
   SigpipeBlock sigpipe_block;
@@ -240,7 +269,7 @@ format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string&
   if (!ssl_ctx) return finish("unknown_failure: SSL_CTX_new failed");
   SSL_CTX_set_verify(ssl_ctx.get(), SSL_VERIFY_NONE, nullptr);
   if (options.trust.verify) {
-    std::string error = add_trust_anchors(options.trust, SSL_CTX_get_cert_store(ssl_ctx.get()));
+    std::string error = use_trust_anchors(options.trust, ssl_ctx.get());
     if (!error.empty()) return finish(error);
   }
 

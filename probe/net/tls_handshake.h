@@ -15,6 +15,7 @@
 #include "reports/format/observations.h"
 
 struct x509_store_st;  // OpenSSL's X509_STORE, kept out of this header
+struct ssl_ctx_st;     // OpenSSL's SSL_CTX
 
 namespace vantage::net {
 
@@ -49,5 +50,12 @@ std::string failure_from_verify_result(long verify_result);
 // to an OpenSSL X509_STORE. Returns "" or an "unknown_failure: ..." string
 // naming what could not be loaded.
 std::string add_trust_anchors(const TlsTrust& trust, ::x509_store_st* store);
+
+// Makes `ctx` verify against the anchors `trust` names, from a store built
+// once per distinct trust setting and shared (read-only) by every handshake
+// of the process: loading the system store costs tens of milliseconds of
+// CPU, which many concurrent handshakes (the control's helper, a full run)
+// would otherwise pay each. Returns "" or the add_trust_anchors error.
+std::string use_trust_anchors(const TlsTrust& trust, ::ssl_ctx_st* ctx);
 
 }  // namespace vantage::net

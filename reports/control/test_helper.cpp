@@ -24,6 +24,7 @@
 #include "probe/net/step_clock.h"
 #include "probe/net/tcp_connect.h"
 #include "probe/net/tls_handshake.h"
+#include "reports/control/chain_plan.h"
 
 namespace vantage::control {
 
@@ -402,6 +403,7 @@ struct Run {
   net::StepClock clock;
   Clock::time_point deadline;
   net::TlsTrust trust;
+  ChainPlan plan;  // which steps this request asked for (chain_plan.h)
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -431,7 +433,7 @@ void measure_endpoint(Run& run, std::size_t index) {
     endpoint.connect_failure = connected.observation.failure;
   }
   run.changed.notify_all();
-  if (!is_connected || run.request.parsed.scheme != "https") return;
+  if (!is_connected || !run.plan.tls) return;
 
   net::TlsOptions tls;
   tls.server_name = run.request.parsed.host;
@@ -551,11 +553,10 @@ json measure(Run& run) {
       work();
     }
   };
-  start([&run] { measure_dns(run); });
-  for (std::size_t i = 0; i < run.request.endpoints.size(); ++i) {
-    start([&run, i] { measure_endpoint(run, i); });
-  }
-  http_answer = measure_http(run);
+  if (run.plan.dns) start([&run] { measure_dns(run); });
+  if (run.plan.connect)
+    for (std::size_t i = 0; i < run.request.endpoints.size(); ++i) start([&run, i] { measure_endpoint(run, i); });
+  if (run.plan.http) http_answer = measure_http(run);
   for (auto& worker : workers) worker.join();
 
   json answer;
@@ -564,7 +565,7 @@ json measure(Run& run) {
     if (!a.ipv4.empty()) addrs.push_back(a.ipv4);
     if (!a.ipv6.empty()) addrs.push_back(a.ipv6);
   }
-  answer["dns"] = {{"failure", failure_json(run.dns.failure)}, {"addrs", std::move(addrs)}};
+  if (run.plan.dns) answer["dns"] = {{"failure", failure_json(run.dns.failure)}, {"addrs", std::move(addrs)}};
   json tcp = json::object();
   json tls = json::object();
   for (const auto& endpoint : run.request.endpoints) {
@@ -576,9 +577,10 @@ json measure(Run& run) {
                            {"failure", failure_json(endpoint.tls.failure)}};
     }
   }
-  answer["tcp_connect"] = std::move(tcp);
-  if (run.request.parsed.scheme == "https") answer["tls_handshake"] = std::move(tls);
-  answer["http_request"] = std::move(http_answer);
+  if (run.plan.connect) answer["tcp_connect"] = std::move(tcp);
+  if (run.plan.tls) answer["tls_handshake"] = std::move(tls);
+  if (run.plan.http) answer["http_request"] = std::move(http_answer);
+  if (!run.plan.chain.empty()) answer["x_chain"] = run.plan.chain;
   answer["ip_info"] = json::object();
   return answer;
 }
@@ -629,6 +631,8 @@ json handle_control_request(const json& request, const ControlOptions& options) 
     run.options = &options;
     const std::string error = validate(request, options, run.request);
     if (!error.empty()) return error_answer(error);
+    if (const std::string chain_error = chain_plan(request, run.request.parsed.scheme, run.plan); !chain_error.empty())
+      return error_answer(chain_error);
     run.deadline = Clock::now() + options.overall;
     run.trust.system_store = options.system_store;
     run.trust.ca_bundle_file = options.ca_bundle;

@@ -4,7 +4,8 @@
 // request itself — so the probe can tell "blocked" from "down".
 //
 // Speaks OONI's web-connectivity helper protocol (reports/control/README.md), plus the
-// extensions "x_http_method" and "x_http_body". The servers that expose it
+// extensions "x_http_method", "x_http_body" and "x_chain" (measure only the
+// endpoint's chain: chain_plan.h). The servers that expose it
 // (vantage-testhelper, the collector) only parse, call and reply: all
 // validation and policy lives here so they cannot disagree.
 //

@@ -87,6 +87,12 @@ struct HttpObservation : StepTimes {
   HttpBody response_body;
   uint64_t body_bytes_received = 0;  // total, even past truncation
   double download_seconds = 0;       // time spent receiving the body
+  // From the last body byte to the end of the transfer (-1: no body): a
+  // timed-out body that was still flowing has a small one, a stalled one not.
+  double body_stall_seconds = -1;
+  // Why the probe stopped reading early: "window" (the time-bounded
+  // throughput sample ended), "size" (max_download), "" (it did not).
+  std::string download_stopped;
 };
 
 struct NetworkEvent {

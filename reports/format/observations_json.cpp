@@ -174,7 +174,9 @@ json to_json(const HttpObservation& o) {
                 {"body", maybe_binary(o.response_body.data)},
                 {"body_is_truncated", o.response_body.truncated},
                 {"x_body_bytes", o.body_bytes_received},
-                {"x_download_seconds", o.download_seconds}};
+                {"x_download_seconds", o.download_seconds},
+                {"x_body_stall_seconds", o.body_stall_seconds >= 0 ? json(o.body_stall_seconds) : json(nullptr)},
+                {"x_download_stopped", o.download_stopped.empty() ? json(nullptr) : json(o.download_stopped)}};
   json j{{"network", o.network},
          {"address", o.address},
          {"alpn", o.alpn},

@@ -29,6 +29,8 @@ struct Ep {
   int status_code = 200;
   uint64_t body_bytes = 0;
   double download_seconds = 0;
+  double stall_seconds = -1;
+  std::string download_stopped;
   int attempts = 1;
   bool interrupted = false;
 };
@@ -125,6 +127,9 @@ class Keys {
       if (e.http_failure.empty()) r.status_code = e.status_code;
       r.body_bytes_received = e.body_bytes;
       r.download_seconds = e.download_seconds;
+      r.body_stall_seconds = e.stall_seconds;
+      r.download_stopped = e.download_stopped;
+      r.response_body.truncated = !e.download_stopped.empty();
       keys_["requests"].push_back(format::to_json(r));
     }
     keys_["x_endpoints"].push_back(ep);
@@ -428,6 +433,19 @@ TEST(Verdict, AFailedControlQueryIsNoEvidenceAndNoConfidence) {
   EXPECT_EQ(v["confidence"], "medium");
 }
 
+TEST(Verdict, UnreachableControlIsSaidSo) {
+  Ep e = tcp_ep();
+  e.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("chat", "all").add(e).control("chat.example:443", {{"failure", "control_unreachable: generic_timeout_error"}});
+  k.json_()["x_control"]["unreachable"] = "generic_timeout_error";
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(v["confidence"], "medium");
+  EXPECT_EQ(v["confidence_reason"],
+            "the control vantage point could not be reached (generic_timeout_error): an outage would look like blocking");
+}
+
 TEST(Verdict, LocalDnsFailureIsNotBlamedOnTheNetwork) {
   Ep e = tcp_ep();
   e.dns_failure = "too_many_open_files";
@@ -520,6 +538,56 @@ TEST(Verdict, ThroughputNotJudgedWithoutCanaryFigureOrEnoughBytes) {
   EXPECT_EQ(endpoint0(k3.verdict())["status"], "ok");
 }
 
+// A large body on a non-throughput endpoint, policed to ~140 kbit/s: the
+// request times out mid-body.
+Ep policed_download() {
+  Ep e = https_ep("chat.example", "messaging");
+  e.http_failure = "generic_timeout_error";
+  e.body_bytes = 170000;  // ~10 s at 140 kbit/s
+  e.download_seconds = 9.7;
+  e.stall_seconds = 0.05;
+  return e;
+}
+
+TEST(Verdict, TimeoutWhileTheBodyStillFlowsSlowlyIsThrottling) {
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(policed_download());
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "throttling");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("still flowing at 140 kbit/s"), std::string::npos);
+}
+
+TEST(Verdict, TimeoutAfterTheBodyStalledStaysATimeout) {
+  Ep e = policed_download();
+  e.stall_seconds = 6;  // nothing for the last 6 s
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(k.verdict())["method"], "http");
+  // A fast flow that timed out is not throttling either.
+  Ep fast = policed_download();
+  fast.body_bytes = 100000000;
+  Keys f;
+  f.feature("messaging", "all").canary("ok", 20000).add(fast);
+  EXPECT_EQ(endpoint0(f.verdict())["method"], "http");
+}
+
+TEST(Verdict, SampleEndedOnASlowBodyIsThrottlingOnAnyEndpoint) {
+  Ep e = https_ep("chat.example", "messaging");
+  e.body_bytes = 52000;  // 3 s at ~140 kbit/s, cut by the time-bounded sample
+  e.download_seconds = 3.0;
+  e.stall_seconds = 0.01;
+  e.download_stopped = "window";
+  Keys k;
+  k.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(k.verdict())["method"], "throttling");
+  // The same body complete (not cut): a short transfer's rate is not judged.
+  e.download_stopped = "";
+  Keys complete;
+  complete.feature("messaging", "all").canary("ok", 20000).add(e);
+  EXPECT_EQ(endpoint0(complete.verdict())["status"], "ok");
+}
+
 TEST(Verdict, RequestThroughput) {
   json r{{"failure", nullptr}, {"response", {{"x_body_bytes", 100000}, {"x_download_seconds", 0.5}}}};
   EXPECT_DOUBLE_EQ(request_throughput_kbps(r), 1600.0);
@@ -597,6 +665,61 @@ TEST(Verdict, DnsChainEndpoint) {
   EXPECT_TRUE(endpoint0(v)["ip"].is_null());
 }
 
+// DNS-only endpoints are judged on the same DNS evidence as the others.
+Ep dns_ep(const std::string& ip = "198.18.1.2") {
+  Ep e = tcp_ep("dns.example");
+  e.chain = "dns";
+  e.feature = "dns_service";
+  e.ip = ip;
+  return e;
+}
+
+TEST(Verdict, DnsChainInjectedAnswerIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("198.18.4.4"));
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"198.18.1.2", 63}});
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("raced the resolver"), std::string::npos);
+  EXPECT_EQ(v["status"], "blocked");
+}
+
+TEST(Verdict, DnsChainRaceWonByTheRealAnswerIsOk) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("198.18.1.2"));
+  add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"198.18.1.2", 63}});
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "ok");
+}
+
+TEST(Verdict, DnsChainAnswerOutsideKnownNetworksIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.200.7"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_NE(endpoint0(v)["evidence"].dump().find("outside the service's known networks"), std::string::npos);
+  // Inside the known networks: ok.
+  Keys inside;
+  inside.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.1.9"));
+  EXPECT_EQ(endpoint0(inside.verdict())["status"], "ok");
+  // Outside, but the control got the same address: not a lie.
+  Keys agreed;
+  json answer = control_ok("198.18.200.7:443");
+  answer["dns"]["addrs"] = {"198.18.200.7"};
+  agreed.feature("dns_service", "any").prefixes({"198.18.1.0/24"}).add(dns_ep("198.18.200.7")).control("dns.example", answer);
+  EXPECT_EQ(endpoint0(agreed.verdict())["status"], "ok");
+}
+
+TEST(Verdict, DnsChainBogonAnswerIsDnsBlocking) {
+  Keys k;
+  k.feature("dns_service", "any").add(dns_ep("10.10.34.35"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+  EXPECT_EQ(endpoint0(v)["failure"], "dns_bogon_error");
+}
+
 TEST(Verdict, RetriedAttemptsAreNotMixedWithTheFinalOne) {
   // First attempt (transaction 2) timed out, the retry (transaction 3) worked.
   Keys k;
@@ -661,6 +784,61 @@ TEST(Verdict, PartiallyBlocked) {
   EXPECT_EQ(v["features"]["web"]["status"], "blocked");
   EXPECT_EQ(v["status"], "partially_blocked");
   EXPECT_EQ(v["methods"], json::array({"tls"}));
+}
+
+// The service table (reports/README.md), every combination of which feature
+// statuses occur: accessible, blocked, down, inconclusive.
+TEST(Verdict, ServiceStatusTable) {
+  struct Row {
+    bool a, b, d, i;
+    const char* status;
+  };
+  const Row table[] = {
+      // accessible blocked down inconclusive -> service
+      {false, false, false, false, "inconclusive"},
+      {true, false, false, false, "accessible"},
+      {false, true, false, false, "blocked"},
+      {true, true, false, false, "partially_blocked"},
+      {false, false, true, false, "down"},
+      {true, false, true, false, "down"},
+      {false, true, true, false, "partially_blocked"},
+      {true, true, true, false, "partially_blocked"},
+      {false, false, false, true, "inconclusive"},
+      {true, false, false, true, "inconclusive"},
+      {false, true, false, true, "partially_blocked"},
+      {true, true, false, true, "partially_blocked"},
+      {false, false, true, true, "inconclusive"},
+      {true, false, true, true, "inconclusive"},
+      {false, true, true, true, "partially_blocked"},
+      {true, true, true, true, "partially_blocked"},
+  };
+  for (const Row& r : table)
+    for (int n : {1, 3}) {  // only which statuses occur matters, not how often
+      SCOPED_TRACE(std::string("a=") + (r.a ? "1" : "0") + " b=" + (r.b ? "1" : "0") + " d=" + (r.d ? "1" : "0") +
+                   " i=" + (r.i ? "1" : "0") + " n=" + std::to_string(n));
+      FeatureCounts c{r.a ? n : 0, r.b ? n : 0, r.d ? n : 0, r.i ? n : 0};
+      EXPECT_EQ(service_status(c), r.status);
+      EXPECT_EQ(service_status(c, /*canary_ok=*/false), "inconclusive");
+    }
+}
+
+// An outage that left DNS working: every connection feature is down for the
+// control too, the DNS-only feature resolves. The service is down, never
+// accessible.
+TEST(Verdict, OutageWithWorkingDnsOnlyFeatureIsDown) {
+  Ep dns = tcp_ep("dns.example");
+  dns.chain = "dns";
+  dns.feature = "dns_service";
+  Ep chat = tcp_ep();
+  chat.tcp_failure = "generic_timeout_error";
+  chat.attempts = 2;
+  Keys k;
+  k.feature("dns_service", "any").feature("chat", "any").add(dns).add(chat).control(
+      "chat.example:443", {{"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "generic_timeout_error"}}}}}});
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["dns_service"]["status"], "accessible");
+  EXPECT_EQ(v["features"]["chat"]["status"], "down");
+  EXPECT_EQ(v["status"], "down");
 }
 
 TEST(Verdict, InconclusiveFeatureMakesServiceInconclusive) {

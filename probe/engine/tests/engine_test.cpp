@@ -8,7 +8,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <thread>
 
+#include "probe/net/tests/fake_dns_server.h"
 #include "probe/net/tests/loopback_servers.h"
 
 namespace vantage::engine {
@@ -142,14 +144,18 @@ TEST(Engine, InterruptedRunMeasuresNothingMoreButReturns) {
   EXPECT_EQ(result.services.at("svc").endpoints[0].value("failure", ""), "interrupted");
 }
 
+// A control URL on loopback: the reachability check connects to it.
+std::string control_url(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+
 TEST(Engine, AsksTheControlOnlyAboutFailingEndpoints) {
   RawTcpServer server(RawTcpServer::Behaviour::kHold);
+  RawTcpServer control(RawTcpServer::Behaviour::kHold);
   ClosedPort closed;
   auto cat = one_service({tcp_endpoint("127.0.0.1", {server.port(), closed.port()})});
   std::mutex mu;
   std::vector<nlohmann::json> asked;
   auto opt = loopback_options();
-  opt.control_url = "http://control.invalid/";
+  opt.control_url = control_url(control.port());
   opt.control = [&](const nlohmann::json& req, std::chrono::milliseconds) {
     std::lock_guard lock(mu);
     asked.push_back(req);
@@ -158,9 +164,112 @@ TEST(Engine, AsksTheControlOnlyAboutFailingEndpoints) {
   auto result = run(cat, {"svc"}, opt);
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0]["tcp_connect"][0], "127.0.0.1:" + std::to_string(closed.port()));
-  const auto& control = result.services.at("svc").control;
-  EXPECT_EQ(control["url"], "http://control.invalid/");
-  EXPECT_TRUE(control["answers"].contains("127.0.0.1:" + std::to_string(closed.port())));
+  EXPECT_EQ(asked[0]["x_chain"], "tcp");  // the helper only connects
+  const auto& control_keys = result.services.at("svc").control;
+  EXPECT_EQ(control_keys["url"], opt.control_url);
+  EXPECT_TRUE(control_keys["unreachable"].is_null());
+  EXPECT_TRUE(control_keys["answers"].contains("127.0.0.1:" + std::to_string(closed.port())));
+}
+
+TEST(Engine, AsksTheControlWhileRetryingNotAfterwards) {
+  SaturatedListener blackhole;
+  RawTcpServer control(RawTcpServer::Behaviour::kHold);
+  auto cat = one_service({tcp_endpoint("127.0.0.1", {blackhole.port()})});
+  auto opt = loopback_options();  // connect timeout 0.3 s: the run's chains end at ~0.6 s
+  opt.control_url = control_url(control.port());
+  const auto t0 = std::chrono::steady_clock::now();
+  std::atomic<double> asked_at{-1};
+  opt.control = [&](const nlohmann::json& req, std::chrono::milliseconds) {
+    asked_at = seconds_since(t0);
+    std::this_thread::sleep_for(400ms);  // the helper's own connect timeout
+    const std::string addr = req["tcp_connect"][0];
+    return nlohmann::json{{"tcp_connect", {{addr, {{"status", false}, {"failure", "generic_timeout_error"}}}}}};
+  };
+  auto result = run(cat, {"svc"}, opt);
+  const double took = seconds_since(t0);
+  EXPECT_GT(asked_at.load(), 0.25);  // after the first attempt failed...
+  EXPECT_LT(asked_at.load(), 0.5);   // ...while the retry runs
+  EXPECT_LT(took, 0.95);             // not 0.6 s of chains + 0.4 s of control
+  const auto& answers = result.services.at("svc").control["answers"];
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers.begin().value()["tcp_connect"].begin().value()["status"], false);
+}
+
+TEST(Engine, OneControlRequestForAVolleyOfBlackHoledAddresses) {
+  std::vector<std::unique_ptr<SaturatedListener>> holes;
+  std::vector<catalog::Endpoint> eps;
+  for (int i = 0; i < 10; ++i) {
+    holes.push_back(std::make_unique<SaturatedListener>());
+    // Each address twice, under two features: still one question.
+    eps.push_back(tcp_endpoint("127.0.0.1", {holes.back()->port()}));
+    eps.push_back(tcp_endpoint("127.0.0.1", {holes.back()->port()}, "calls"));
+  }
+  RawTcpServer control(RawTcpServer::Behaviour::kHold);
+  auto cat = one_service(eps);
+  auto opt = loopback_options();
+  opt.control_url = control_url(control.port());
+  std::mutex mu;
+  std::vector<nlohmann::json> asked;
+  opt.control = [&](const nlohmann::json& req, std::chrono::milliseconds) {
+    std::lock_guard lock(mu);
+    asked.push_back(req);
+    nlohmann::json tcp = nlohmann::json::object();
+    for (const auto& a : req["tcp_connect"]) tcp[a.get<std::string>()] = {{"status", false}, {"failure", "generic_timeout_error"}};
+    return nlohmann::json{{"tcp_connect", tcp}};
+  };
+  auto result = run(cat, {"svc"}, opt);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0]["tcp_connect"].size(), 10u);
+  const auto& answers = result.services.at("svc").control["answers"];
+  EXPECT_EQ(answers.size(), 10u);
+  for (const auto& a : answers) EXPECT_EQ(a["tcp_connect"].size(), 1u);  // each endpoint its own address
+}
+
+TEST(Engine, UnreachableControlIsNoticedOnceAndCostsOneConnectTimeout) {
+  std::vector<std::unique_ptr<SaturatedListener>> holes;
+  std::vector<catalog::Endpoint> eps;
+  for (int i = 0; i < 6; ++i) {
+    holes.push_back(std::make_unique<SaturatedListener>());
+    eps.push_back(tcp_endpoint("127.0.0.1", {holes.back()->port()}));
+  }
+  SaturatedListener control;  // the control itself black-holed
+  auto cat = one_service(eps);
+  auto opt = loopback_options();
+  opt.control_url = control_url(control.port());
+  std::atomic<int> calls{0};
+  opt.control = [&](const nlohmann::json&, std::chrono::milliseconds) {
+    ++calls;
+    return nlohmann::json{{"failure", "generic_timeout_error"}};
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = run(cat, {"svc"}, opt);
+  EXPECT_LT(seconds_since(t0), 0.9);  // the chains' 0.6 s; the control's check overlapped them
+  EXPECT_EQ(calls.load(), 0);
+  const auto& x = result.services.at("svc").control;
+  EXPECT_EQ(x["unreachable"], "generic_timeout_error");
+  ASSERT_EQ(x["answers"].size(), 6u);
+  for (const auto& a : x["answers"]) EXPECT_EQ(a["failure"], "control_unreachable: generic_timeout_error");
+}
+
+TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
+  net::testing::FakeDnsReply reply;
+  reply.ipv4 = {"127.0.0.1"};
+  net::testing::FakeDnsServer resolver({reply});
+  ClosedPort closed;
+  std::vector<catalog::Endpoint> eps;
+  for (int i = 1; i <= 24; ++i) eps.push_back(tcp_endpoint("127.0.0." + std::to_string(i), {closed.port()}));
+  auto cat = one_service(eps);
+  auto opt = loopback_options();
+  opt.udp_resolver = resolver.address();
+  opt.dns_hold = 400ms;
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = run(cat, {"svc"}, opt);
+  // One 400 ms window for all 24 names, not 24 / 16 waves of it.
+  EXPECT_LT(seconds_since(t0), 0.75);
+  EXPECT_EQ(resolver.queries_received(), 24);
+  int udp = 0;
+  for (const auto& q : result.services.at("svc").queries) udp += q.engine == "udp" && !q.failure;
+  EXPECT_EQ(udp, 24);
 }
 
 TEST(Engine, BogonAnswersAreNeverConnectedTo) {

@@ -315,6 +315,40 @@ TEST_F(DnsTest, UdpHoldOnListensForTheWholeWindow) {
   EXPECT_LT(elapsed, 2000ms);
 }
 
+TEST_F(DnsTest, UdpManyHoldsEveryQueryAtOnce) {
+  FakeDnsReply forged, real;
+  forged.ipv4 = {"198.18.4.4"};
+  forged.ip_ttl = 60;
+  real.ipv4 = {"198.18.0.10"};
+  FakeDnsServer server({forged, real});
+  std::vector<UdpQuery> queries;
+  for (int i = 0; i < 40; ++i) queries.push_back({"n" + std::to_string(i) + ".example", {&clock, 100 + i}});
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = query_udp_many(queries, {server.address(), QueryType::A, 2000ms, 400ms});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // One 400 ms window for all 40, not 40 / 16 waves of it.
+  EXPECT_GE(elapsed, 400ms);
+  EXPECT_LT(elapsed, 750ms);
+  EXPECT_EQ(server.queries_received(), 40);
+  ASSERT_EQ(results.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(results[i].size(), 2u) << i;  // the race is kept for every name
+    EXPECT_EQ(results[i][0].hostname, queries[i].hostname);
+    EXPECT_EQ(results[i][0].transaction_id, 100 + i);
+    EXPECT_EQ(results[i][0].ip_ttl, 60);
+    EXPECT_EQ(results[i][1].answers.at(0).ipv4, "198.18.0.10");
+  }
+}
+
+TEST_F(DnsTest, UdpManyKeepsEachQuerysOwnFailure) {
+  FakeDnsServer silent({});
+  const auto results =
+      query_udp_many({{"a.example", ctx}, {std::string(70, 'x') + ".example", ctx}}, {silent.address(), QueryType::A, 300ms, 0ms});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].at(0).failure.value_or(""), "generic_timeout_error");
+  EXPECT_NE(results[1].at(0).failure.value_or("").find("cannot be encoded"), std::string::npos);
+}
+
 TEST_F(DnsTest, UdpLateAnswerAfterHoldIsNotRecorded) {
   FakeDnsReply first;
   first.ipv4 = {"198.18.0.1"};

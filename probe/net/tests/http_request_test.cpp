@@ -154,6 +154,43 @@ TEST(HttpRequest, StalledBodyWithoutWindowIsTimeout) {
   EXPECT_EQ(obs.body_bytes_received, 100u);
 }
 
+TEST(HttpRequest, TimeoutMidBodyRecordsThatItWasStillFlowing) {
+  HttpServer server;
+  StepClock clock;
+  HttpOptions options;
+  options.url = local(server.port(), "/slow");  // 1000 bytes every 20 ms
+  options.timeout = 600ms;
+  auto obs = http_request(options, {&clock, 1});
+  EXPECT_EQ(failure_of(obs), "generic_timeout_error");
+  EXPECT_GT(obs.body_bytes_received, 5000u);
+  EXPECT_GT(obs.download_seconds, 0.2);
+  EXPECT_GE(obs.body_stall_seconds, 0);
+  EXPECT_LT(obs.body_stall_seconds, 0.2);
+  EXPECT_EQ(obs.download_stopped, "");
+}
+
+TEST(HttpRequest, StalledBodyRecordsHowLongItStalled) {
+  HttpServer server;
+  StepClock clock;
+  HttpOptions options;
+  options.url = local(server.port(), "/stall");
+  options.timeout = 600ms;
+  auto obs = http_request(options, {&clock, 1});
+  EXPECT_EQ(failure_of(obs), "generic_timeout_error");
+  EXPECT_GT(obs.body_stall_seconds, 0.4);
+}
+
+TEST(HttpRequest, WindowAndSizeSayWhyTheDownloadStopped) {
+  HttpServer server;
+  HttpOptions options;
+  options.download_window = 300ms;
+  EXPECT_EQ(get(local(server.port(), "/slow"), options).download_stopped, "window");
+  HttpOptions sized;
+  sized.max_download = 20000;
+  EXPECT_EQ(get(local(server.port(), "/bytes/5000000"), sized).download_stopped, "size");
+  EXPECT_EQ(get(local(server.port(), "/hello"), HttpOptions{}).download_stopped, "");
+}
+
 TEST(HttpRequest, PostDeliversTheBody) {
   HttpServer server;
   HttpOptions options;
