@@ -21,7 +21,7 @@ std::unique_ptr<GeoDb> GeoDb::open(const std::string& path, std::string& error) 
   int rc = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->impl_->mmdb);
   if (rc != MMDB_SUCCESS) {
     error = path + ": not a readable MaxMind database: " + MMDB_strerror(rc);
-    if (rc == MMDB_IO_ERROR) error += std::string(" (") + std::strerror(errno) + ")";
+    if (rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR) error += std::string(" (") + std::strerror(errno) + ")";
     db->impl_.reset();
     return nullptr;
   }
