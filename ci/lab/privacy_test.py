@@ -155,6 +155,7 @@ def main():
         subprocess.run(["perl", MAKE_MMDB, mmdb, "198.18.9.0/24", str(TEST_ASN), TEST_NET, TEST_CC,
                         "198.18.3.0/24", str(RESOLVER_ASN), RESOLVER_NET, TEST_CC], check=True)
 
+        penv = rs.probe_env(args, rundir)  # its own config dir, consent given
         results = os.path.join(rundir, "results")
         output = os.path.join(rundir, "measurements.jsonl")
         pcap = os.path.join(rundir, "probe.pcap")
@@ -165,19 +166,20 @@ def main():
                "--resolver-echo-name", "resolver-echo.lab.vantage"]
         if args.testhelper:
             cmd += ["--control", f"http://{rs.TESTHELPER_ADDR}/"]
-        p = subprocess.run(["ip", "netns", "exec", env["NS_CLIENT"], *cmd], capture_output=True, timeout=60)
+        p = subprocess.run(["ip", "netns", "exec", env["NS_CLIENT"], *cmd], capture_output=True, timeout=60, env=penv)
         outputs = {"probe stdout": p.stdout, "probe stderr": p.stderr}
         if not os.path.exists(output):
             raise RuntimeError(f"vantage exited {p.returncode} without measurements: {p.stderr.decode()[-2000:]}")
         for sub in (["list"], ["upload", "--list", "--json"]):
-            q = subprocess.run([args.vantage, *sub, "--results-dir", results], capture_output=True)
+            q = subprocess.run([args.vantage, *sub, "--results-dir", results], capture_output=True, env=penv)
             outputs["vantage " + " ".join(sub)] = q.stdout + q.stderr
         with open(output) as f:
             measurements = [json.loads(l) for l in f if l.strip()]
         run_ids = [f[:-6] for f in os.listdir(results) if f.endswith(".jsonl")]
         for rid in run_ids:
             for extra in ([], ["--json"]):
-                q = subprocess.run([args.vantage, "show", rid, *extra, "--results-dir", results], capture_output=True)
+                q = subprocess.run([args.vantage, "show", rid, *extra, "--results-dir", results], capture_output=True,
+                                   env=penv)
                 outputs[" ".join(["vantage show", rid, *extra])] = q.stdout + q.stderr
 
         got = ns(env, "NS_CONTROL", "curl", "-sf", "--max-time", "5",
