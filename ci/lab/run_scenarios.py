@@ -291,13 +291,13 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     all_ok = True
-    print(f"{'scenario':32} {'service':9} {'expected':28} {'got':28} result")
+    print(f"{'scenario':32} {'service':18} {'expected':28} {'got':28} result")
     try:
         for i, name in enumerate(names):
             ok, rows = run_scenario(name, args, i)
             all_ok = all_ok and ok
             for r in rows:
-                print(f"{r[0]:32} {r[1]:9} {r[2]:28} {r[3]:28} {r[4]}")
+                print(f"{r[0]:32} {r[1]:18} {r[2]:28} {r[3]:28} {r[4]}")
                 for d in r[5]:
                     print(f"    {d}")
             sys.stdout.flush()

@@ -30,7 +30,7 @@ TEST(RealCatalog, LoadsWithoutErrors) {
   ASSERT_TRUE(r.ok());
   std::vector<std::string> names;
   for (const auto& s : r.catalog.services) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"canary", "signal", "wechat", "whatsapp"}));  // sorted
+  EXPECT_EQ(names, (std::vector<std::string>{"canary", "facebook_messenger", "signal", "wechat", "whatsapp"}));  // sorted
   ASSERT_NE(r.catalog.canary(), nullptr);
   EXPECT_EQ(r.catalog.canary()->name, "canary");
   EXPECT_EQ(r.catalog.find("nope"), nullptr);
