@@ -15,6 +15,10 @@ does not name is expected as follows, and is still checked:
     (or, for inconclusive, when the probe's own network failed), so the
     feature inherits the service's status (its methods are not checked).
 
+`expect_keys` ({service: {test_key: value}}) names service keys (OONI's
+and ours) whose values must be exactly as given; keys not named are not
+checked.
+
 A judged feature is one with at least one endpoint whose `judged` is not
 false (the verdict leaves unjudged features out). Naming a service the
 catalog does not have, or a feature the service does not judge, is an error.
@@ -86,6 +90,22 @@ def expected(doc, services):
         base["features"] = {f: given.get(f, dict(default)) for f in features}
         out[service] = base
     return out
+
+
+def check_keys(doc, measurements):
+    """[(service, differences)] for the scenario's expect_keys against the
+    measurements (parsed JSON lines)."""
+    by_name = {m.get("test_name"): m.get("test_keys") or {} for m in measurements}
+    rows = []
+    for service, want in (doc.get("expect_keys") or {}).items():
+        got = by_name.get(service)
+        if got is None:
+            rows.append((service, ["no measurement"]))
+            continue
+        diffs = [f"{k}: expected {json.dumps(v)}, got {json.dumps(got[k]) if k in got else 'no such key'}"
+                 for k, v in sorted(want.items()) if k not in got or got[k] != v]
+        rows.append((service, diffs))
+    return rows
 
 
 def main():

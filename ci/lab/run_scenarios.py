@@ -217,6 +217,11 @@ def run_scenario(name, args, index):
             ok = ok and not diffs
             rows.append((name, service, fmt(exp), fmt(verdicts.get(service)),
                          "OK" if not diffs else "MISMATCH", diffs))
+        with open(out) as f:
+            for service, diffs in expectations.check_keys(doc, [json.loads(l) for l in f if l.strip()]):
+                ok = ok and not diffs
+                rows.append((name, f"({service} keys)", "expect_keys", f"{len(diffs)} differences",
+                             "OK" if not diffs else "MISMATCH", diffs))
         if args.collector:
             # "all": every measurement acknowledged; "kept": none could be
             # (e.g. the client is offline) and all wait in the spool.

@@ -76,6 +76,15 @@ class Expectations(unittest.TestCase):
         with self.assertRaisesRegex(expectations.ScenarioError, "needs a status"):
             expectations.expected({"expect": {"chat": {"methods": []}}}, self.services)
 
+    def test_expect_keys(self):
+        doc = {"expect_keys": {"chat": {"chat_status": "ok", "x_gone": None}, "mail": {"k": 1}}}
+        rows = dict(expectations.check_keys(doc, [{"test_name": "chat", "test_keys": {"chat_status": "blocked"}}]))
+        self.assertEqual(rows["chat"], ['chat_status: expected "ok", got "blocked"', "x_gone: expected null, got no such key"])
+        self.assertEqual(rows["mail"], ["no measurement"])
+        rows = dict(expectations.check_keys(doc, [{"test_name": "chat", "test_keys": {"chat_status": "ok", "x_gone": None}},
+                                                  {"test_name": "mail", "test_keys": {"k": 1}}]))
+        self.assertEqual(rows, {"chat": [], "mail": []})
+
     def test_every_scenario_is_valid_against_the_repository_catalog(self):
         services = expectations.load_services(REPO_CATALOG)
         scen = os.path.join(LAB_DIR, "scenarios")

@@ -142,6 +142,16 @@ catalog::Service whatsapp() {
   return s;
 }
 
+// With the media feature: a download that measures throughput.
+catalog::Service whatsapp_with_media() {
+  auto s = whatsapp();
+  s.features.push_back({"media", "media", "all"});
+  auto media = web_endpoint("https://mmg.whatsapp.net/mms/image/", "media");
+  media.throughput = true;
+  s.endpoints.push_back(media);
+  return s;
+}
+
 // Observations for the WhatsApp service; `fail` maps "host:port" to {step, failure}.
 engine::ServiceObservations whatsapp_obs(const catalog::Service& s,
                                          const std::map<std::string, std::pair<std::string, std::string>>& fail = {}) {
@@ -493,6 +503,30 @@ TEST(Canary, Absent) {
   auto w = whatsapp();
   json k = build_test_keys(w, whatsapp_obs(w), c);
   EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+}
+
+TEST(WhatsApp, MediaBlockedWhileChatWorks) {
+  auto s = whatsapp_with_media();
+  json k = build_test_keys(s, whatsapp_obs(s, {{"mmg.whatsapp.net:443", {"tls", "connection_reset"}}}), ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "ok");  // OONI's keys do not see media
+  EXPECT_EQ(k["x_whatsapp_media_status"], "blocked");
+  EXPECT_EQ(k["x_whatsapp_media_failure"], "connection_reset");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"tls"}));
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+}
+
+TEST(WhatsApp, MediaThrottled) {
+  auto s = whatsapp_with_media();
+  auto obs = whatsapp_obs(s);
+  for (auto& r : obs.requests)
+    if (r.url.find("mmg.") != std::string::npos) r.download_seconds = 20.0;  // 1 MiB in 20 s: ~420 kbit/s
+  json k = build_test_keys(s, obs, ok_canary());
+  EXPECT_EQ(k["x_whatsapp_media_status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"throttling"}));
+  json fast = build_test_keys(s, whatsapp_obs(s), ok_canary());
+  EXPECT_EQ(fast["x_whatsapp_media_status"], "ok");
+  EXPECT_EQ(fast["x_verdict"]["features"]["media"]["status"], "accessible");
 }
 
 // --- Facebook Messenger (ts-019) ---
