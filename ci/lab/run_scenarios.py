@@ -5,6 +5,11 @@ For each scenario (ci/lab/scenarios/<name>.json): brings a fresh lab up,
 applies the censor's techniques, runs `vantage run all` in the client
 namespace, compares each service's x_verdict with the scenario's ground
 truth, prints one row per scenario and service, and tears the lab down.
+
+The services and their judged features come from the catalog the lab
+measures (expectations.py), never from a list here. A scenario states only
+what it changes: every service and feature it does not name is expected
+`accessible` (or the scenario's `expect_others`), and is still checked.
 Exits non-zero on any mismatch or error. It never judges anything itself
 beyond comparing: the probe's verdict is the thing under test.
 
@@ -29,10 +34,11 @@ import time
 LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, LAB_DIR)
 import censor  # noqa: E402
+import expectations  # noqa: E402
 import pcap_check  # noqa: E402
 
 SCENARIO_DIR = os.path.join(LAB_DIR, "scenarios")
-SERVICES = ("whatsapp", "signal", "wechat")
+CATALOG_DIR = os.environ.get("LAB_CATALOG_DIR") or os.path.join(os.path.dirname(os.path.dirname(LAB_DIR)), "tests_catalog")
 TESTHELPER_ADDR = "198.18.5.10:8080"
 COLLECTOR_ADDR = "198.18.5.10:8081"
 
@@ -219,14 +225,17 @@ def run_scenario(name, args, index):
             raise RuntimeError(f"vantage exited {p.returncode} without writing {out} "
                                f"(see {rundir}/logs/vantage.log)")
         verdicts = read_verdicts(out)
-        for service in SERVICES:
-            exp = doc["expect"].get(service)
-            if exp is None:
-                continue
+        services = expectations.load_services(os.path.join(rundir, "catalog"))
+        for service, exp in expectations.expected(doc, services).items():
             diffs = compare(exp, verdicts.get(service))
             ok = ok and not diffs
             rows.append((name, service, fmt(exp), fmt(verdicts.get(service)),
                          "OK" if not diffs else "MISMATCH", diffs))
+        with open(out) as f:
+            for service, diffs in expectations.check_keys(doc, [json.loads(l) for l in f if l.strip()]):
+                ok = ok and not diffs
+                rows.append((name, f"({service} keys)", "expect_keys", f"{len(diffs)} differences",
+                             "OK" if not diffs else "MISMATCH", diffs))
         if args.collector:
             # "all": every measurement acknowledged; "kept": none could be
             # (e.g. the client is offline) and all wait in the spool.
@@ -251,7 +260,8 @@ def run_scenario(name, args, index):
                 ok = ok and not diffs
                 rows.append((name, "(anomaly)", "expect_anomalies", f"{len(diffs)} differences",
                              "OK" if not diffs else "MISMATCH", lines + [f"DIFF {d}" for d in diffs]))
-    except (RuntimeError, censor.CensorError, subprocess.TimeoutExpired, OSError) as e:
+    except (RuntimeError, censor.CensorError, expectations.ScenarioError, subprocess.TimeoutExpired,
+            OSError) as e:
         ok = False
         rows.append((name, "-", "-", "-", "ERROR", [str(e)]))
     finally:
@@ -289,18 +299,24 @@ def main():
         sys.exit("run_scenarios.py: --pcap-check needs tshark (ci/install-deps.sh)")
     names = args.scenario or sorted(f[:-5] for f in os.listdir(SCENARIO_DIR) if f.endswith(".json"))
     for n in names:
-        if not os.path.exists(os.path.join(SCENARIO_DIR, n + ".json")):
+        path = os.path.join(SCENARIO_DIR, n + ".json")
+        if not os.path.exists(path):
             sys.exit(f"run_scenarios.py: no scenario {n}")
+        try:  # a scenario that names what the catalog lacks fails before any lab is up
+            with open(path) as f:
+                expectations.expected(json.load(f), expectations.load_services(CATALOG_DIR))
+        except (ValueError, expectations.ScenarioError) as e:
+            sys.exit(f"run_scenarios.py: scenario {n}: {e}")
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     all_ok = True
-    print(f"{'scenario':32} {'service':9} {'expected':28} {'got':28} result")
+    print(f"{'scenario':32} {'service':18} {'expected':28} {'got':28} result")
     try:
         for i, name in enumerate(names):
             ok, rows = run_scenario(name, args, i)
             all_ok = all_ok and ok
             for r in rows:
-                print(f"{r[0]:32} {r[1]:9} {r[2]:28} {r[3]:28} {r[4]}")
+                print(f"{r[0]:32} {r[1]:18} {r[2]:28} {r[3]:28} {r[4]}")
                 for d in r[5]:
                     print(f"    {d}")
             sys.stdout.flush()

@@ -65,6 +65,7 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   if (service.test_name == "whatsapp") add_whatsapp_keys(keys);
   else if (service.test_name == "signal") add_signal_keys(keys);
   else if (service.test_name == "wechat") add_wechat_keys(keys);
+  else if (service.test_name == "facebook_messenger") add_facebook_messenger_keys(keys);
   return keys;
 }
 

@@ -2,7 +2,7 @@
 // sub-formats, the plan (x_endpoints, x_features, x_networks), the canary
 // and control evidence, the verdict (computed by analysis/, never here) and
 // the service's own OONI-compatible keys (whatsapp_endpoints_status,
-// signal_backend_status, wechat_*). One small file per service adds those
+// signal_backend_status, wechat_*, facebook_*). One small file per service adds those
 // keys; everything generic lives in nettest.cpp. Never touches the network.
 #pragma once
 
@@ -26,5 +26,6 @@ nlohmann::json build_test_keys(const catalog::Service& service, const engine::Se
 void add_whatsapp_keys(nlohmann::json& test_keys);
 void add_signal_keys(nlohmann::json& test_keys);
 void add_wechat_keys(nlohmann::json& test_keys);
+void add_facebook_messenger_keys(nlohmann::json& test_keys);
 
 }  // namespace vantage::nettests

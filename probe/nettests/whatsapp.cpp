@@ -1,7 +1,8 @@
 // WhatsApp's OONI keys (ts-018): whatsapp_endpoints_status /_blocked
 // /_dns_inconsistent, registration_server_status/_failure,
 // whatsapp_web_status/_failure. An endpoint is listed as blocked only when
-// every port and address of it failed, as OONI does.
+// every port and address of it failed, as OONI does. Ours: x_whatsapp_media_status
+// /_failure for the media hosts (OONI has no media check).
 #include <map>
 #include <set>
 
@@ -27,6 +28,7 @@ void add_whatsapp_keys(nlohmann::json& keys) {
   auto messaging = ooni_feature_status(keys, "messaging", true);
   auto registration = ooni_feature_status(keys, "registration", false);
   auto web = ooni_feature_status(keys, "web", false);
+  auto media = ooni_feature_status(keys, "media", false);
   keys["whatsapp_endpoints_status"] = messaging.status;
   keys["whatsapp_endpoints_blocked"] = blocked;
   keys["whatsapp_endpoints_dns_inconsistent"] = nlohmann::json(dns_inconsistent);
@@ -34,6 +36,8 @@ void add_whatsapp_keys(nlohmann::json& keys) {
   keys["registration_server_failure"] = registration.failure;
   keys["whatsapp_web_status"] = web.status;
   keys["whatsapp_web_failure"] = web.failure;
+  keys["x_whatsapp_media_status"] = media.status;
+  keys["x_whatsapp_media_failure"] = media.failure;
 }
 
 }  // namespace vantage::nettests

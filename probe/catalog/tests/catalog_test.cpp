@@ -30,7 +30,7 @@ TEST(RealCatalog, LoadsWithoutErrors) {
   ASSERT_TRUE(r.ok());
   std::vector<std::string> names;
   for (const auto& s : r.catalog.services) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"canary", "signal", "wechat", "whatsapp"}));  // sorted
+  EXPECT_EQ(names, (std::vector<std::string>{"canary", "facebook_messenger", "signal", "wechat", "whatsapp"}));  // sorted
   ASSERT_NE(r.catalog.canary(), nullptr);
   EXPECT_EQ(r.catalog.canary()->name, "canary");
   EXPECT_EQ(r.catalog.find("nope"), nullptr);
@@ -46,6 +46,7 @@ TEST(RealCatalog, WhatsApp) {
   std::set<std::string> chat_hosts;
   const Endpoint* registration = nullptr;
   const Endpoint* web = nullptr;
+  const Endpoint* media = nullptr;
   for (const auto& e : s->endpoints) {
     if (e.feature == "messaging") {
       chat_hosts.insert(e.host);
@@ -56,8 +57,17 @@ TEST(RealCatalog, WhatsApp) {
       registration = &e;
     } else if (e.feature == "web") {
       web = &e;
+    } else if (e.feature == "media" && e.judged) {
+      EXPECT_EQ(media, nullptr) << "one judged media host";
+      media = &e;
     }
   }
+  // Media separate from messaging: a TLS handshake and a timed download.
+  ASSERT_NE(media, nullptr);
+  EXPECT_EQ(media->host, "mmg.whatsapp.net");
+  EXPECT_EQ(media->chain, Chain::Https);
+  EXPECT_TRUE(media->throughput);
+  EXPECT_TRUE(media->confirmed.has_value());
   std::set<std::string> expected;
   for (int i = 1; i <= 16; ++i) expected.insert("e" + std::to_string(i) + ".whatsapp.net");
   EXPECT_EQ(chat_hosts, expected);
@@ -69,7 +79,7 @@ TEST(RealCatalog, WhatsApp) {
   EXPECT_EQ(web->url, "https://web.whatsapp.com/");
   std::map<std::string, std::string> rules;
   for (const auto& f : s->features) rules[f.name] = f.rule;
-  EXPECT_EQ(rules, (std::map<std::string, std::string>{{"messaging", "any"}, {"registration", "all"}, {"web", "all"}}));
+  EXPECT_EQ(rules, (std::map<std::string, std::string>{{"messaging", "any"}, {"registration", "all"}, {"web", "all"}, {"media", "all"}}));
   EXPECT_FALSE(s->prefixes.empty());
   EXPECT_TRUE(s->pinned_pem.empty());
 }

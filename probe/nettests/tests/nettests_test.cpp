@@ -4,6 +4,9 @@
 // plan keys and the canary summary.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "analysis/verdict/verdict.h"
 #include "probe/nettests/nettest.h"
 
@@ -136,6 +139,16 @@ catalog::Service whatsapp() {
     s.endpoints.push_back(tcp_endpoint("e" + std::to_string(i) + ".whatsapp.net", {443, 5222}, "messaging"));
   s.endpoints.push_back(web_endpoint("https://v.whatsapp.net/v2/register", "registration"));
   s.endpoints.push_back(web_endpoint("https://web.whatsapp.com/", "web"));
+  return s;
+}
+
+// With the media feature: a download that measures throughput.
+catalog::Service whatsapp_with_media() {
+  auto s = whatsapp();
+  s.features.push_back({"media", "media", "all"});
+  auto media = web_endpoint("https://mmg.whatsapp.net/mms/image/", "media");
+  media.throughput = true;
+  s.endpoints.push_back(media);
   return s;
 }
 
@@ -490,6 +503,175 @@ TEST(Canary, Absent) {
   auto w = whatsapp();
   json k = build_test_keys(w, whatsapp_obs(w), c);
   EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+}
+
+TEST(WhatsApp, MediaBlockedWhileChatWorks) {
+  auto s = whatsapp_with_media();
+  json k = build_test_keys(s, whatsapp_obs(s, {{"mmg.whatsapp.net:443", {"tls", "connection_reset"}}}), ok_canary());
+  EXPECT_EQ(k["whatsapp_endpoints_status"], "ok");  // OONI's keys do not see media
+  EXPECT_EQ(k["x_whatsapp_media_status"], "blocked");
+  EXPECT_EQ(k["x_whatsapp_media_failure"], "connection_reset");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"tls"}));
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+}
+
+TEST(WhatsApp, MediaThrottled) {
+  auto s = whatsapp_with_media();
+  auto obs = whatsapp_obs(s);
+  for (auto& r : obs.requests)
+    if (r.url.find("mmg.") != std::string::npos) r.download_seconds = 20.0;  // 1 MiB in 20 s: ~420 kbit/s
+  json k = build_test_keys(s, obs, ok_canary());
+  EXPECT_EQ(k["x_whatsapp_media_status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"throttling"}));
+  json fast = build_test_keys(s, whatsapp_obs(s), ok_canary());
+  EXPECT_EQ(fast["x_whatsapp_media_status"], "ok");
+  EXPECT_EQ(fast["x_verdict"]["features"]["media"]["status"], "accessible");
+}
+
+// --- Facebook Messenger (ts-019) ---
+
+// The real catalog file: the keys are checked against the names it lists.
+catalog::Service facebook_messenger() {
+  auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/facebook_messenger.json");
+  EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  if (r.catalog.services.empty()) ADD_FAILURE() << "facebook_messenger.json did not load";
+  return r.catalog.services.empty() ? catalog::Service{} : r.catalog.services[0];
+}
+
+constexpr const char* kFbIp = "157.240.1.35";  // inside AS32934's prefixes in the catalog
+
+// failures: "host" -> {step, failure}; ip: every name's answer.
+engine::ServiceObservations fb_obs(const catalog::Service& s,
+                                   const std::map<std::string, std::pair<std::string, std::string>>& failures = {},
+                                   const std::string& ip = kFbIp) {
+  Observed o;
+  for (const auto& e : s.endpoints) {
+    auto it = failures.find(e.host);
+    int port = e.ports.empty() ? 0 : e.ports[0];
+    if (it == failures.end()) o.endpoint(e, port, "", "", ip);
+    else o.endpoint(e, port, it->second.first, it->second.second, ip);
+  }
+  return o.obs;
+}
+
+json ooni_example(const std::string& file) {
+  std::ifstream in(std::string(VANTAGE_SOURCE_DIR) + "/reports/format/tests/data/ooni-examples/" + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("test_keys")) ADD_FAILURE() << file << " missing or not JSON";
+  return j;
+}
+
+TEST(FacebookMessenger, CatalogHasOonisSevenNames) {
+  auto s = facebook_messenger();
+  EXPECT_EQ(s.test_name, "facebook_messenger");
+  EXPECT_EQ(s.asns, std::vector<std::string>{"AS32934"});
+  std::set<std::string> hosts;
+  for (const auto& e : s.endpoints) {
+    hosts.insert(e.host);
+    if (e.host == "stun.fbsbx.com") {
+      EXPECT_EQ(e.chain, catalog::Chain::Dns);  // UDP: looked up only
+      EXPECT_FALSE(e.judged);
+    } else {
+      EXPECT_EQ(e.chain, catalog::Chain::Tls) << e.host;  // TCP 443, then a TLS handshake
+      EXPECT_EQ(e.ports, std::vector<int>{443}) << e.host;
+    }
+  }
+  EXPECT_EQ(hosts, (std::set<std::string>{"stun.fbsbx.com", "b-api.facebook.com", "b-graph.facebook.com",
+                                          "edge-mqtt.facebook.com", "external.xx.fbcdn.net", "scontent.xx.fbcdn.net",
+                                          "star.c10r.facebook.com"}));
+}
+
+TEST(FacebookMessenger, AllOkMatchesOonisExample) {
+  auto s = facebook_messenger();
+  json k = build_test_keys(s, fb_obs(s), ok_canary());
+  const json example = ooni_example("facebook_messenger-0.4.0.json");
+  std::set<std::string> theirs, ours;
+  for (auto it = example["test_keys"].begin(); it != example["test_keys"].end(); ++it)
+    if (it.key().rfind("facebook_", 0) == 0) theirs.insert(it.key());
+  for (auto it = k.begin(); it != k.end(); ++it)
+    if (it.key().rfind("facebook_", 0) == 0) ours.insert(it.key());
+  EXPECT_EQ(ours, theirs);  // exactly OONI's key names, none added under its prefix
+  ASSERT_EQ(theirs.size(), 16u);
+  // The example is an all-ok run: the same values (stun_reachable null).
+  for (const auto& key : theirs) EXPECT_EQ(k[key], example["test_keys"][key]) << key;
+  for (const char* id : {"b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"})
+    EXPECT_EQ(k[std::string("x_facebook_") + id + "_tls_handshake"], true) << id;
+  EXPECT_FALSE(k.contains("x_facebook_stun_tls_handshake"));
+  EXPECT_EQ(k["x_facebook_tls_blocking"], false);
+  EXPECT_EQ(k["x_ooni_spec"], "ts-019 (2016-10-25-001), keys as OONI facebook_messenger 0.4.0");
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["status"], "accessible");
+  EXPECT_FALSE(k["x_verdict"]["features"].contains("calls"));  // stun is recorded, not judged
+}
+
+TEST(FacebookMessenger, AnswersOutsideTheNetworksAreDnsBlocking) {
+  auto s = facebook_messenger();
+  std::map<std::string, std::pair<std::string, std::string>> refused;
+  for (const auto& e : s.endpoints)
+    if (e.chain != catalog::Chain::Dns) refused[e.host] = {"tcp", "connection_refused"};
+  json k = build_test_keys(s, fb_obs(s, refused, "203.0.113.9"), ok_canary());
+  for (const char* id : {"stun", "b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"}) {
+    EXPECT_EQ(k[std::string("facebook_") + id + "_dns_consistent"], false) << id;
+    // OONI connects to consistent addresses only: reachability is unknown.
+    EXPECT_TRUE(k[std::string("facebook_") + id + "_reachable"].is_null()) << id;
+  }
+  EXPECT_EQ(k["facebook_dns_blocking"], true);
+  EXPECT_TRUE(k["facebook_tcp_blocking"].is_null());
+  EXPECT_EQ(k["x_verdict"]["status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["methods"], json::array({"dns"}));
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"dns"}));
+}
+
+TEST(FacebookMessenger, OneNameUnreachable) {
+  auto s = facebook_messenger();
+  json k = build_test_keys(s, fb_obs(s, {{"edge-mqtt.facebook.com", {"tcp", "generic_timeout_error"}}}), ok_canary());
+  EXPECT_EQ(k["facebook_edge_reachable"], false);
+  EXPECT_EQ(k["facebook_edge_dns_consistent"], true);
+  EXPECT_EQ(k["facebook_b_api_reachable"], true);
+  EXPECT_EQ(k["facebook_tcp_blocking"], true);
+  EXPECT_EQ(k["facebook_dns_blocking"], false);
+  EXPECT_TRUE(k["x_facebook_edge_tls_handshake"].is_null());  // never attempted
+  EXPECT_EQ(k["x_facebook_tls_blocking"], false);
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["methods"], json::array({"tcp_ip"}));
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+}
+
+TEST(FacebookMessenger, TlsBlockingThatOoniWouldMiss) {
+  auto s = facebook_messenger();
+  json k = build_test_keys(s,
+                           fb_obs(s, {{"scontent.xx.fbcdn.net", {"tls", "connection_reset"}},
+                                      {"external.xx.fbcdn.net", {"tls", "connection_reset"}}}),
+                           ok_canary());
+  EXPECT_EQ(k["facebook_tcp_blocking"], false);  // all OONI sees is a working TCP connect
+  EXPECT_EQ(k["facebook_scontent_cdn_reachable"], true);
+  EXPECT_EQ(k["x_facebook_scontent_cdn_tls_handshake"], false);
+  EXPECT_EQ(k["x_facebook_star_tls_handshake"], true);
+  EXPECT_EQ(k["x_facebook_tls_blocking"], true);
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["media"]["methods"], json::array({"tls"}));
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+}
+
+TEST(FacebookMessenger, LookupFailureIsInconsistent) {
+  auto s = facebook_messenger();
+  json k = build_test_keys(s, fb_obs(s, {{"b-graph.facebook.com", {"dns", "dns_nxdomain_error"}}}), ok_canary());
+  EXPECT_EQ(k["facebook_b_graph_dns_consistent"], false);
+  EXPECT_TRUE(k["facebook_b_graph_reachable"].is_null());
+  EXPECT_EQ(k["facebook_dns_blocking"], true);
+  EXPECT_EQ(k["facebook_tcp_blocking"], false);
+}
+
+TEST(FacebookMessenger, NothingMeasuredIsNull) {
+  auto s = facebook_messenger();
+  json k = build_test_keys(s, engine::ServiceObservations{}, ok_canary());
+  for (const char* key : {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking",
+                          "facebook_star_dns_consistent", "facebook_star_reachable", "facebook_stun_reachable"})
+    EXPECT_TRUE(k[key].is_null()) << key;
 }
 
 }  // namespace
