@@ -52,7 +52,12 @@ def parse_help(text):
     flags, value_flags, subs = set(), set(), []
     sections = help_sections(text)
     for line in sections.get("Options", []):
-        m = re.match(r"^  (-\S+)( [A-Z][A-Z0-9_:]*)?", line)
+        # "  --name TYPE[:CHECK][=DEFAULT]  description": CLI11's type names
+        # (TEXT, INT, FLOAT, TEXT:FILE, ...) are upper-case words. A boolean
+        # flag has none, but what follows its name after one space can be
+        # "Excludes: --other" or a long name's description ("Upload ..."):
+        # not a type, so the word must be all capitals, ending the token.
+        m = re.match(r"^  (-\S+)( [A-Z][A-Z0-9_]+(?::\S*)?(?=[ =]|$))?", line)
         if not m:
             continue  # a continuation (description on its own line)
         names = re.sub(r"\{.*?\}", "", m.group(1)).split(",")

@@ -9,6 +9,9 @@ started by this test inside the lab's client namespace, runs the scheduled
   - the collector received both runs' measurements (each run id, none twice);
   - the runs did not overlap (start/end lines of the run log, one after the other);
   - everything went to the log file, and an unattended run prints nothing;
+  - both runs' measurements carry probe_asn/probe_cc/probe_network_name from
+    the GeoIP database `config set location.asn_db/country_db` names (a test
+    .mmdb made for the client's address as the collector's whoami sees it);
   - `vantage schedule status` shows the last run;
   - with a collector that accepts and never answers, an unattended run stops
     at --max-runtime (exit 124), and says so in the log and last-run.json.
@@ -40,13 +43,16 @@ from run_scenarios import COLLECTOR_ADDR, lab, start_collector  # noqa: E402
 DEADLINE = 170  # seconds for the two scheduled runs, from installing the entry
 
 
+# The test GeoIP database (probe/location/tests/data/make_mmdb.pl) maps the
+# client's address, as the collector's whoami reports it, to these.
+MAKE_MMDB = os.path.join(LAB_DIR, "..", "..", "probe", "location", "tests", "data", "make_mmdb.pl")
+TEST_ASN, TEST_CC, TEST_NET = 64500, "DE", "Vantage Lab Volunteer ISP"
+
+
 def expected_location(rundir):
-    """Hook for the location check: the probe_asn/probe_cc the measurements
-    must carry, or None while the probe has no location lookup. When the
-    lab builds a test .mmdb for the client's public address, return e.g.
-    {"probe_asn": "AS64500", "probe_cc": "DE"} here (and `config set
-    location.asn_db/country_db` in volunteer_setup)."""
-    return None
+    """The location every scheduled run's measurements must carry: what the
+    test database volunteer_setup configured says of the client's address."""
+    return {"probe_asn": f"AS{TEST_ASN}", "probe_cc": TEST_CC, "probe_network_name": TEST_NET}
 
 
 def sh(cmd, env=None, check=True, **kw):
@@ -56,12 +62,25 @@ def sh(cmd, env=None, check=True, **kw):
     return p
 
 
-def volunteer_setup(v, venv, rundir):
+def volunteer_setup(v, venv, env, rundir):
+    """onboard, then `config set` what a volunteer would: the collector, the
+    lab's catalog and CA, and GeoIP databases (a test one made for the
+    address the collector sees the client at, found out as the probe does)."""
     sh([v, "onboard", "--yes"], venv)
+    who = sh(["ip", "netns", "exec", env["NS_CLIENT"], "curl", "-sf", "--max-time", "5",
+              f"http://{COLLECTOR_ADDR}/api/v1/whoami"])
+    public_ip = json.loads(who.stdout).get("ip")
+    if not public_ip or ":" in public_ip:
+        raise RuntimeError(f"the collector's whoami answered {who.stdout!r}, wanted the client's IPv4 address")
+    mmdb = os.path.join(rundir, "volunteer-geoip.mmdb")
+    sh(["perl", MAKE_MMDB, mmdb, public_ip + "/32", str(TEST_ASN), TEST_NET, TEST_CC])
+    print(f"# the collector sees the client as {public_ip}: AS{TEST_ASN} {TEST_CC} in {mmdb}")
     for key, value in (("collector.url", f"http://{COLLECTOR_ADDR}"),
                        ("run.catalog_dir", os.path.join(rundir, "catalog")),
                        ("run.ca_bundle", os.path.join(rundir, "pki", "lab-ca.pem")),
-                       ("run.timeout", "30")):
+                       ("run.timeout", "30"),
+                       ("location.asn_db", mmdb),
+                       ("location.country_db", mmdb)):
         sh([v, "config", "set", key, value], venv)
 
 
@@ -144,7 +163,7 @@ def main():
                 "XDG_CONFIG_HOME": os.path.join(home, "config"),
                 "XDG_DATA_HOME": os.path.join(home, "data"), "LANG": "C.UTF-8"}
         os.makedirs(home, exist_ok=True)
-        volunteer_setup(v, venv, rundir)
+        volunteer_setup(v, venv, env, rundir)
         data = os.path.join(home, "data", "vantage", "results")
         log_file = os.path.join(data, "logs", "vantage.log")
 
@@ -221,12 +240,18 @@ exec {shutil.which("cron")} -f
         for start, names in reports.items():
             if len(names) != len(set(names)):
                 problems.append(f"run {start}: a measurement arrived twice: {names}")
+        # Both scheduled runs located the network from the configured database.
         want = expected_location(rundir)
-        if want:
-            for m in ms:
-                for key, value in want.items():
-                    if m.get(key) != value:
-                        problems.append(f"{m.get('test_name')}: {key} = {m.get(key)!r}, wanted {value!r}")
+        located = set()
+        for m in ms:
+            wrong = {key: m.get(key) for key, value in want.items() if m.get(key) != value}
+            if wrong:
+                problems.append(f"run {m.get('measurement_start_time')} {m.get('test_name')}: {wrong}, wanted {want}")
+            else:
+                located.add(m.get("measurement_start_time"))
+        print(f"# {len(located)} runs in the collector located as {want}")
+        if len(located) < 2:
+            problems.append(f"{len(located)} runs in the collector carry {want}, wanted 2")
 
         # status shows the last run; an unattended run says nothing on success.
         st = sh(["ip", "netns", "exec", env["NS_CLIENT"], v, "schedule", "status"], venv, check=False)

@@ -2,15 +2,18 @@
 # packaging/check_cli_docs.py checks these lists against `vantage-collector --help`.
 
 declare -gA _vantage_collector_cmd_flags=(
-  [vantage-collector]="-h --help --listen --store --max-body --rate --burst --trust-proxy --threads --tls-cert --tls-key --collector-name --no-control --control-ca-bundle --control-allow-net --control-allow-private"
+  [vantage-collector]="-h --help --listen --store --max-body --rate --burst --trust-proxy --threads --tls-cert --tls-key --collector-name --no-control --control-ca-bundle --control-allow-net --control-allow-private --dashboard-assets --dashboard-data"
 )
 _vantage_collector_file_flags=" --tls-cert --tls-key --control-ca-bundle "
+_vantage_collector_dir_flags=" --dashboard-assets --dashboard-data "
 _vantage_collector_value_flags=" --listen --store --max-body --rate --burst --threads --collector-name --control-allow-net "
 
 _vantage_collector() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   if [[ $_vantage_collector_file_flags == *" $prev "* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
+  elif [[ $_vantage_collector_dir_flags == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -d -- "$cur"))
   elif [[ $_vantage_collector_value_flags == *" $prev "* ]]; then
     COMPREPLY=()
   else

@@ -5,32 +5,28 @@
 # packaging/check_cli_docs.py checks these lists against `vantage --help`.
 
 declare -gA _vantage_cmd_flags=(
-  [vantage]="-h --help --version --results-dir"
-  [vantage run]="--help --catalog --ca-bundle -o --output --control --timeout --connect-timeout --parallelism --no-capture --capture-interface --pcap --collector --upload --proxy --json --no-progress"
+  [vantage]="-h --help --version --results-dir --config"
+  [vantage run]="--help --catalog --ca-bundle -o --output --control --timeout --connect-timeout --parallelism --no-capture --capture-interface --pcap --collector --upload --no-upload --proxy --geoip-asn-db --geoip-country-db --probe-asn --probe-cc --probe-network-name --resolver-echo-name --json --no-progress --unattended --max-runtime"
   [vantage upload]="--help --collector --ca-bundle --proxy --timeout --list --json"
   [vantage list]="--help"
   [vantage show]="--help --json"
   [vantage catalog]="--help"
   [vantage catalog check]="--help"
-  # PENDING (issue 10, other branches): move a line above once the binary has
-  # the command; add --unattended --probe-asn --probe-cc --probe-network-name
-  # --geoip-asn-db --geoip-country-db to [vantage run] once it has them.
-  # [vantage onboard]="--help --yes"
-  # [vantage config]="--help"
-  # [vantage config show]="--help"
-  # [vantage config get]="--help"
-  # [vantage config set]="--help"
-  # [vantage schedule]="--help"
-  # [vantage schedule install]="--help --every --jitter --systemd --cron"
-  # [vantage schedule status]="--help"
-  # [vantage schedule remove]="--help"
+  [vantage onboard]="--help --yes"
+  [vantage config]="--help"
+  [vantage config show]="--help"
+  [vantage config get]="--help"
+  [vantage config set]="--help"
+  [vantage schedule]="--help"
+  [vantage schedule install]="--help --every --jitter --systemd --cron"
+  [vantage schedule status]="--help"
+  [vantage schedule remove]="--help"
 )
 declare -gA _vantage_subcommands=(
-  [vantage]="run upload list show catalog"
+  [vantage]="run upload list show catalog onboard schedule config"
   [vantage catalog]="check"
-  # PENDING: add onboard config schedule to [vantage], and
-  # [vantage config]="show get set"
-  # [vantage schedule]="install status remove"
+  [vantage config]="show get set"
+  [vantage schedule]="install status remove"
 )
 # Positional words per command path; "@files" completes file names.
 declare -gA _vantage_positionals=(
@@ -38,13 +34,11 @@ declare -gA _vantage_positionals=(
   [vantage catalog check]="@files"
 )
 # Flags that take a value: a file, a directory, or anything else.
-_vantage_file_flags=" -o --output --ca-bundle --pcap "
+_vantage_file_flags=" -o --output --ca-bundle --pcap --config --geoip-asn-db --geoip-country-db "
 _vantage_dir_flags=" --catalog --results-dir "
 # Flags of the program itself that may also follow a command.
-_vantage_global_flags=" --results-dir "
-# PENDING: --geoip-asn-db --geoip-country-db are file flags; --probe-asn
-# --probe-cc --probe-network-name --every --jitter are value flags.
-_vantage_value_flags=" --control --timeout --connect-timeout --parallelism --capture-interface --collector --proxy "
+_vantage_global_flags=" --results-dir --config "
+_vantage_value_flags=" --control --timeout --connect-timeout --parallelism --capture-interface --collector --proxy --probe-asn --probe-cc --probe-network-name --resolver-echo-name --max-runtime --every --jitter "
 
 _vantage() {
   local cur prev words cword

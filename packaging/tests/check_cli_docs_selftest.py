@@ -4,10 +4,13 @@ completions, and each kind of drift makes it fail with a line naming it: a
 flag missing from the man page, from the bash table, from a zsh function, a
 flag whose zsh spec says it takes no value, a subcommand only the bash file
 knows, and a command the program gained (a wrapper around the real vantage
-that adds `config` to its --help) that no file documents yet.
+that adds `export` to its --help) that no file documents yet. It also reads
+CLI11 help lines directly: which flags take a value (boolean flags followed
+by "Excludes: ..." or by a description after one space take none).
 
 usage: check_cli_docs_selftest.py VANTAGE COLLECTOR TESTHELPER MAN_DIR COMPLETIONS_DIR
 """
+import importlib.util
 import os
 import shutil
 import stat
@@ -27,6 +30,36 @@ def run(binaries, man_dir, comp_dir, zsh_live=False):
     return out.returncode, out.stdout
 
 
+# CLI11 help lines -> the flags taking a value the checker must read.
+HELP_SAMPLE = """Options:
+  -h,--help                   Print this help message and exit
+  -o,--output TEXT            Also write the measurements (JSON Lines) to this file
+  --catalog TEXT:DIR=/usr/share/vantage/tests_catalog
+                              Directory of service catalogs (*.json)
+  --timeout FLOAT:FLOAT in [1 - 3600]=120
+                              Deadline for the whole run, seconds
+  --every TEXT=6h             Interval dividing the day
+  --systemd Excludes: --cron  Use a systemd user timer
+  --cron Excludes: --systemd  Use your crontab
+  --upload,--no-upload{false} Upload the measurements to --collector
+  --no-capture{false}         Don't capture packets
+  --json                      Print JSON Lines
+"""
+HELP_VALUE_FLAGS = {"-o", "--output", "--catalog", "--timeout", "--every"}
+
+
+def check_parse_help(failures):
+    spec = importlib.util.spec_from_file_location("check_cli_docs", CHECKER)
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    flags, value_flags, _ = checker.parse_help(HELP_SAMPLE)
+    want_flags = HELP_VALUE_FLAGS | {"-h", "--help", "--systemd", "--cron", "--upload", "--no-upload", "--no-capture",
+                                     "--json"}
+    if flags != want_flags or value_flags != HELP_VALUE_FLAGS:
+        failures.append(f"parse_help: expected flags {sorted(want_flags)} of which take a value "
+                        f"{sorted(HELP_VALUE_FLAGS)},\ngot {sorted(flags)} of which take a value {sorted(value_flags)}")
+
+
 def edit(path, old, new):
     text = open(path, encoding="utf-8").read()
     if old not in text:
@@ -39,6 +72,7 @@ def main():
         raise SystemExit(__doc__)
     binaries, man_src, comp_src = sys.argv[1:4], sys.argv[4], sys.argv[5]
     failures = []
+    check_parse_help(failures)
     with tempfile.TemporaryDirectory(prefix="vantage-cli-docs-") as tmp:
         def fresh():
             man, comp = os.path.join(tmp, "man"), os.path.join(tmp, "comp")
@@ -94,31 +128,32 @@ def main():
             f.write(f"""#!/bin/sh
 real='{binaries[0]}'
 if [ "$*" = "--help" ]; then
-  "$real" --help | sed 's/^Subcommands:$/Subcommands:\\n  config                      Show or change the configuration/'
-elif [ "$*" = "config --help" ]; then
-  printf 'Show or change the configuration\\nUsage: vantage config [OPTIONS]\\n\\nOptions:\\n'
+  "$real" --help | sed 's/^Subcommands:$/Subcommands:\\n  export                      Export the saved runs/'
+elif [ "$*" = "export --help" ]; then
+  printf 'Export the saved runs\\nUsage: vantage export [OPTIONS]\\n\\nOptions:\\n'
   printf '  -h,--help                   Print this help message and exit\\n'
-  printf '  --file TEXT                 The configuration file\\n\\n'
+  printf '  --to TEXT                   Where to write them\\n\\n'
 else
   exec "$real" "$@"
 fi
 """)
         os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IXUSR)
         code, out = run([wrapper, *binaries[1:]], man, comp)
-        for expected in ("vantage: in --help, missing from the commands of vantage.1: vantage config",
+        for expected in ("vantage: in --help, missing from the commands of vantage.1: vantage export",
                          "vantage: in --help, missing from the commands of vantage.bash _vantage_cmd_flags: "
-                         "vantage config",
-                         "vantage subcommands: in --help, missing from vantage.bash _vantage_subcommands: config",
+                         "vantage export",
+                         "vantage subcommands: in --help, missing from vantage.bash _vantage_subcommands: export",
                          "vantage: in --help, missing from the commands of _vantage (_vantage_cmd_* functions): "
-                         "vantage config",
+                         "vantage export",
                          "vantage subcommands: in --help, missing from _vantage _vantage_subcommands 'vantage)': "
-                         "config"):
+                         "export"):
             if code != 1 or expected not in out.splitlines():
                 failures.append(f"a new command: expected exit 1 and the line\n  {expected}\ngot exit {code}:\n{out}")
     if failures:
         print("\n\n".join(failures))
         return 1
-    print(f"ok: the checker passes the committed files and catches {len(mutations) + 1} kinds of drift")
+    print(f"ok: the checker reads CLI11's flags, passes the committed files and catches {len(mutations) + 1} "
+          "kinds of drift")
     return 0
 
 

@@ -9,7 +9,9 @@
 zmodload zsh/zpty || exit 2
 dir=$1
 shift
-zpty z 'zsh -f -i' || exit 2
+# A tall terminal: a listing longer than the screen would be cut at a
+# "Hit TAB for more" prompt (vantage run has some 30 flags).
+zpty z 'stty rows 500 columns 160; exec zsh -f -i' || exit 2
 zpty -w z "PS1='> '; fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D; zstyle ':completion:*' list-prompt ''; LISTMAX=10000; unsetopt beep; bindkey -e; echo __RE''ADY__"
 zpty -r z out '*__READY__*' || exit 2
 # Keys typed before the line editor runs go through the terminal's cooked
