@@ -9,6 +9,9 @@ packages=(
   libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
+  # collector and test helper (issue 9): RE2 for schema patterns (linear time),
+  # libmicrohttpd for the hardened HTTP server layer (reports/server)
+  libre2-dev libmicrohttpd-dev
   # fuzz targets (probe/capture/fuzz, -DVANTAGE_FUZZ=ON): clang with libFuzzer
   clang libclang-rt-dev
   # lab: namespaces, censor, real servers, independent clients

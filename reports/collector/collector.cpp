@@ -8,6 +8,7 @@
 #include <ctime>
 #include <random>
 
+#include "reports/format/json_limits.h"
 #include "reports/format/json_schema.h"
 
 namespace vantage::collector {
@@ -28,10 +29,11 @@ std::string schema_errors_text(const std::vector<format::SchemaError>& errors) {
   return out;
 }
 
+// The depth limit is enforced while parsing: a document nested deeper is
+// never built, so nothing below (schema checks, copies, dumps) meets one.
 json parse_object(std::string_view body, std::string& error) {
-  json j = json::parse(body.begin(), body.end(), nullptr, false);
-  if (j.is_discarded()) error = "body is not JSON";
-  else if (!j.is_object()) error = "body is not a JSON object";
+  json j = format::parse_json_limited(body, format::kMaxJsonDepth, error);
+  if (error.empty() && !j.is_object()) error = "body is not a JSON object";
   return j;
 }
 
@@ -43,9 +45,15 @@ std::string random_suffix(std::size_t n) {
   return out;
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) { return format::dump_iterative(j); }
 
 const char* kTime = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+
+// A string property: its length is checked before its pattern is tried.
+json text(const char* pattern, int max_length) {
+  return {{"type", "string"}, {"maxLength", max_length}, {"pattern", pattern}};
+}
+const char* kVersion = "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$";
 
 }  // namespace
 
@@ -57,16 +65,16 @@ const json& measurement_schema() {
         "software_version", "test_name", "test_version", "test_start_time", "test_keys"}},
       {"properties",
        {{"data_format_version", {{"const", "0.2.0"}}},
-        {"measurement_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"test_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"probe_asn", {{"type", "string"}, {"pattern", "^AS[0-9]{1,10}$"}}},
-        {"probe_cc", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
+        {"measurement_start_time", text(kTime, 19)},
+        {"test_start_time", text(kTime, 19)},
+        {"probe_asn", text("^AS[0-9]{1,10}$", 12)},
+        {"probe_cc", text("^[A-Z]{2}$", 2)},
         // The volunteer's address never reaches a collector (REFERENCE.md §1).
         {"probe_ip", {{"anyOf", {{{"type", "null"}}, {{"const", "127.0.0.1"}}}}}},
-        {"software_name", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"software_version", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"test_name", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,30}$"}}},
-        {"test_version", {{"type", "string"}, {"pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"}}},
+        {"software_name", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"software_version", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"test_name", text("^[a-z0-9_]{1,30}$", 30)},
+        {"test_version", text(kVersion, 64)},
         {"test_runtime", {{"type", {"number", "null"}}, {"minimum", 0}}},
         {"input", {{"type", {"string", "null"}}}},
         {"report_id", {{"type", {"string", "null"}}}},
@@ -86,13 +94,13 @@ const json& open_report_schema() {
       {"properties",
        {{"data_format_version", {{"const", "0.2.0"}}},
         {"format", {{"const", "json"}}},
-        {"probe_asn", {{"type", "string"}, {"pattern", "^AS[0-9]{1,10}$"}}},
-        {"probe_cc", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
-        {"software_name", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"software_version", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"test_name", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,30}$"}}},
-        {"test_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"test_version", {{"type", "string"}, {"pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"}}}}}};
+        {"probe_asn", text("^AS[0-9]{1,10}$", 12)},
+        {"probe_cc", text("^[A-Z]{2}$", 2)},
+        {"software_name", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"software_version", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"test_name", text("^[a-z0-9_]{1,30}$", 30)},
+        {"test_start_time", text(kTime, 19)},
+        {"test_version", text(kVersion, 64)}}}};
   return schema;
 }
 
@@ -108,10 +116,9 @@ std::string sha512_hex(std::string_view data) {
 }
 
 std::string measurement_key(const json& content) {
-  json copy = content;
-  if (copy.is_object()) copy.erase("report_id");
-  // nlohmann::json objects are std::map: dump() is already key-sorted.
-  return sha512_hex(dump(copy));
+  // nlohmann::json objects are std::map: the dump is already key-sorted. No
+  // copy and no recursion: the same bytes as the old copy-erase-dump().
+  return sha512_hex(format::dump_iterative(content, "report_id"));
 }
 
 std::string make_report_id(std::int64_t now_seconds, const std::string& test_name, const std::string& cc,
@@ -171,7 +178,7 @@ Reply Collector::open_report(std::string_view body) {
 }
 
 Reply Collector::submit_measurement(const std::string& report_id, std::string_view body) {
-  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: \"" + report_id + "\"");
+  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: " + format::quote_prefix(report_id));
   std::string error;
   json req = parse_object(body, error);
   if (!error.empty()) return error_reply(400, error);
@@ -190,13 +197,13 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
                              : key == std::string("probe_cc") ? report->probe_cc
                                                                : report->probe_asn;
     if (got != want)
-      return error_reply(400, std::string("measurement ") + key + " \"" + got + "\" does not match report " + report_id +
-                                  " (\"" + want + "\")");
+      return error_reply(400, std::string("measurement ") + key + " " + format::quote_prefix(got) +
+                                  " does not match report " + report_id + " (\"" + want + "\")");
   }
   if (content.contains("report_id") && content["report_id"].is_string() && !content["report_id"].get<std::string>().empty() &&
       content["report_id"] != report_id)
-    return error_reply(400, "measurement report_id \"" + content["report_id"].get<std::string>() +
-                                "\" does not match the URL's report " + report_id);
+    return error_reply(400, "measurement report_id " + format::quote_prefix(content["report_id"].get<std::string>()) +
+                                " does not match the URL's report " + report_id);
 
   StoredMeasurement m;
   m.body_sha512 = measurement_key(content);
@@ -220,7 +227,7 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
 }
 
 Reply Collector::close_report(const std::string& report_id) {
-  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: \"" + report_id + "\"");
+  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: " + format::quote_prefix(report_id));
   std::string error;
   auto report = store_.find_report(report_id, error);
   if (!error.empty()) return error_reply(500, "store: " + error);
