@@ -135,12 +135,20 @@ class ClickHouseStore final : public Store {
   std::vector<StoredMeasurement> query(const MeasurementQuery& q, std::string& error) override {
     std::string out;
     std::vector<StoredMeasurement> rows;
-    error = run(std::string("SELECT measurement_uid, report_id, test_name, probe_cc, probe_asn, "
-                            "measurement_start_time, body_sha512, ") +
-                    (q.with_body ? "body" : "'' AS body") + ", received FROM " + db_ + ".measurements FINAL" +
-                    where(q) + " ORDER BY received, measurement_uid LIMIT " + std::to_string(q.limit) +
-                    " FORMAT JSONEachRow",
-                "", out);
+    // The byte cap in SQL: rows whose preceding bodies are already over it
+    // are never sent (a running sum in uid order).
+    const std::string inner = std::string("SELECT measurement_uid, report_id, test_name, probe_cc, probe_asn, "
+                                          "measurement_start_time, body_sha512, ") +
+                              (q.with_body ? "body" : "'' AS body") + ", received FROM " + db_ +
+                              ".measurements FINAL" + where(q) + " ORDER BY measurement_uid LIMIT " +
+                              std::to_string(q.limit);
+    const std::string sql =
+        q.max_body_bytes == 0 || !q.with_body
+            ? inner
+            : "SELECT * EXCEPT (running) FROM (SELECT *, sum(length(body)) OVER (ORDER BY measurement_uid ROWS "
+              "BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS running FROM (" +
+                  inner + ")) WHERE running < " + std::to_string(q.max_body_bytes) + " ORDER BY measurement_uid";
+    error = run(sql + " FORMAT JSONEachRow", "", out);
     if (!error.empty()) return rows;
     std::istringstream in(out);
     std::string line;
@@ -198,6 +206,7 @@ class ClickHouseStore final : public Store {
     };
     add("report_id", q.report_id), add("test_name", q.test_name), add("probe_cc", q.probe_cc);
     add("probe_asn", q.probe_asn), add("measurement_uid", q.measurement_uid);
+    if (!q.after_uid.empty()) w += (w.empty() ? " WHERE " : " AND ") + std::string("measurement_uid > ") + quote(q.after_uid);
     return w;
   }
 

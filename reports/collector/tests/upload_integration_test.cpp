@@ -88,14 +88,21 @@ class UploadTest : public ::testing::Test {
   void expect_all_delivered_once(const CollectorProcess& c, int n) {
     EXPECT_EQ(stored(c), n);
     httplib::Client http("127.0.0.1", c.port());
-    auto res = http.Get("/api/v1/measurements?limit=100000&body=1");
-    ASSERT_TRUE(res);
     std::multiset<int> seen;
     std::set<std::string> uids;
-    const json page = json::parse(res->body);
-    for (const auto& row : page["results"]) {
-      seen.insert(row["measurement"]["test_keys"]["n"].get<int>());
-      uids.insert(row["measurement_uid"]);
+    // Pages of 7, following next_after to the end.
+    std::string after;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto res = http.Get("/api/v1/measurements?limit=7&body=1" + (after.empty() ? "" : "&after=" + after));
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      const json page = json::parse(res->body);
+      for (const auto& row : page["results"]) {
+        seen.insert(row["measurement"]["test_keys"]["n"].get<int>());
+        uids.insert(row["measurement_uid"]);
+      }
+      if (!page.contains("next_after")) break;
+      after = page["next_after"];
     }
     for (int i = 0; i < n; ++i) EXPECT_EQ(seen.count(i), 1u) << "measurement " << i;
     for (const auto& e : entries()) {
@@ -351,7 +358,7 @@ TEST_F(UploadTest, ServesTheControlHelperAndHttpsWithAVerifiedCertificate) {
   ASSERT_TRUE(f);
   PEM_write_PrivateKey(f, pki.good_leaf.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   std::fclose(f);
-  CollectorProcess c(store_, {"--rate", "0", "--tls-cert", cert, "--tls-key", key, "--control-allow-net",
+  CollectorProcess c(store_, {"--rate", "0", "--tls-cert", cert, "--tls-key", key, "--control", "--control-allow-net",
                               "127.0.0.0/8"});
   ASSERT_TRUE(c.start()) << c.log();
   const std::string https = "https://127.0.0.1:" + std::to_string(c.port());
