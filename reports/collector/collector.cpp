@@ -147,6 +147,17 @@ std::string make_measurement_uid(std::int64_t now_micros, const std::string& cc,
   return std::string(stamp) + micros + "_" + cc + "_" + test_name + "_" + key_hex.substr(0, 16);
 }
 
+std::int64_t uid_time_micros(const std::string& start_time, const std::string& key_hex) {
+  std::tm tm{};
+  // The schema has checked "YYYY-MM-DD HH:MM:SS".
+  if (start_time.size() != 19 || !strptime(start_time.c_str(), "%Y-%m-%d %H:%M:%S", &tm)) return 0;
+  const std::int64_t seconds = timegm(&tm);
+  // Sub-second digits from the key, so measurements started in one second
+  // still get distinct (and stable) UIDs.
+  const std::int64_t fraction = static_cast<std::int64_t>(std::stoull(key_hex.substr(0, 8), nullptr, 16) % 1000000);
+  return seconds * 1000000 + fraction;
+}
+
 bool plausible_report_id(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
   for (char c : id)
@@ -216,9 +227,12 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
   m.measurement_start_time = content["measurement_start_time"];
   const auto now = std::chrono::system_clock::now();
   m.received = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  m.measurement_uid = make_measurement_uid(
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count(), m.probe_cc, m.test_name,
-      m.body_sha512);
+  // The UID is a function of the measurement alone (its start time and its
+  // key), not of when or where it arrived: collectors sharing one store give
+  // a resubmission the same UID, so whichever duplicate row the store keeps,
+  // no acknowledged UID ever disappears.
+  m.measurement_uid = make_measurement_uid(uid_time_micros(m.measurement_start_time, m.body_sha512), m.probe_cc,
+                                           m.test_name, m.body_sha512);
   auto result = store_.insert_measurement(m);
   if (!result.error.empty()) return error_reply(500, "store: " + result.error);
   json answer = {{"measurement_uid", result.measurement_uid}};

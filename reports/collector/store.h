@@ -89,12 +89,14 @@ class Store {
 
 // Opens a store from a URL:
 //   sqlite:PATH, sqlite://PATH or a plain PATH  — one SQLite file (created)
-//   clickhouse://HOST:PORT[/DATABASE]           — ClickHouse's HTTP interface
+//   clickhouse://HOST:PORT[/DATABASE][?unsynced=1] — ClickHouse's HTTP interface;
+//       refused when the server cannot fsync inserts (fsync_after_insert,
+//       ClickHouse 20.x and later) unless ?unsynced=1 accepts that risk
 // Creates the tables if missing. nullptr and `error` on failure.
 std::unique_ptr<Store> open_store(const std::string& url, std::string& error);
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& error);
 std::unique_ptr<Store> open_clickhouse_store(const std::string& host, int port, const std::string& database,
-                                             std::string& error);
+                                             std::string& error, bool allow_unsynced = false);
 
 }  // namespace vantage::collector

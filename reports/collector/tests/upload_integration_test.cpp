@@ -134,6 +134,26 @@ TEST_F(UploadTest, UploadsEveryMeasurementAndTheStoreHasThemAll) {
   EXPECT_EQ(log.find("remote"), std::string::npos);
 }
 
+// Issue 9: acknowledged by the collector but the spool index cannot be
+// written (a full disk): a failure with a non-zero exit, never "uploaded";
+// the next upload resubmits and the collector stores each once.
+TEST_F(UploadTest, AnUnrecordedAcknowledgementIsAFailure) {
+  CollectorProcess c(store_, {"--rate", "0"});
+  ASSERT_TRUE(c.start()) << c.log();
+  spool_n(2);
+  const fs::path index = fs::path(spool::spool_dir_for(results_)) / "index.jsonl";
+  fs::remove(index);
+  fs::create_directory(index);  // appending to it fails, even as root
+  std::string text;
+  EXPECT_EQ(upload(c.url(), &text), 1) << text;
+  EXPECT_NE(text.find("spool_write_failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("0 uploaded, 2 failed"), std::string::npos) << text;
+  fs::remove(index);
+  EXPECT_EQ(upload(c.url(), &text), 0) << text;
+  EXPECT_NE(text.find("2 uploaded, 0 failed"), std::string::npos) << text;
+  EXPECT_EQ(stored(c), 2);
+}
+
 TEST_F(UploadTest, CollectorDownKeepsEverythingAndALaterUploadDeliversIt) {
   spool_n(10);
   CollectorProcess c(store_, {"--rate", "0"});
