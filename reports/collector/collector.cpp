@@ -202,6 +202,10 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
   auto report = store_.find_report(report_id, error);
   if (!error.empty()) return error_reply(500, "store: " + error);
   if (!report) return error_reply(404, "no report \"" + report_id + "\" (open one with POST /report)");
+  // A closed report takes nothing more (its probe said it was done); a probe
+  // retrying after a close opens a new report, and the idempotency key still
+  // finds what was already stored.
+  if (report->closed) return error_reply(409, "report " + report_id + " is closed (open a new one with POST /report)");
   for (const char* key : {"test_name", "probe_cc", "probe_asn"}) {
     const std::string got = content[key];
     const std::string want = key == std::string("test_name") ? report->test_name

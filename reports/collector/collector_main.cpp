@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   std::string control_ca;
   std::vector<std::string> control_nets;
   bool control_private = false;
-  double control_rate = 1, control_burst = 10;
+  double control_rate = 5, control_burst = 100;
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0 = any free port)")->capture_default_str();
   app.add_option("--store", store_url, "sqlite:PATH (default) or clickhouse://HOST:PORT[/DATABASE]")
       ->capture_default_str();

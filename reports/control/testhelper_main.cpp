@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/collector/rate_limiter.h"
 #include "reports/control/control_http.h"
 #include "reports/control/test_helper.h"
 #include "reports/server/http_server.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   http.server_name = "testhelper";
   http.not_found_hint = "POST / or GET /health";
   int head_timeout = 10, request_timeout = 30, idle_timeout = 15;
+  double rate = 5, burst = 100;
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0 = any free port)")
       ->capture_default_str();
   app.add_option("--ca-bundle", ca_bundle, "extra PEM CA bundle trusted for TLS checks")
@@ -73,6 +75,12 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idle_timeout, "seconds a connection may send nothing")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  app.add_option("--rate", rate, "control requests per second per client (0 = no limit; 429 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--burst", burst, "control requests a client may send at once before --rate applies")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
   CLI11_PARSE(app, argc, argv);
 
   vantage::control::ControlOptions options;
@@ -109,6 +117,15 @@ int main(int argc, char** argv) {
 
   vantage::server::HttpServer server(http);
   using vantage::server::Request;
+  // Each control request makes the helper open up to 64 connections and one
+  // HTTP request: a per-client rate limit keeps it from being a scanner.
+  vantage::collector::RateLimiter limiter(rate, burst);
+  server.set_filter([&limiter](const Request& req) -> std::optional<vantage::server::Response> {
+    if (req.path == "/health" || limiter.allow(req.peer)) return std::nullopt;
+    auto r = vantage::server::error_response(429, "too many requests from this client; retry later");
+    r.headers.emplace_back("Retry-After", std::to_string(limiter.retry_after()));
+    return r;
+  });
   server.route("GET", "/health", [](const Request&) { return vantage::server::json_response(200, R"({"status":"ok"})"); });
   server.route("POST", "/", [&options](const Request& r) { return vantage::control::http_control(r, options); });
   std::string error;

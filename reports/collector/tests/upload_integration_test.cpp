@@ -300,9 +300,26 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
        {{"Content-Encoding", "gzip"}}, 413},
       {"bad gzip", "/report/" + id, "not gzip at all", {{"Content-Encoding", "gzip"}}, 400},
       {"bad open", "/report", R"({"probe_cc":"Italy"})", {}, 400},
+      // Issue 9 row 1 (std::regex recursed per character and crashed):
+      {"huge version", "/report", [] {
+         json o = {{"data_format_version", "0.2.0"}, {"format", "json"}, {"probe_asn", "AS30722"},
+                   {"probe_cc", "IT"}, {"software_name", "vantage"}, {"software_version", "0.1.0"},
+                   {"test_name", "signal"}, {"test_start_time", "2025-03-01 10:00:00"},
+                   {"test_version", std::string(50000, '1') + ".1.1"}};
+         return o.dump();
+       }(), {}, 400},
+      // Row 2 (recursive copy and dump crashed): 20,000 nested arrays.
+      {"deep nesting", "/report/" + id,
+       R"({"format":"json","content":{"x":)" + std::string(20000, '[') + std::string(20000, ']') + "}}", {}, 400},
+      {"multipart", "/report/" + id, "--x\r\n\r\n{}\r\n--x--", {{"Content-Type", "multipart/form-data; boundary=x"}},
+       415},
+      {"control helper off by default", "/api/v1/control", R"({"http_request":"http://127.0.0.1/"})", {}, 404},
   };
   for (const auto& k : cases) {
-    auto res = http.Post(k.path.c_str(), k.headers, k.body, "application/json");
+    const std::string type = k.headers.count("Content-Type") ? k.headers.find("Content-Type")->second : "application/json";
+    httplib::Headers headers = k.headers;
+    headers.erase("Content-Type");
+    auto res = http.Post(k.path.c_str(), headers, k.body, type.c_str());
     ASSERT_TRUE(res) << k.what;
     EXPECT_EQ(res->status, k.status) << k.what << ": " << res->body;
     auto body = json::parse(res->body, nullptr, false);
@@ -310,8 +327,21 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
     auto health = http.Get("/health");
     ASSERT_TRUE(health) << "collector died after " << k.what;
     EXPECT_EQ(health->status, 200);
+    EXPECT_LT(res->body.size(), 1000u) << k.what << ": replies quote at most a short prefix";
   }
   EXPECT_EQ(stored(c), 0);
+  // A closed report takes no more submissions.
+  auto closed = http.Post(("/report/" + id + "/close").c_str(), "", "application/json");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->status, 200);
+  auto late = http.Post(("/report/" + id).c_str(), json{{"format", "json"}, {"content", measurement(9)}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 409) << late->body;
+  EXPECT_EQ(stored(c), 0);
+  // No log line carries a whole offending value.
+  std::istringstream log(c.log());
+  for (std::string line; std::getline(log, line);) EXPECT_LT(line.size(), 2000u) << line.substr(0, 200);
 }
 
 TEST_F(UploadTest, RateLimitAnswers429PerClient) {
