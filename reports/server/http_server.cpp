@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -523,11 +524,14 @@ bool HttpServer::start(std::string& error) {
 void HttpServer::stop(std::chrono::seconds grace) {
   Impl& s = *impl_;
   if (!s.daemon) return;
-  MHD_quiesce_daemon(s.daemon);  // no new connections; those open go on
+  // No new connections; those open go on. The listening socket is now ours
+  // to close, after MHD has stopped.
+  const MHD_socket listener = MHD_quiesce_daemon(s.daemon);
   const auto until = Clock::now() + grace;
   while (s.active.load() > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   MHD_stop_daemon(s.daemon);
   s.daemon = nullptr;
+  if (listener != MHD_INVALID_SOCKET) ::close(listener);
   {
     std::lock_guard lock(s.watchdog_mutex);
     s.watchdog_stop = true;
