@@ -31,7 +31,7 @@ run_packages=(
   # build: compiler, CMake and the libraries the programs link
   build-essential cmake pkg-config
   libcurl4-openssl-dev libc-ares-dev libpcap-dev libssl-dev zlib1g-dev
-  nlohmann-json3-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev
+  nlohmann-json3-dev libcli11-dev libsqlite3-dev
   # run: the system's trusted CAs (TLS checks, HTTPS uploads); setcap, to let
   # an installed probe capture packets without root
   ca-certificates libcap2-bin
@@ -39,11 +39,15 @@ run_packages=(
   libtomlplusplus-dev
   # location (probe/location): GeoIP .mmdb lookups
   libmaxminddb-dev
+  # collector and test helper: RE2 for schema patterns (linear time),
+  # libmicrohttpd for the hardened HTTP server layer (reports/server)
+  libre2-dev libmicrohttpd-dev
 )
 
 test_packages=(
-  # unit tests (-DVANTAGE_BUILD_TESTS=ON, the default)
-  libgtest-dev libgmock-dev
+  # unit tests (-DVANTAGE_BUILD_TESTS=ON, the default); cpp-httplib for their
+  # loopback HTTP(S) servers
+  libgtest-dev libgmock-dev libcpp-httplib-dev
   # a compiler cache for repeated test builds (optional: ci/test.sh uses it when present)
   ccache
   # tests only: location tests write small .mmdb files

@@ -37,7 +37,8 @@ echo "== unit tests under ASan+UBSan"
 
 echo "== fuzz targets (short runs; longer: see probe/capture/CMakeLists.txt)"
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF "${launcher[@]}" >/dev/null
-cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors
+cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors \
+  fuzz_collector_submission fuzz_spool_index
 (cd build/fuzz && ctest -L fuzz --output-on-failure)
 
 echo "== benchmarks (figures to read, not pass/fail)"

@@ -47,11 +47,13 @@ int upload_command(const UploadOptions& o, std::ostream& out, std::ostream& err)
     return 1;
   }
   if (o.list_only) {
-    auto all = spool->list(error);
+    std::vector<std::string> skipped;
+    auto all = spool->list(error, &skipped);
     if (!error.empty()) {
       err << "vantage: " << error << "\n";
       return 1;
     }
+    for (const auto& s : skipped) err << "vantage: warning: " << s << "\n";
     int pending = 0;
     for (const auto& e : all) {
       pending += e.state != spool::State::uploaded;

@@ -83,7 +83,7 @@ std::string write_file_atomically(const std::string& path, const std::string& da
   fs::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   std::string tmp = dir + "/." + target.filename().string() + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // measurements are private
   if (fd < 0) return "cannot write " + tmp + ": " + errno_text();
   if (!write_all(fd, data)) {
     std::string err = errno_text();
@@ -135,7 +135,7 @@ std::string Spool::append_index(const json& event) {
   json line = event;
   line["ts"] = static_cast<std::int64_t>(std::time(nullptr));
   const std::string path = dir_ + "/" + kIndex;
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return "cannot open " + path + ": " + errno_text();
   // flock: `vantage run` and `vantage upload` may append at the same time.
   while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
@@ -156,7 +156,60 @@ std::string Spool::append_index(const json& event) {
   return err;
 }
 
-std::vector<Entry> Spool::list(std::string& error) const {
+namespace {
+
+// One index line, type-checked: nullopt (and `why`) when it is not the shape
+// append_index writes. A line written by a future version, edited by hand or
+// corrupted must not take every later `vantage upload` down with it.
+struct IndexLine {
+  std::string id, state, uid, error;
+  std::int64_t next_attempt = 0;
+};
+
+std::optional<IndexLine> parse_index_line(const std::string& text, std::string& why) {
+  auto line = json::parse(text, nullptr, false);
+  if (line.is_discarded()) {
+    why = "not JSON";
+    return std::nullopt;
+  }
+  if (!line.is_object()) {
+    why = "not a JSON object";
+    return std::nullopt;
+  }
+  IndexLine out;
+  auto text_field = [&](const char* key, std::string& into, bool required) {
+    auto it = line.find(key);
+    if (it == line.end()) return !required;
+    if (!it->is_string()) return false;
+    into = it->get<std::string>();
+    return true;
+  };
+  if (!text_field("id", out.id, true) || !valid_id(out.id)) {
+    why = "\"id\" is not a spool id";
+    return std::nullopt;
+  }
+  if (!text_field("state", out.state, true) ||
+      (out.state != "pending" && out.state != "uploaded" && out.state != "failed")) {
+    why = "\"state\" is not pending, uploaded or failed";
+    return std::nullopt;
+  }
+  if (!text_field("uid", out.uid, false) || !text_field("error", out.error, false)) {
+    why = "\"uid\" or \"error\" is not a string";
+    return std::nullopt;
+  }
+  if (auto it = line.find("next_attempt"); it != line.end()) {
+    if (!it->is_number_integer()) {
+      why = "\"next_attempt\" is not an integer";
+      return std::nullopt;
+    }
+    out.next_attempt = it->get<std::int64_t>();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Entry> Spool::list(std::string& error, std::vector<std::string>* skipped) const {
   std::map<std::string, Entry> entries;
   std::error_code ec;
   for (const auto& f : fs::directory_iterator(dir_ + "/" + kMeasurements, ec)) {
@@ -173,25 +226,37 @@ std::vector<Entry> Spool::list(std::string& error) const {
   }
   std::ifstream in(dir_ + "/" + kIndex);
   std::string text;
+  std::size_t number = 0;
+  bool pending_torn = false;  // a bad line is only "torn" if it is the last one
+  std::string torn_why;
   while (std::getline(in, text)) {
-    auto line = json::parse(text, nullptr, false);
-    if (!line.is_object() || !line.contains("id") || !line["id"].is_string()) continue;  // torn line
-    auto it = entries.find(line["id"].get<std::string>());
+    ++number;
+    if (pending_torn && skipped)
+      skipped->push_back(dir_ + "/" + kIndex + " line " + std::to_string(number - 1) + ": " + torn_why + "; skipped");
+    pending_torn = false;
+    if (text.empty()) continue;
+    std::string why;
+    auto line = parse_index_line(text, why);
+    if (!line) {
+      pending_torn = true;  // reported unless it turns out to be the torn last line
+      torn_why = why;
+      continue;
+    }
+    auto it = entries.find(line->id);
     if (it == entries.end()) continue;
     Entry& e = it->second;
-    const std::string state = line.value("state", "");
     // Once acknowledged, an entry stays uploaded: a late failure event (two
     // uploaders racing) must not make it pending again.
     if (e.state == State::uploaded) continue;
-    if (state == "uploaded") {
+    if (line->state == "uploaded") {
       e.state = State::uploaded;
-      e.measurement_uid = line.value("uid", "");
+      e.measurement_uid = line->uid;
       e.error.clear();
-    } else if (state == "failed") {
+    } else if (line->state == "failed") {
       e.state = State::failed;
-      e.error = line.value("error", "");
+      e.error = line->error;
       e.attempts += 1;
-      e.next_attempt = line.value("next_attempt", std::int64_t{0});
+      e.next_attempt = line->next_attempt;
     }
   }
   std::vector<Entry> out;

@@ -12,7 +12,9 @@
 //                            one write() under flock and fsynced.
 // A measurement file without index lines is pending, so a crash between the
 // rename and the index append loses nothing; a torn last index line (kill -9
-// mid-append) is ignored, and the change it recorded is simply redone.
+// mid-append) is ignored, and the change it recorded is simply redone; a
+// line of the wrong shape is skipped and reported, never fatal. Files are
+// created mode 0600.
 //
 // Must never: delete or rewrite a measurement file; throw across its API
 // (errors are returned as strings); talk to the network.
@@ -53,8 +55,11 @@ class Spool {
   // Stores `measurement` durably; returns "" and sets `id`, or an error.
   std::string add(const nlohmann::json& measurement, std::string& id);
 
-  // Every entry, oldest first, with its latest state.
-  std::vector<Entry> list(std::string& error) const;
+  // Every entry, oldest first, with its latest state. Index lines of the
+  // wrong shape (bad JSON, a field of the wrong type, an unknown state) are
+  // skipped, and each is described in `skipped` when given; a torn last line
+  // (kill -9 mid-append) is skipped silently.
+  std::vector<Entry> list(std::string& error, std::vector<std::string>* skipped = nullptr) const;
   // Entries not yet acknowledged (pending and failed), oldest first.
   std::vector<Entry> pending(std::string& error) const;
 

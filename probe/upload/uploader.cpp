@@ -121,11 +121,20 @@ UploadSummary upload_pending(spool::Spool& spool, const ClientOptions& options, 
       r.test_name = test_name;
       r.outcome = "uploaded";
       r.measurement_uid = sent.measurement_uid;
-      // Acknowledged by the collector: record it. If this write fails the
-      // entry stays pending and a later upload resubmits it, which the
-      // collector answers with the same UID (idempotent), so nothing is lost
-      // or duplicated.
-      if (auto err = spool.mark_uploaded(e.id, sent.measurement_uid); !err.empty()) r.error = "spool: " + err;
+      // Acknowledged by the collector: record it. If this write fails (a
+      // full disk) the entry stays pending and a later upload resubmits it,
+      // which the collector answers with the same UID (idempotent), so
+      // nothing is lost or duplicated -- but it is a failure of this run,
+      // never reported as "uploaded".
+      if (auto err = spool.mark_uploaded(e.id, sent.measurement_uid); !err.empty()) {
+        r.outcome = "failed";
+        r.failure = "spool_write_failed";
+        r.error = "acknowledged as " + sent.measurement_uid + " but not recorded: " + err;
+        ++summary.failed;
+        summary.entries.push_back(r);
+        if (on_entry) on_entry(r);
+        continue;
+      }
       ++summary.uploaded;
       summary.entries.push_back(r);
       if (on_entry) on_entry(r);

@@ -6,10 +6,22 @@
 // collector, inserts are checked-then-written under a mutex so a resubmission
 // gets the UID it was first given. See store.h for the contract.
 //
-// Durability: ClickHouse acknowledges an INSERT once the part is written;
-// it is not fsynced per insert (unlike the SQLite store).
+// Durability: both tables are created with fsync_after_insert=1 and
+// fsync_part_directory=1 (and older tables are switched to them on start),
+// so ClickHouse answers an INSERT only once its part and the part's
+// directory are on disk; inserts are synchronous (async_insert=0 on every
+// request, where the server knows the setting). Only then does the collector
+// acknowledge. A server without fsync_after_insert (before 20.x, e.g.
+// Debian 12's 18.16) is refused unless the URL says ?unsynced=1.
+//
+// Several collectors on one ClickHouse: a measurement's UID is a function of
+// its content (collector.cpp), so two collectors accepting the same
+// measurement write the same row under the same key; reads use FINAL, so it
+// is counted and returned once, and no acknowledged UID disappears when
+// ClickHouse merges the duplicates.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -57,19 +69,40 @@ class ClickHouseStore final : public Store {
 
   std::string name() const override { return "clickhouse"; }
 
-  std::string setup() {
-    const char* ddl[] = {
+  std::string setup(bool allow_unsynced) {
+    std::string out;
+    if (auto err = run("SELECT name FROM system.merge_tree_settings WHERE name = 'fsync_after_insert' FORMAT TSV", "",
+                       out);
+        !err.empty())
+      return err;
+    fsync_ = out.find("fsync_after_insert") != std::string::npos;
+    if (!fsync_ && !allow_unsynced)
+      return "clickhouse: this server cannot fsync inserts (no fsync_after_insert setting; ClickHouse 20.x or "
+             "later has it): an acknowledged measurement could be lost in a crash. Upgrade it, or accept that risk "
+             "with clickhouse://HOST:PORT/DATABASE?unsynced=1";
+    if (auto err = run("SELECT name FROM system.settings WHERE name = 'async_insert' FORMAT TSV", "", out); !err.empty())
+      return err;
+    async_setting_ = out.find("async_insert") != std::string::npos;
+    const std::string table_settings = fsync_ ? " SETTINGS fsync_after_insert = 1, fsync_part_directory = 1" : "";
+    const std::string ddl[] = {
         "CREATE DATABASE IF NOT EXISTS {db}",
         "CREATE TABLE IF NOT EXISTS {db}.reports (report_id String, test_name String, test_version String, "
         "probe_cc String, probe_asn String, software_name String, software_version String, test_start_time String, "
-        "created Int64, closed Int64) ENGINE = ReplacingMergeTree(closed) ORDER BY report_id",
+        "created Int64, closed Int64) ENGINE = ReplacingMergeTree(closed) ORDER BY report_id" + table_settings,
         "CREATE TABLE IF NOT EXISTS {db}.measurements (measurement_uid String, report_id String, test_name String, "
         "probe_cc String, probe_asn String, measurement_start_time String, body_sha512 String, body String, "
-        "received Int64) ENGINE = ReplacingMergeTree ORDER BY body_sha512",
+        "received Int64) ENGINE = ReplacingMergeTree ORDER BY body_sha512" + table_settings,
     };
-    for (const char* q : ddl) {
-      std::string out;
+    for (const auto& q : ddl)
       if (auto err = run(with_db(q), "", out); !err.empty()) return err;
+    if (fsync_) {
+      // Tables made before this collector set them.
+      for (const char* table : {"reports", "measurements"})
+        if (auto err = run("ALTER TABLE " + db_ + "." + table +
+                               " MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1",
+                           "", out);
+            !err.empty())
+          return err;
     }
     return "";
   }
@@ -135,12 +168,31 @@ class ClickHouseStore final : public Store {
   std::vector<StoredMeasurement> query(const MeasurementQuery& q, std::string& error) override {
     std::string out;
     std::vector<StoredMeasurement> rows;
-    error = run(std::string("SELECT measurement_uid, report_id, test_name, probe_cc, probe_asn, "
-                            "measurement_start_time, body_sha512, ") +
-                    (q.with_body ? "body" : "'' AS body") + ", received FROM " + db_ + ".measurements FINAL" +
-                    where(q) + " ORDER BY received, measurement_uid LIMIT " + std::to_string(q.limit) +
-                    " FORMAT JSONEachRow",
-                "", out);
+    MeasurementQuery page = q;
+    if (q.max_body_bytes && q.with_body) {
+      // The byte cap: first the sizes (no bodies), then only the rows that
+      // fit are read with their bodies.
+      error = run("SELECT measurement_uid, length(body) AS n FROM " + db_ + ".measurements FINAL" + where(q) +
+                      " ORDER BY measurement_uid LIMIT " + std::to_string(q.limit) + " FORMAT JSONEachRow",
+                  "", out);
+      if (!error.empty()) return rows;
+      std::istringstream sizes(out);
+      std::string line;
+      std::size_t total = 0, count = 0;
+      while (total < q.max_body_bytes && std::getline(sizes, line)) {
+        json j = json::parse(line, nullptr, false);
+        if (!j.is_object()) break;
+        total += static_cast<std::size_t>(as_int(j.value("n", json(0))));
+        ++count;
+      }
+      page.limit = std::max<std::size_t>(count, 1);
+    }
+    const std::string sql = std::string("SELECT measurement_uid, report_id, test_name, probe_cc, probe_asn, "
+                                        "measurement_start_time, body_sha512, ") +
+                            (q.with_body ? "body" : "'' AS body") + ", received FROM " + db_ +
+                            ".measurements FINAL" + where(page) + " ORDER BY measurement_uid LIMIT " +
+                            std::to_string(page.limit);
+    error = run(sql + " FORMAT JSONEachRow", "", out);
     if (!error.empty()) return rows;
     std::istringstream in(out);
     std::string line;
@@ -198,6 +250,7 @@ class ClickHouseStore final : public Store {
     };
     add("report_id", q.report_id), add("test_name", q.test_name), add("probe_cc", q.probe_cc);
     add("probe_asn", q.probe_asn), add("measurement_uid", q.measurement_uid);
+    if (!q.after_uid.empty()) w += (w.empty() ? " WHERE " : " AND ") + std::string("measurement_uid > ") + quote(q.after_uid);
     return w;
   }
 
@@ -216,6 +269,9 @@ class ClickHouseStore final : public Store {
       curl_free(escaped);
       body = data;
     }
+    // Synchronous inserts only: an async insert is acknowledged before it is
+    // written at all.
+    if (async_setting_) url += std::string(url.find('?') == std::string::npos ? "?" : "&") + "async_insert=0";
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
@@ -240,6 +296,8 @@ class ClickHouseStore final : public Store {
   }
 
   std::string base_;
+  bool fsync_ = false;          // the server fsyncs every insert into our tables
+  bool async_setting_ = false;  // the server knows async_insert
   std::string db_;
   std::mutex insert_mu_;
 };
@@ -247,9 +305,9 @@ class ClickHouseStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> open_clickhouse_store(const std::string& host, int port, const std::string& database,
-                                             std::string& error) {
+                                             std::string& error, bool allow_unsynced) {
   auto store = std::make_unique<ClickHouseStore>(host, port, database);
-  if (auto err = store->setup(); !err.empty()) {
+  if (auto err = store->setup(allow_unsynced); !err.empty()) {
     error = err;
     return nullptr;
   }

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <random>
 
+#include "reports/format/json_limits.h"
 #include "reports/format/json_schema.h"
 
 namespace vantage::collector {
@@ -30,10 +31,11 @@ std::string schema_errors_text(const std::vector<format::SchemaError>& errors) {
   return out;
 }
 
+// The depth limit is enforced while parsing: a document nested deeper is
+// never built, so nothing below (schema checks, copies, dumps) meets one.
 json parse_object(std::string_view body, std::string& error) {
-  json j = json::parse(body.begin(), body.end(), nullptr, false);
-  if (j.is_discarded()) error = "body is not JSON";
-  else if (!j.is_object()) error = "body is not a JSON object";
+  json j = format::parse_json_limited(body, format::kMaxJsonDepth, error);
+  if (error.empty() && !j.is_object()) error = "body is not a JSON object";
   return j;
 }
 
@@ -45,9 +47,15 @@ std::string random_suffix(std::size_t n) {
   return out;
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) { return format::dump_iterative(j); }
 
 const char* kTime = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+
+// A string property: its length is checked before its pattern is tried.
+json text(const char* pattern, int max_length) {
+  return {{"type", "string"}, {"maxLength", max_length}, {"pattern", pattern}};
+}
+const char* kVersion = "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$";
 
 }  // namespace
 
@@ -59,16 +67,16 @@ const json& measurement_schema() {
         "software_version", "test_name", "test_version", "test_start_time", "test_keys"}},
       {"properties",
        {{"data_format_version", {{"const", "0.2.0"}}},
-        {"measurement_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"test_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"probe_asn", {{"type", "string"}, {"pattern", "^AS[0-9]{1,10}$"}}},
-        {"probe_cc", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
+        {"measurement_start_time", text(kTime, 19)},
+        {"test_start_time", text(kTime, 19)},
+        {"probe_asn", text("^AS[0-9]{1,10}$", 12)},
+        {"probe_cc", text("^[A-Z]{2}$", 2)},
         // The volunteer's address never reaches a collector (reports/README.md: probe_ip is always 127.0.0.1).
         {"probe_ip", {{"anyOf", {{{"type", "null"}}, {{"const", "127.0.0.1"}}}}}},
-        {"software_name", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"software_version", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"test_name", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,30}$"}}},
-        {"test_version", {{"type", "string"}, {"pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"}}},
+        {"software_name", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"software_version", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"test_name", text("^[a-z0-9_]{1,30}$", 30)},
+        {"test_version", text(kVersion, 64)},
         {"test_runtime", {{"type", {"number", "null"}}, {"minimum", 0}}},
         {"input", {{"type", {"string", "null"}}}},
         {"report_id", {{"type", {"string", "null"}}}},
@@ -88,13 +96,13 @@ const json& open_report_schema() {
       {"properties",
        {{"data_format_version", {{"const", "0.2.0"}}},
         {"format", {{"const", "json"}}},
-        {"probe_asn", {{"type", "string"}, {"pattern", "^AS[0-9]{1,10}$"}}},
-        {"probe_cc", {{"type", "string"}, {"pattern", "^[A-Z]{2}$"}}},
-        {"software_name", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"software_version", {{"type", "string"}, {"pattern", "^[0-9A-Za-z_.+-]{1,64}$"}}},
-        {"test_name", {{"type", "string"}, {"pattern", "^[a-z0-9_]{1,30}$"}}},
-        {"test_start_time", {{"type", "string"}, {"pattern", kTime}}},
-        {"test_version", {{"type", "string"}, {"pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"}}}}}};
+        {"probe_asn", text("^AS[0-9]{1,10}$", 12)},
+        {"probe_cc", text("^[A-Z]{2}$", 2)},
+        {"software_name", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"software_version", text("^[0-9A-Za-z_.+-]{1,64}$", 64)},
+        {"test_name", text("^[a-z0-9_]{1,30}$", 30)},
+        {"test_start_time", text(kTime, 19)},
+        {"test_version", text(kVersion, 64)}}}};
   return schema;
 }
 
@@ -110,10 +118,9 @@ std::string sha512_hex(std::string_view data) {
 }
 
 std::string measurement_key(const json& content) {
-  json copy = content;
-  if (copy.is_object()) copy.erase("report_id");
-  // nlohmann::json objects are std::map: dump() is already key-sorted.
-  return sha512_hex(dump(copy));
+  // nlohmann::json objects are std::map: the dump is already key-sorted. No
+  // copy and no recursion: the same bytes as the old copy-erase-dump().
+  return sha512_hex(format::dump_iterative(content, "report_id"));
 }
 
 std::string make_report_id(std::int64_t now_seconds, const std::string& test_name, const std::string& cc,
@@ -140,6 +147,17 @@ std::string make_measurement_uid(std::int64_t now_micros, const std::string& cc,
   char micros[16];
   std::snprintf(micros, sizeof micros, ".%06lld", static_cast<long long>(now_micros % 1000000));
   return std::string(stamp) + micros + "_" + cc + "_" + test_name + "_" + key_hex.substr(0, 16);
+}
+
+std::int64_t uid_time_micros(const std::string& start_time, const std::string& key_hex) {
+  std::tm tm{};
+  // The schema has checked "YYYY-MM-DD HH:MM:SS".
+  if (start_time.size() != 19 || !strptime(start_time.c_str(), "%Y-%m-%d %H:%M:%S", &tm)) return 0;
+  const std::int64_t seconds = timegm(&tm);
+  // Sub-second digits from the key, so measurements started in one second
+  // still get distinct (and stable) UIDs.
+  const std::int64_t fraction = static_cast<std::int64_t>(std::stoull(key_hex.substr(0, 8), nullptr, 16) % 1000000);
+  return seconds * 1000000 + fraction;
 }
 
 bool plausible_report_id(const std::string& id) {
@@ -173,7 +191,7 @@ Reply Collector::open_report(std::string_view body) {
 }
 
 Reply Collector::submit_measurement(const std::string& report_id, std::string_view body, const std::string& client_ip) {
-  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: \"" + report_id + "\"");
+  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: " + format::quote_prefix(report_id));
   std::string error;
   json req = parse_object(body, error);
   if (!error.empty()) return error_reply(400, error);
@@ -187,19 +205,23 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
   auto report = store_.find_report(report_id, error);
   if (!error.empty()) return error_reply(500, "store: " + error);
   if (!report) return error_reply(404, "no report \"" + report_id + "\" (open one with POST /report)");
+  // A closed report takes nothing more (its probe said it was done); a probe
+  // retrying after a close opens a new report, and the idempotency key still
+  // finds what was already stored.
+  if (report->closed) return error_reply(409, "report " + report_id + " is closed (open a new one with POST /report)");
   for (const char* key : {"test_name", "probe_cc", "probe_asn"}) {
     const std::string got = content[key];
     const std::string want = key == std::string("test_name") ? report->test_name
                              : key == std::string("probe_cc") ? report->probe_cc
                                                                : report->probe_asn;
     if (got != want)
-      return error_reply(400, std::string("measurement ") + key + " \"" + got + "\" does not match report " + report_id +
-                                  " (\"" + want + "\")");
+      return error_reply(400, std::string("measurement ") + key + " " + format::quote_prefix(got) +
+                                  " does not match report " + report_id + " (\"" + want + "\")");
   }
   if (content.contains("report_id") && content["report_id"].is_string() && !content["report_id"].get<std::string>().empty() &&
       content["report_id"] != report_id)
-    return error_reply(400, "measurement report_id \"" + content["report_id"].get<std::string>() +
-                                "\" does not match the URL's report " + report_id);
+    return error_reply(400, "measurement report_id " + format::quote_prefix(content["report_id"].get<std::string>()) +
+                                " does not match the URL's report " + report_id);
 
   StoredMeasurement m;
   m.body_sha512 = measurement_key(content);
@@ -212,9 +234,12 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
   m.measurement_start_time = content["measurement_start_time"];
   const auto now = std::chrono::system_clock::now();
   m.received = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  m.measurement_uid = make_measurement_uid(
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count(), m.probe_cc, m.test_name,
-      m.body_sha512);
+  // The UID is a function of the measurement alone (its start time and its
+  // key), not of when or where it arrived: collectors sharing one store give
+  // a resubmission the same UID, so whichever duplicate row the store keeps,
+  // no acknowledged UID ever disappears.
+  m.measurement_uid = make_measurement_uid(uid_time_micros(m.measurement_start_time, m.body_sha512), m.probe_cc,
+                                           m.test_name, m.body_sha512);
   auto result = store_.insert_measurement(m);
   if (!result.error.empty()) return error_reply(500, "store: " + result.error);
   json answer = {{"measurement_uid", result.measurement_uid}};
@@ -223,7 +248,7 @@ Reply Collector::submit_measurement(const std::string& report_id, std::string_vi
 }
 
 Reply Collector::close_report(const std::string& report_id) {
-  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: \"" + report_id + "\"");
+  if (!plausible_report_id(report_id)) return error_reply(400, "not a report id: " + format::quote_prefix(report_id));
   std::string error;
   auto report = store_.find_report(report_id, error);
   if (!error.empty()) return error_reply(500, "store: " + error);

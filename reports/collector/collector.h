@@ -67,6 +67,10 @@ std::string make_report_id(std::int64_t now_seconds, const std::string& test_nam
 std::string make_measurement_uid(std::int64_t now_micros, const std::string& cc, const std::string& test_name,
                                  const std::string& key_hex);
 
+// The time part of a measurement's UID: its measurement_start_time with
+// micro-seconds taken from its key, so the UID depends on the content only.
+std::int64_t uid_time_micros(const std::string& start_time, const std::string& key_hex);
+
 // True when `id` has only the characters report ids are made of.
 bool plausible_report_id(const std::string& id);
 

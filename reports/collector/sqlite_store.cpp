@@ -1,8 +1,14 @@
 // The SQLite store: one file in WAL mode, synchronous=FULL so that an
 // acknowledged measurement survives a crash of the collector or the machine.
-// One connection behind a mutex: SQLite serializes writers anyway, and the
-// collector's writes are small. See store.h for the contract.
+// One connection behind a mutex for writes (SQLite serializes writers
+// anyway, and the collector's writes are small) and a second, read-only one
+// for queries, so a long read never stalls ingest (WAL lets readers and the
+// writer proceed together). The file is created mode 0600 (its -wal and -shm
+// files take the same mode). See store.h for the contract.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <mutex>
 
@@ -65,8 +71,11 @@ class Statement {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  SqliteStore(sqlite3* db, sqlite3* reader) : db_(db), reader_(reader) {}
+  ~SqliteStore() override {
+    sqlite3_close_v2(reader_);
+    sqlite3_close_v2(db_);
+  }
 
   std::string name() const override { return "sqlite"; }
 
@@ -139,18 +148,19 @@ class SqliteStore final : public Store {
   }
 
   std::vector<StoredMeasurement> query(const MeasurementQuery& q, std::string& error) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(read_mu_);  // the reader's own lock, not the ingest one
     std::vector<std::string> args;
     std::string sql = std::string("SELECT measurement_uid,report_id,test_name,probe_cc,probe_asn,measurement_start_time,"
                                   "body_sha512,") +
                       (q.with_body ? "body" : "''") + ",received FROM measurements" + where(q, args) +
-                      " ORDER BY received, measurement_uid LIMIT " + std::to_string(q.limit);
-    Statement s(db_, sql);
+                      " ORDER BY measurement_uid LIMIT " + std::to_string(q.limit);
+    Statement s(reader_, sql);
     std::vector<StoredMeasurement> out;
     if (!s.ok()) {
-      error = error_text("prepare query");
+      error = "sqlite: prepare query: " + std::string(sqlite3_errmsg(reader_));
       return out;
     }
+    std::size_t bytes = 0;
     for (std::size_t i = 0; i < args.size(); ++i) s.bind(static_cast<int>(i + 1), args[i]);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
@@ -158,16 +168,18 @@ class SqliteStore final : public Store {
       m.measurement_uid = s.text(0), m.report_id = s.text(1), m.test_name = s.text(2), m.probe_cc = s.text(3);
       m.probe_asn = s.text(4), m.measurement_start_time = s.text(5), m.body_sha512 = s.text(6);
       m.body = s.text(7), m.received = s.integer(8);
+      bytes += m.body.size();
       out.push_back(std::move(m));
+      if (q.max_body_bytes && bytes >= q.max_body_bytes) return out;
     }
-    if (rc != SQLITE_DONE) error = error_text("query");
+    if (rc != SQLITE_DONE) error = "sqlite: query: " + std::string(sqlite3_errmsg(reader_));
     return out;
   }
 
   std::int64_t count(const MeasurementQuery& q, std::string& error) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(read_mu_);
     std::vector<std::string> args;
-    Statement s(db_, "SELECT count(*) FROM measurements" + where(q, args));
+    Statement s(reader_, "SELECT count(*) FROM measurements" + where(q, args));
     if (!s.ok()) {
       error = error_text("prepare count");
       return -1;
@@ -200,17 +212,25 @@ class SqliteStore final : public Store {
     };
     add("report_id", q.report_id), add("test_name", q.test_name), add("probe_cc", q.probe_cc);
     add("probe_asn", q.probe_asn), add("measurement_uid", q.measurement_uid);
+    if (!q.after_uid.empty()) {
+      w += (w.empty() ? " WHERE " : " AND ") + std::string("measurement_uid>?");
+      args.push_back(q.after_uid);
+    }
     return w;
   }
   std::string error_text(const std::string& what) { return "sqlite: " + what + ": " + sqlite3_errmsg(db_); }
 
   std::mutex mu_;
   sqlite3* db_;
+  std::mutex read_mu_;
+  sqlite3* reader_;
 };
 
 }  // namespace
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& error) {
+  // Created 0600 before SQLite opens it: measurements are not for other users.
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -227,7 +247,15 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& e
     sqlite3_close_v2(db);
     return nullptr;
   }
-  return std::make_unique<SqliteStore>(db);
+  sqlite3* reader = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    error = "sqlite: cannot open " + path + " for reading: " + (reader ? sqlite3_errmsg(reader) : "unknown error");
+    sqlite3_close_v2(reader);
+    sqlite3_close_v2(db);
+    return nullptr;
+  }
+  sqlite3_busy_timeout(reader, 5000);
+  return std::make_unique<SqliteStore>(db, reader);
 }
 
 }  // namespace vantage::collector

@@ -7,6 +7,15 @@ std::unique_ptr<Store> open_store(const std::string& url, std::string& error) {
   const std::string ch = "clickhouse://";
   if (url.rfind(ch, 0) == 0) {
     std::string rest = url.substr(ch.size());
+    bool unsynced = false;
+    if (auto q = rest.find('?'); q != std::string::npos) {
+      if (rest.substr(q + 1) != "unsynced=1") {
+        error = "store URL " + url + ": the only option is ?unsynced=1";
+        return nullptr;
+      }
+      unsynced = true;
+      rest.resize(q);
+    }
     std::string database = "vantage";
     if (auto slash = rest.find('/'); slash != std::string::npos) {
       if (slash + 1 < rest.size()) database = rest.substr(slash + 1);
@@ -39,7 +48,7 @@ std::unique_ptr<Store> open_store(const std::string& url, std::string& error) {
       error = "store URL " + url + ": expected clickhouse://HOST:PORT[/DATABASE]";
       return nullptr;
     }
-    return open_clickhouse_store(host, port, database, error);
+    return open_clickhouse_store(host, port, database, error, unsynced);
   }
   std::string path = url;
   if (path.rfind("sqlite://", 0) == 0) path = path.substr(9);

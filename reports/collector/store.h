@@ -58,8 +58,12 @@ struct MeasurementQuery {
   std::string probe_cc;
   std::string probe_asn;
   std::string measurement_uid;
+  std::string after_uid;  // only rows with measurement_uid > this (paging; rows come in uid order)
   std::size_t limit = 1000;
   bool with_body = true;
+  // Stop after the row whose body brings the total to this many bytes
+  // (0 = no cap): a page of large measurements stays bounded in memory.
+  std::size_t max_body_bytes = 0;
 };
 
 class Store {
@@ -75,6 +79,7 @@ class Store {
   // `m.measurement_uid` is the UID to use if the body is new.
   virtual InsertResult insert_measurement(const StoredMeasurement& m) = 0;
 
+  // Rows in measurement_uid order. Never holds the lock inserts take.
   virtual std::vector<StoredMeasurement> query(const MeasurementQuery& q, std::string& error) = 0;
   virtual std::int64_t count(const MeasurementQuery& q, std::string& error) = 0;
 
@@ -84,12 +89,14 @@ class Store {
 
 // Opens a store from a URL:
 //   sqlite:PATH, sqlite://PATH or a plain PATH  — one SQLite file (created)
-//   clickhouse://HOST:PORT[/DATABASE]           — ClickHouse's HTTP interface
+//   clickhouse://HOST:PORT[/DATABASE][?unsynced=1] — ClickHouse's HTTP interface;
+//       refused when the server cannot fsync inserts (fsync_after_insert,
+//       ClickHouse 20.x and later) unless ?unsynced=1 accepts that risk
 // Creates the tables if missing. nullptr and `error` on failure.
 std::unique_ptr<Store> open_store(const std::string& url, std::string& error);
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& error);
 std::unique_ptr<Store> open_clickhouse_store(const std::string& host, int port, const std::string& database,
-                                             std::string& error);
+                                             std::string& error, bool allow_unsynced = false);
 
 }  // namespace vantage::collector

@@ -35,8 +35,11 @@ using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- addresses
 
-// An IP literal as bytes. IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4 so
-// the policy cannot be bypassed by spelling 127.0.0.1 differently.
+// An IP literal as bytes. Every IPv6 form that carries an IPv4 address
+// becomes that IPv4 address, so the policy cannot be bypassed by spelling
+// 127.0.0.1 (or 10.0.0.1) differently: IPv4-mapped ::ffff:0:0/96,
+// IPv4-translated (SIIT) ::ffff:0:0:0/96, IPv4-compatible ::/96, NAT64
+// 64:ff9b::/96 and 6to4 2002::/16 (the IPv4 address in bytes 2-5).
 struct IpBytes {
   int family = 0;
   unsigned char bytes[16]{};
@@ -53,11 +56,22 @@ std::optional<IpBytes> parse_ip_literal(std::string literal) {
   }
   if (inet_pton(AF_INET6, literal.c_str(), ip.bytes) == 1) {
     ip.family = AF_INET6;
-    static const unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.bytes, kMappedPrefix, 12) == 0) {
-      std::memmove(ip.bytes, ip.bytes + 12, 4);
-      std::memset(ip.bytes + 4, 0, 12);
-      ip.family = AF_INET;
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char kTranslated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    static const unsigned char kCompatible[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    int offset = -1;
+    if (std::memcmp(ip.bytes, kMapped, 12) == 0 || std::memcmp(ip.bytes, kTranslated, 12) == 0 ||
+        std::memcmp(ip.bytes, kCompatible, 12) == 0 || std::memcmp(ip.bytes, kNat64, 12) == 0)
+      offset = 12;
+    else if (ip.bytes[0] == 0x20 && ip.bytes[1] == 0x02)
+      offset = 2;
+    if (offset >= 0) {
+      unsigned char v4[4];
+      std::memcpy(v4, ip.bytes + offset, 4);
+      std::memset(ip.bytes, 0, sizeof ip.bytes);
+      std::memcpy(ip.bytes, v4, 4);
+      ip.family = AF_INET;  // ::1 and :: become 0.0.0.1 and 0.0.0.0: in 0.0.0.0/8, refused
     }
     return ip;
   }
@@ -83,7 +97,7 @@ const std::vector<IpNetwork>& non_public_networks() {
          {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
           "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
           "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/127",
-          "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10",
+          "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10",
           "ff00::/8"}) {
       IpNetwork network;
       parse_ip_network(text, network);
@@ -342,13 +356,13 @@ std::string validate(const json& request, const ControlOptions& options, ValidRe
       std::string lower = name;
       std::transform(lower.begin(), lower.end(), lower.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower == "user-agent" && !list.empty()) out.user_agent = list.front();
+      (void)lower;
     }
   }
-  for (char c : out.user_agent) {
-    if (c == '\r' || c == '\n' || c == '\0') return "\"http_request_headers\": User-Agent has control characters";
-  }
-  if (out.user_agent.empty()) out.user_agent = options.user_agent;
+  // The client's headers are checked for shape but never forwarded, its
+  // User-Agent included: a helper that sends what a stranger chose (a
+  // log4j-style string, a scanner's banner) is a relay for it.
+  out.user_agent = options.user_agent;
 
   const auto method = request.find("x_http_method");
   if (method != request.end() && !method->is_null()) {
@@ -363,6 +377,12 @@ std::string validate(const json& request, const ControlOptions& options, ValidRe
     if (!body->is_string()) return "\"x_http_body\" must be a string";
     if (out.method != "POST") return "\"x_http_body\" needs \"x_http_method\": \"POST\"";
     out.body = body->get<std::string>();
+    // Only the probe's shape: a few zero bytes (it tests whether a POST gets
+    // through, not what it says). A caller-chosen body would make the
+    // helper a relay for logins, form spam and exploits.
+    if (out.body.size() > kMaxPostBodyBytes ||
+        std::any_of(out.body.begin(), out.body.end(), [](char c) { return c != '\0'; }))
+      return "\"x_http_body\" must be at most " + std::to_string(kMaxPostBodyBytes) + " zero bytes";
   }
 
   const auto connects = request.find("tcp_connect");
@@ -500,6 +520,12 @@ std::string choose_http_ip(Run& run, std::string& failure) {
   return "";
 }
 
+bool response_header_kept(const std::string& lower_name) {
+  for (const char* kept : kResponseHeadersKept)
+    if (lower_name == kept) return true;
+  return false;
+}
+
 json measure_http(Run& run) {
   json answer = {{"status_code", -1}, {"body_length", -1}, {"title", ""},
                  {"headers", json::object()}, {"failure", nullptr}};
@@ -533,9 +559,12 @@ json measure_http(Run& run) {
     std::string lower = name;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // Only what a verdict or a reader of the answer uses: the helper is not
+    // a way to read another site's cookies, tokens or banners.
+    if (!response_header_kept(lower)) continue;
     if (std::find(seen.begin(), seen.end(), lower) != seen.end()) continue;
     seen.push_back(lower);
-    headers[valid_utf8(name)] = valid_utf8(value);
+    headers[valid_utf8(name)] = valid_utf8(value.substr(0, 512));
   }
   answer["headers"] = std::move(headers);
   return answer;

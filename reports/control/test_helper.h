@@ -65,6 +65,14 @@ struct ControlOptions {
 // True when the policy in `options` lets the helper contact `ip` (a literal).
 bool address_allowed(const std::string& ip, const ControlOptions& options);
 
+// A POST body (x_http_body) may only be this many zero bytes: the probe's
+// shape (it sends 16), never caller-chosen content.
+inline constexpr std::size_t kMaxPostBodyBytes = 64;
+
+// The response headers an answer carries (lower-cased names; values cut at
+// 512 bytes). Verdicts use none; Location shows where a 3xx leads.
+inline constexpr const char* kResponseHeadersKept[] = {"location", "content-type", "content-length"};
+
 // Requests with more tcp_connect entries than this are refused.
 inline constexpr std::size_t kMaxTcpConnectEntries = 64;
 
@@ -84,7 +92,8 @@ inline constexpr std::size_t kMaxTcpConnectEntries = 64;
 // the answer); for https it is pinned to the first requested endpoint on the
 // URL's port that connected (any port if none is on it), otherwise to the
 // first allowed address of the helper's own lookup; of the client's headers
-// only User-Agent is forwarded (net::HttpOptions carries no other headers);
+// none are forwarded (the helper's own User-Agent is sent); only the
+// response headers in kResponseHeadersKept are returned;
 // a "tls_handshake" entry exists only for endpoints that connected.
 nlohmann::json handle_control_request(const nlohmann::json& request, const ControlOptions& options);
 

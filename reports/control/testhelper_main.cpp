@@ -5,39 +5,29 @@
 //
 // Only parses flags, accepts connections and logs: what is measured and what
 // is refused is decided by reports/control/test_helper.cpp, which the
-// collector serves too. Logs one JSON line per request to stderr (never the
-// client's address: it would identify volunteers). Stops gracefully on
-// SIGTERM/SIGINT, finishing requests in flight. Plain HTTP: put TLS in front
-// (nginx) when it faces the Internet.
-#include <httplib.h>
+// collector serves too; HTTP limits and timeouts are the shared server
+// layer's (reports/server/http_server.h). Logs one JSON line per request to
+// stderr (never the client's address: it would identify volunteers). Stops
+// gracefully on SIGTERM/SIGINT, finishing requests in flight. Plain HTTP: put
+// TLS in front (nginx) when it faces the Internet.
 #include <pthread.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "reports/collector/rate_limiter.h"
+#include "reports/control/control_http.h"
 #include "reports/control/test_helper.h"
-#include "reports/server/http_status.h"
+#include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
 
 namespace {
 
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-// When the current request began: set before routing, read by the logger,
-// which runs on the same worker thread.
-thread_local std::optional<Clock::time_point> request_start;
 
 }  // namespace
 
@@ -48,7 +38,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> allow_nets;
   bool allow_private = false;
   bool no_system_store = false;
-  std::size_t max_body = 64 * 1024;
+  std::size_t max_body = vantage::control::kMaxControlBody;
+  vantage::server::ServerOptions http;
+  http.server_name = "testhelper";
+  http.not_found_hint = "POST / or GET /health";
+  int head_timeout = 10, request_timeout = 30, idle_timeout = 15;
+  double rate = 5, burst = 100;
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0 = any free port)")
       ->capture_default_str();
   app.add_option("--ca-bundle", ca_bundle, "extra PEM CA bundle trusted for TLS checks")
@@ -62,6 +57,30 @@ int main(int argc, char** argv) {
   app.add_option("--max-body", max_body, "largest request body accepted, in bytes (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
+  app.add_option("--threads", http.threads, "server threads (each polls many connections with epoll)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--max-connections", http.max_connections, "open connections in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  app.add_option("--per-ip-connections", http.per_ip_connections, "open connections per client address (0 = no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 100000u));
+  app.add_option("--head-timeout", head_timeout, "seconds a client has for the request line and headers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--request-timeout", request_timeout, "seconds a client has for a whole request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--idle-timeout", idle_timeout, "seconds a connection may send nothing")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--rate", rate, "control requests per second per client (0 = no limit; 429 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--burst", burst, "control requests a client may send at once before --rate applies")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,12 +101,14 @@ int main(int argc, char** argv) {
     }
     options.allowed_networks.push_back(network);
   }
-  std::string host;
-  int port = 0;
-  if (!vantage::server::split_listen_address(listen, host, port)) {
+  if (!vantage::server::split_listen_address(listen, http.host, http.port)) {
     std::cerr << "vantage-testhelper: --listen " << listen << ": expected ADDR:PORT such as 127.0.0.1:8080\n";
     return 2;
   }
+  http.max_body = max_body;
+  http.head_timeout = std::chrono::seconds(head_timeout);
+  http.request_timeout = std::chrono::seconds(request_timeout);
+  http.idle_timeout = std::chrono::seconds(idle_timeout);
 
   // Signals are taken by one thread with sigwait, so stopping the server
   // happens in ordinary code, not in a signal handler. Block them before any
@@ -99,60 +120,26 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the server
 
-  httplib::Server server;
-  server.set_payload_max_length(max_body);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-    request_start = Clock::now();
-    return httplib::Server::HandlerResponse::Unhandled;
+  vantage::server::HttpServer server(http);
+  using vantage::server::Request;
+  // Each control request makes the helper open up to 64 connections and one
+  // HTTP request: a per-client rate limit keeps it from being a scanner.
+  vantage::collector::RateLimiter limiter(rate, burst);
+  server.set_filter([&limiter](const Request& req) -> std::optional<vantage::server::Response> {
+    if (req.path == "/health" || limiter.allow(req.peer)) return std::nullopt;
+    auto r = vantage::server::error_response(429, "too many requests from this client; retry later");
+    r.headers.emplace_back("Retry-After", std::to_string(limiter.retry_after()));
+    return r;
   });
-  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    json line = {{"event", "request"},  {"method", req.method},
-                 {"path", req.path},     {"status", res.status},
-                 {"request_bytes", req.body.size()}, {"response_bytes", res.body.size()}};
-    if (request_start) {
-      line["duration_ms"] =
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *request_start).count();
-      request_start.reset();
-    }
-    if (res.status != 200) {
-      const json body = json::parse(res.body, nullptr, false);
-      if (body.is_object() && body.contains("error")) line["error"] = body["error"];
-    }
-    vantage::server::log_json_line(std::move(line));
-  });
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    // 404, 413, ...: say so in JSON like every other answer.
-    if (res.body.empty()) {
-      const json body = {{"error", vantage::server::http_status_text(res.status, "POST / or GET /health")}};
-      res.set_content(body.dump(), "application/json");
-    }
-  });
-
-  server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"ok"})", "application/json");
-  });
-  server.Post("/", [&options](const httplib::Request& req, httplib::Response& res) {
-    const auto reply = vantage::control::handle_control_body(req.body, options);
-    res.status = reply.http_status;
-    res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-  });
-
-  int bound_port = port;
-  bool bound = false;
-  if (port == 0) {
-    bound_port = server.bind_to_any_port(host);
-    bound = bound_port > 0;
-  } else {
-    bound = server.bind_to_port(host, port);
-  }
-  if (!bound) {
-    std::cerr << "vantage-testhelper: cannot listen on " << listen << "\n";
+  server.route("GET", "/health", [](const Request&) { return vantage::server::json_response(200, R"({"status":"ok"})"); });
+  server.route("POST", "/", [&options](const Request& r) { return vantage::control::http_control(r, options); });
+  std::string error;
+  if (!server.start(error)) {
+    std::cerr << "vantage-testhelper: " << error << "\n";
     return 1;
   }
   const std::string where =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(bound_port);
+      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" + std::to_string(server.port());
   json started = {{"event", "listening"}, {"address", where}, {"max_body", max_body}};
   json nets = json::array();
   for (const auto& n : options.allowed_networks) nets.push_back(n.text);
@@ -160,18 +147,10 @@ int main(int argc, char** argv) {
   started["allow_private"] = options.allow_private;
   vantage::server::log_json_line(std::move(started));
 
-  std::atomic<bool> stopping{false};
-  std::thread signal_waiter([&] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    if (stopping.exchange(true)) return;  // woken by main after a listen failure
-    vantage::server::log_json_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    server.stop();
-  });
-
-  const bool listened = server.listen_after_bind();
-  if (!stopping.exchange(true)) pthread_kill(signal_waiter.native_handle(), SIGTERM);
-  signal_waiter.join();
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  vantage::server::log_json_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.stop();
   vantage::server::log_json_line({{"event", "stopped"}});
-  return listened ? 0 : 1;
+  return 0;
 }

@@ -1,10 +1,16 @@
 // JSON Schema subset validator. See json_schema.h.
 #include "reports/format/json_schema.h"
 
+#include <re2/re2.h>
+
 #include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
+
+#include "reports/format/json_limits.h"
 
 namespace vantage::format {
 namespace {
@@ -62,9 +68,41 @@ std::size_t code_points(const std::string& s) {
   return n;
 }
 
+// YYYY-MM-DD, month 01-12, day 01-31: plain code, no pattern engine.
 bool valid_date(const std::string& s) {
-  static const std::regex re(R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$)");
-  return std::regex_match(s, re);
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// Patterns run on RE2 (linear time, no recursion, no backtracking: a pattern
+// check costs the same on a 50 KB string as a loop over it). std::regex
+// recursed once per character and crashed on long strings. Compiled patterns
+// are kept (schemas are few and static); nullptr = the pattern is invalid.
+const RE2* compiled_pattern(const std::string& pattern) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<RE2>> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(pattern);
+  if (it == cache.end()) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_unique<RE2>(pattern, options);
+    it = cache.emplace(pattern, re->ok() ? std::move(re) : nullptr).first;
+  }
+  return it->second.get();
+}
+
+// What an error says about a value: a short prefix, never the whole (a
+// 900 KB string must not become a 900 KB reply), never a recursive dump of a
+// container (it may be nested thousands deep).
+std::string describe_value(const json& v) {
+  if (v.is_string()) return quote_prefix(v.get_ref<const std::string&>());
+  if (v.is_object() || v.is_array()) return "an " + std::string(v.is_object() ? "object" : "array");
+  return v.dump();
 }
 
 class Validator {
@@ -113,10 +151,10 @@ class Validator {
     if (auto it = schema.find("enum"); it != schema.end() && it->is_array()) {
       bool found = false;
       for (const auto& e : *it) found = found || e == v;
-      if (!found) errs.push_back({path, "expected one of " + it->dump() + ", got " + v.dump()});
+      if (!found) errs.push_back({path, "expected one of " + it->dump() + ", got " + describe_value(v)});
     }
     if (auto it = schema.find("const"); it != schema.end() && *it != v)
-      errs.push_back({path, "expected " + it->dump() + ", got " + v.dump()});
+      errs.push_back({path, "expected " + it->dump() + ", got " + describe_value(v)});
     if (v.is_string()) check_string(schema, v.get<std::string>(), path, errs);
     if (v.is_number()) check_number(schema, v.get<double>(), path, errs);
     if (v.is_array()) check_array(schema, v, path, errs);
@@ -146,18 +184,18 @@ class Validator {
     const std::size_t length = code_points(s);
     if (auto n = count_keyword(schema, "minLength"); n && length < *n)
       errs.push_back({path, "string shorter than " + std::to_string(*n) + " characters"});
-    if (auto n = count_keyword(schema, "maxLength"); n && length > *n)
+    if (auto n = count_keyword(schema, "maxLength"); n && length > *n) {
       errs.push_back({path, "string longer than " + std::to_string(*n) + " characters"});
+      return;  // too long: no pattern is even tried on it
+    }
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string()) {
-      try {
-        if (!std::regex_search(s, std::regex(it->get<std::string>())))
-          errs.push_back({path, "\"" + s + "\" does not match pattern " + it->get<std::string>()});
-      } catch (const std::regex_error&) {
-        errs.push_back({path, "schema has an invalid pattern"});
-      }
+      const RE2* re = compiled_pattern(it->get<std::string>());
+      if (!re) errs.push_back({path, "schema has an invalid pattern"});
+      else if (!RE2::PartialMatch(s, *re))
+        errs.push_back({path, quote_prefix(s) + " does not match pattern " + it->get<std::string>()});
     }
     if (auto it = schema.find("format"); it != schema.end() && *it == "date" && !valid_date(s))
-      errs.push_back({path, "\"" + s + "\" is not a date (YYYY-MM-DD)"});
+      errs.push_back({path, quote_prefix(s) + " is not a date (YYYY-MM-DD)"});
   }
 
   void check_number(const json& schema, double d, const std::string& path, std::vector<SchemaError>& errs) {
@@ -175,7 +213,7 @@ class Validator {
     if (auto it = schema.find("uniqueItems"); it != schema.end() && it->is_boolean() && it->get<bool>()) {
       std::set<std::string> seen;
       for (const auto& item : v)
-        if (!seen.insert(item.dump()).second) errs.push_back({path, "duplicate item " + item.dump()});
+        if (!seen.insert(dump_iterative(item)).second) errs.push_back({path, "duplicate item " + describe_value(item)});
     }
     if (auto it = schema.find("items"); it != schema.end())
       for (std::size_t i = 0; i < v.size(); ++i) check(*it, v[i], path + "/" + std::to_string(i), errs);

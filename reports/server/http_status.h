@@ -1,5 +1,5 @@
 // The reason text Vantage's servers put in {"error": ...} for statuses that
-// httplib answers by itself (no route, oversized body, ...).
+// the server layer answers by itself (no route, oversized body, ...).
 #pragma once
 
 #include <string>

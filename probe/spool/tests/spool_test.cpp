@@ -94,6 +94,43 @@ TEST_F(SpoolTest, TornIndexLineIsIgnoredAndNextEventStartsAFreshLine) {
   EXPECT_EQ(all[0].measurement_uid, "uid-a");
 }
 
+// Issue 9 row 9: a line of the wrong shape ("state": 5) made every later
+// `vantage upload --list` abort with an uncaught type_error.
+TEST_F(SpoolTest, WrongTypesInTheIndexAreSkippedAndReported) {
+  auto s = open();
+  std::string a, b, error;
+  ASSERT_EQ(s.add(sample(1), a), "");
+  ASSERT_EQ(s.add(sample(2), b), "");
+  {
+    std::ofstream idx(dir_ / "index.jsonl", std::ios::app);
+    idx << R"({"id":")" << a << R"(","state":5})" << "\n";
+    idx << R"({"id":")" << a << R"(","state":"uploaded","uid":7})" << "\n";
+    idx << R"({"id":")" << a << R"(","state":"failed","error":"x","next_attempt":"soon"})" << "\n";
+    idx << R"({"id":42,"state":"uploaded"})" << "\n";
+    idx << R"(["not","an","object"])" << "\n";
+  }
+  ASSERT_EQ(s.mark_uploaded(b, "uid-b"), "");
+  std::vector<std::string> skipped;
+  auto all = s.list(error, &skipped);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].state, State::pending);  // none of the bad lines changed it
+  EXPECT_EQ(all[1].state, State::uploaded);
+  ASSERT_EQ(skipped.size(), 5u);
+  EXPECT_NE(skipped[0].find("state"), std::string::npos) << skipped[0];
+  EXPECT_NE(skipped[0].find("line 3"), std::string::npos) << skipped[0];
+}
+
+TEST_F(SpoolTest, FilesArePrivate) {
+  auto s = open();
+  std::string a;
+  ASSERT_EQ(s.add(sample(1), a), "");
+  for (const fs::path& p : {dir_ / "index.jsonl", dir_ / "measurements" / (a + ".json")}) {
+    const auto perms = fs::status(p).permissions();
+    EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none) << p;
+  }
+}
+
 TEST_F(SpoolTest, FileWithoutIndexLineIsPendingAndTempFilesAreNotMeasurements) {
   auto s = open();
   std::string error;

@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "probe/cli/upload_command.h"
 #include "probe/location/public_address.h"
@@ -89,14 +91,21 @@ class UploadTest : public ::testing::Test {
   void expect_all_delivered_once(const CollectorProcess& c, int n) {
     EXPECT_EQ(stored(c), n);
     httplib::Client http("127.0.0.1", c.port());
-    auto res = http.Get("/api/v1/measurements?limit=100000&body=1");
-    ASSERT_TRUE(res);
     std::multiset<int> seen;
     std::set<std::string> uids;
-    const json page = json::parse(res->body);
-    for (const auto& row : page["results"]) {
-      seen.insert(row["measurement"]["test_keys"]["n"].get<int>());
-      uids.insert(row["measurement_uid"]);
+    // Pages of 7, following next_after to the end.
+    std::string after;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto res = http.Get("/api/v1/measurements?limit=7&body=1" + (after.empty() ? "" : "&after=" + after));
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      const json page = json::parse(res->body);
+      for (const auto& row : page["results"]) {
+        seen.insert(row["measurement"]["test_keys"]["n"].get<int>());
+        uids.insert(row["measurement_uid"]);
+      }
+      if (!page.contains("next_after")) break;
+      after = page["next_after"];
     }
     for (int i = 0; i < n; ++i) EXPECT_EQ(seen.count(i), 1u) << "measurement " << i;
     for (const auto& e : entries()) {
@@ -126,6 +135,26 @@ TEST_F(UploadTest, UploadsEveryMeasurementAndTheStoreHasThemAll) {
   const std::string log = c.log();
   EXPECT_NE(log.find(R"("content_encoding":"gzip")"), std::string::npos);
   EXPECT_EQ(log.find("remote"), std::string::npos);
+}
+
+// Issue 9: acknowledged by the collector but the spool index cannot be
+// written (a full disk): a failure with a non-zero exit, never "uploaded";
+// the next upload resubmits and the collector stores each once.
+TEST_F(UploadTest, AnUnrecordedAcknowledgementIsAFailure) {
+  CollectorProcess c(store_, {"--rate", "0"});
+  ASSERT_TRUE(c.start()) << c.log();
+  spool_n(2);
+  const fs::path index = fs::path(spool::spool_dir_for(results_)) / "index.jsonl";
+  fs::remove(index);
+  fs::create_directory(index);  // appending to it fails, even as root
+  std::string text;
+  EXPECT_EQ(upload(c.url(), &text), 1) << text;
+  EXPECT_NE(text.find("spool_write_failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("0 uploaded, 2 failed"), std::string::npos) << text;
+  fs::remove(index);
+  EXPECT_EQ(upload(c.url(), &text), 0) << text;
+  EXPECT_NE(text.find("2 uploaded, 0 failed"), std::string::npos) << text;
+  EXPECT_EQ(stored(c), 2);
 }
 
 TEST_F(UploadTest, CollectorDownKeepsEverythingAndALaterUploadDeliversIt) {
@@ -274,9 +303,26 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
        {{"Content-Encoding", "gzip"}}, 413},
       {"bad gzip", "/report/" + id, "not gzip at all", {{"Content-Encoding", "gzip"}}, 400},
       {"bad open", "/report", R"({"probe_cc":"Italy"})", {}, 400},
+      // Issue 9 row 1 (std::regex recursed per character and crashed):
+      {"huge version", "/report", [] {
+         json o = {{"data_format_version", "0.2.0"}, {"format", "json"}, {"probe_asn", "AS30722"},
+                   {"probe_cc", "IT"}, {"software_name", "vantage"}, {"software_version", "0.1.0"},
+                   {"test_name", "signal"}, {"test_start_time", "2025-03-01 10:00:00"},
+                   {"test_version", std::string(50000, '1') + ".1.1"}};
+         return o.dump();
+       }(), {}, 400},
+      // Row 2 (recursive copy and dump crashed): 20,000 nested arrays.
+      {"deep nesting", "/report/" + id,
+       R"({"format":"json","content":{"x":)" + std::string(20000, '[') + std::string(20000, ']') + "}}", {}, 400},
+      {"multipart", "/report/" + id, "--x\r\n\r\n{}\r\n--x--", {{"Content-Type", "multipart/form-data; boundary=x"}},
+       415},
+      {"control helper off by default", "/api/v1/control", R"({"http_request":"http://127.0.0.1/"})", {}, 404},
   };
   for (const auto& k : cases) {
-    auto res = http.Post(k.path.c_str(), k.headers, k.body, "application/json");
+    const std::string type = k.headers.count("Content-Type") ? k.headers.find("Content-Type")->second : "application/json";
+    httplib::Headers headers = k.headers;
+    headers.erase("Content-Type");
+    auto res = http.Post(k.path.c_str(), headers, k.body, type.c_str());
     ASSERT_TRUE(res) << k.what;
     EXPECT_EQ(res->status, k.status) << k.what << ": " << res->body;
     auto body = json::parse(res->body, nullptr, false);
@@ -284,8 +330,21 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
     auto health = http.Get("/health");
     ASSERT_TRUE(health) << "collector died after " << k.what;
     EXPECT_EQ(health->status, 200);
+    EXPECT_LT(res->body.size(), 1000u) << k.what << ": replies quote at most a short prefix";
   }
   EXPECT_EQ(stored(c), 0);
+  // A closed report takes no more submissions.
+  auto closed = http.Post(("/report/" + id + "/close").c_str(), "", "application/json");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->status, 200);
+  auto late = http.Post(("/report/" + id).c_str(), json{{"format", "json"}, {"content", measurement(9)}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 409) << late->body;
+  EXPECT_EQ(stored(c), 0);
+  // No log line carries a whole offending value.
+  std::istringstream log(c.log());
+  for (std::string line; std::getline(log, line);) EXPECT_LT(line.size(), 2000u) << line.substr(0, 200);
 }
 
 TEST_F(UploadTest, WhoamiAndTheClientsOwnAddressIsRefused) {
@@ -423,7 +482,7 @@ TEST_F(UploadTest, ServesTheControlHelperAndHttpsWithAVerifiedCertificate) {
   ASSERT_TRUE(f);
   PEM_write_PrivateKey(f, pki.good_leaf.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   std::fclose(f);
-  CollectorProcess c(store_, {"--rate", "0", "--tls-cert", cert, "--tls-key", key, "--control-allow-net",
+  CollectorProcess c(store_, {"--rate", "0", "--tls-cert", cert, "--tls-key", key, "--control", "--control-allow-net",
                               "127.0.0.0/8"});
   ASSERT_TRUE(c.start()) << c.log();
   const std::string https = "https://127.0.0.1:" + std::to_string(c.port());
@@ -478,3 +537,79 @@ TEST(Backoff, GrowsExponentiallyFromFifteenMinutesAndIsCapped) {
 
 }  // namespace
 }  // namespace vantage::collector::testing
+
+namespace vantage::collector {
+namespace {
+
+using nlohmann::json;
+
+long peak_rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// Issue 9 row 7: a query over many large rows is paged at --query-bytes and
+// streamed, the collector stays under 100 MB, and ingest goes on meanwhile
+// (the query reads on its own connection, not under the ingest lock).
+TEST(QueryApi, LargeRowsArePagedByBytesAndIngestGoesOn) {
+  const auto dir = std::filesystem::temp_directory_path() / ("query_api_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  testing::CollectorProcess c("sqlite:" + (dir / "store.sqlite").string(),
+                              {"--rate", "0", "--max-body", "2097152", "--query-bytes", "4194304"});
+  ASSERT_TRUE(c.start()) << c.log();
+  httplib::Client http("127.0.0.1", c.port());
+  json open = {{"data_format_version", "0.2.0"}, {"format", "json"}, {"probe_asn", "AS30722"}, {"probe_cc", "IT"},
+               {"software_name", "vantage"}, {"software_version", "0.1.0"}, {"test_name", "signal"},
+               {"test_start_time", "2025-03-01 10:00:00"}, {"test_version", "0.1.0"}};
+  auto opened = http.Post("/report", open.dump(), "application/json");
+  ASSERT_TRUE(opened);
+  const std::string id = json::parse(opened->body)["report_id"];
+  auto submit = [&](httplib::Client& client, int n, std::size_t padding) {
+    json m = {{"data_format_version", "0.2.0"}, {"measurement_start_time", "2025-03-01 10:00:01"},
+              {"test_start_time", "2025-03-01 10:00:00"}, {"probe_asn", "AS30722"}, {"probe_cc", "IT"},
+              {"probe_ip", "127.0.0.1"}, {"software_name", "vantage"}, {"software_version", "0.1.0"},
+              {"test_name", "signal"}, {"test_version", "0.1.0"},
+              {"test_keys", {{"n", n}, {"padding", std::string(padding, 'x')}}}};
+    auto r = client.Post(("/report/" + id).c_str(), json{{"format", "json"}, {"content", m}}.dump(), "application/json");
+    return r ? r->status : 0;
+  };
+  constexpr int kRows = 40;
+  for (int i = 0; i < kRows; ++i) ASSERT_EQ(submit(http, i, 900 * 1024), 200) << i;
+  // Page through everything with bodies while another client submits.
+  std::atomic<bool> reading{true};
+  std::atomic<int> ingested{0};
+  std::thread writer([&] {
+    httplib::Client w("127.0.0.1", c.port());
+    for (int i = 0; reading && i < 200; ++i) {
+      if (submit(w, 1000 + i, 100) == 200) ++ingested;
+    }
+  });
+  std::string after;
+  int rows = 0, pages = 0;
+  for (; pages < 100; ++pages) {
+    auto res = http.Get("/api/v1/measurements?limit=1000&body=1" + (after.empty() ? "" : "&after=" + after));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body.substr(0, 200);
+    EXPECT_LT(res->body.size(), 6u << 20) << "a page is bounded by --query-bytes";
+    const json page = json::parse(res->body);
+    rows += static_cast<int>(page["results"].size());
+    if (!page.contains("next_after")) break;
+    after = page["next_after"];
+  }
+  reading = false;
+  writer.join();
+  EXPECT_GE(rows, kRows);
+  EXPECT_GT(pages, 5);
+  EXPECT_GT(ingested.load(), 0) << "ingest stalled while the query ran";
+  const long rss = peak_rss_kb(c.pid());
+  EXPECT_GT(rss, 0);
+  EXPECT_LT(rss, 100 * 1024) << "collector peak RSS " << rss << " kB";
+  c.terminate();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vantage::collector

@@ -159,7 +159,7 @@ TEST(TestHelperServer, AnswersHealthAndControlRequestsAndSurvivesBadInput) {
   EXPECT_EQ(answer.answer["tcp_connect"][loopback(closed.port())]["failure"], "connection_refused");
   EXPECT_EQ(answer.answer["http_request"]["status_code"], 200);
   EXPECT_EQ(answer.answer["http_request"]["title"], "Vantage control test");
-  EXPECT_EQ(target.last_user_agent(), "ooniprobe-vantage-test");
+  EXPECT_EQ(target.last_user_agent(), "vantage-testhelper");  // the client's is never forwarded
 
   // Garbage, wrong types, too big, wrong path: each refused, none fatal.
   auto garbage = raw.Post("/", "{\"http_request\": ", "application/json");
