@@ -349,7 +349,7 @@ TEST_F(UploadTest, HostileInputGets4xxAndTheCollectorKeepsServing) {
 
 TEST_F(UploadTest, WhoamiAndTheClientsOwnAddressIsRefused) {
   // Behind a (simulated) trusted proxy, the client is the X-Forwarded-For hop.
-  CollectorProcess c(store_, {"--rate", "0", "--trust-proxy"});
+  CollectorProcess c(store_, {"--rate", "0", "--trust-proxy", "127.0.0.1"});
   ASSERT_TRUE(c.start()) << c.log();
   // The probe's client, straight: loopback.
   location::WhoamiOptions w;
