@@ -368,17 +368,9 @@ Score score_facebook_messenger(const json& m, const json& tk) {
   return b.done("ooni-facebook_messenger-" + major_minor(str(m, "test_version")) + "-keys");
 }
 
-Score score_vantage(const json& tk) {
+Score from_verdict(const json& v, const char* rule) {
   Score s;
-  json v;
-  if (tk.contains("x_endpoints") && tk["x_endpoints"].is_array()) {
-    v = compute_verdict(tk);
-    s.scoring_rule = "vantage-verdict";
-  } else {
-    v = tk["x_verdict"];
-    s.scoring_rule = "vantage-verdict-recorded";
-    s.notes.push_back("no x_endpoints: the verdict the probe recorded is used as is");
-  }
+  s.scoring_rule = rule;
   if (v.contains("features") && v["features"].is_object())
     for (auto it = v["features"].begin(); it != v["features"].end(); ++it) {
       FeatureScore f;
@@ -401,7 +393,16 @@ Score score_vantage(const json& tk) {
   return s;
 }
 
+Score score_vantage(const json& tk) {
+  if (tk.contains("x_endpoints") && tk["x_endpoints"].is_array()) return from_verdict(compute_verdict(tk), "vantage-verdict");
+  Score s = score_recorded_verdict(tk["x_verdict"]);
+  s.notes.push_back("no x_endpoints: the verdict the probe recorded is used as is");
+  return s;
+}
+
 }  // namespace
+
+Score score_recorded_verdict(const json& v) { return from_verdict(v, "vantage-verdict-recorded"); }
 
 std::string method_of_failure(const std::string& failure, const std::string& step) {
   if (step == "resolve" || step == "dns_round_trip" || failure.rfind("dns_", 0) == 0) return "dns";

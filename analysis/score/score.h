@@ -43,6 +43,11 @@ struct Score {
 // Scores a whole measurement (envelope + test_keys).
 Score score_measurement(const nlohmann::json& measurement);
 
+// The score of a verdict the probe recorded (test_keys.x_verdict, made by
+// compute_verdict), as is: scoring_rule "vantage-verdict-recorded". No
+// judged feature -> unscorable.
+Score score_recorded_verdict(const nlohmann::json& x_verdict);
+
 // The service verdict from feature verdicts (the rule compute_verdict uses):
 // any blocked -> blocked when all are, else partially_blocked; then
 // inconclusive, down, accessible. No features -> unscorable.
