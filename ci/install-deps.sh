@@ -19,6 +19,10 @@ packages=(
   tshark
   # collector store tests (ci/start-clickhouse.sh)
   clickhouse-server
+  # analysis (vantage-analyze): simdjson for the streaming ingest (build and
+  # run); jq only for its benchmark's baseline (analysis/bench)
+  libsimdjson-dev
+  jq
 )
 
 missing=()

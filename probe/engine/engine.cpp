@@ -354,11 +354,31 @@ class Runner {
       job.events.push_back(ev);
     };
 
+    // An HTTP step that a TCP or TLS failure stopped is still recorded as a
+    // request carrying that failure, as OONI's probes do: OONI's pipeline
+    // reads requests[] and scores a missing entry as a failed measurement.
+    auto unsent_request = [&](const format::Failure& failure, double t0) {
+      if (job.kind != Chain::Http && job.kind != Chain::Https) return;
+      format::HttpObservation r;
+      r.t0 = t0;
+      r.t = clock_.now();
+      r.transaction_id = ctx.transaction_id;
+      r.address = address;
+      r.url = job.url;
+      r.method = job.method.empty() ? "GET" : job.method;
+      r.failure = failure;
+      tag(r);
+      job.http.push_back(r);
+    };
+
     auto tcp = net::tcp_connect(job.ip, job.port, budget(opt_.connect_timeout), ctx);
     tag(tcp.observation);
     job.tcp.push_back(tcp.observation);
     event("connect", tcp.observation.failure);
-    if (tcp.observation.failure) return *tcp.observation.failure;
+    if (tcp.observation.failure) {
+      unsent_request(tcp.observation.failure, tcp.observation.t0);
+      return *tcp.observation.failure;
+    }
     if (job.kind == Chain::Tcp) return "";
 
     if (job.kind == Chain::Tls || job.kind == Chain::Https) {
@@ -372,7 +392,10 @@ class Runner {
       tag(obs);
       event("tls_handshake_done", obs.failure);
       job.tls.push_back(obs);
-      if (obs.failure) return *obs.failure;
+      if (obs.failure) {
+        unsent_request(obs.failure, tcp.observation.t0);
+        return *obs.failure;
+      }
       if (job.kind == Chain::Tls) return "";
     }
     tcp.socket.reset();  // libcurl makes its own connection to the same IP

@@ -76,6 +76,23 @@ TEST(Engine, RecordsRefusedWithoutRetry) {
   EXPECT_EQ(obs.endpoints[0]["attempts"], 1);
 }
 
+TEST(Engine, AnHttpsChainStoppedBeforeHttpStillRecordsItsRequest) {
+  ClosedPort closed;
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {closed.port()}, "web");
+  e.chain = Chain::Https;
+  e.url = "https://127.0.0.1:" + std::to_string(closed.port()) + "/";
+  auto cat = one_service({e});
+  cat.services[0].features = {{"web", "", "all"}};
+  auto result = run(cat, {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tcp_connect.size(), 1u);
+  ASSERT_EQ(obs.requests.size(), 1u);
+  EXPECT_EQ(obs.requests[0].failure.value_or(""), "connection_refused");
+  EXPECT_EQ(obs.requests[0].url, e.url);
+  EXPECT_EQ(obs.requests[0].transaction_id, obs.tcp_connect[0].transaction_id);
+  EXPECT_FALSE(obs.requests[0].status_code.has_value());
+}
+
 TEST(Engine, RetriesATimeoutOnceAndKeepsBothAttempts) {
   SaturatedListener blackhole;
   auto cat = one_service({tcp_endpoint("127.0.0.1", {blackhole.port()})});
