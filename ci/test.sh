@@ -33,6 +33,7 @@ echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools || true
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
+analysis/bench/analyze_bench.sh build/ci 2000 || true
 
 echo "== unit and lab tests"
 # Lab scenarios bring up their own namespaces with unique prefixes; two at
