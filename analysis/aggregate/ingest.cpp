@@ -22,9 +22,21 @@ namespace {
 
 constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
 
+// A stable id for a measurement without one: 64 bits of a word-at-a-time
+// multiply-xorshift hash of its text (fast: it may run on every line).
 std::string hash_id(std::string_view text) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ text.size();
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  for (; i < text.size(); ++i) h = (h ^ static_cast<unsigned char>(text[i])) * 0x100000001B3ull;
+  h ^= h >> 29;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 32;
   char buf[24];
   std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
   return buf;
@@ -241,6 +253,7 @@ void Ingest::add_text(std::string_view text, std::size_t readable, std::string_v
   ++stats_.measurements;
   aggregator_.add(k, score);
 
+  if (!index_.wants(start, "\x7f")) return;  // not among the newest, whatever its id
   std::string id = is_valid_measurement_id(uid) ? uid : std::string(store_uid);
   if (!is_valid_measurement_id(id)) id = hash_id(text);
   if (!index_.wants(start, id)) return;
