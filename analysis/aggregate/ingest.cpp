@@ -359,8 +359,9 @@ std::string Ingest::add_input(const std::string& spec) {
   std::error_code ec;
   if (fs::is_directory(spec, ec)) {
     std::vector<std::string> files;
-    for (auto it = fs::recursive_directory_iterator(spec, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    // Not recursive: the probe's results directory keeps a spool/ copy of
+    // every measurement, which would count each twice.
+    for (auto it = fs::directory_iterator(spec, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       const std::string p = it->path().string();
       if (it->is_regular_file() && (has_suffix(p, ".jsonl") || has_suffix(p, ".json") || has_suffix(p, ".jsonl.gz") ||
                                     has_suffix(p, ".json.gz")))

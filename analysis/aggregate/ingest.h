@@ -76,8 +76,9 @@ class Ingest {
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
-  // One input: a file (.jsonl, .json, .gz), a directory (recursively, its
-  // *.jsonl, *.json, *.jsonl.gz, *.json.gz files in name order), an SQLite
+  // One input: a file (.jsonl, .json, .gz), a directory (its own *.jsonl,
+  // *.json, *.jsonl.gz, *.json.gz files in name order, not its
+  // subdirectories: the probe's results hold a spool/ copy), an SQLite
   // store (sqlite:PATH, or a file that is one), or clickhouse://HOST:PORT[/DB].
   // Returns "" or an error naming the input.
   std::string add_input(const std::string& spec);

@@ -6,6 +6,7 @@
 # one on 127.0.0.1:8123). Prints MB/s and measurements/s; asserts nothing
 # except that the baselines agree with the tool (exit 1 if they do not).
 #   analysis/bench/analyze_bench.sh BUILD_DIR [COUNT]   (COUNT default 2000)
+# VANTAGE_BENCH_CORPUS=FILE reuses (or first writes) the corpus there.
 set -euo pipefail
 build=${1:?usage: analyze_bench.sh BUILD_DIR [COUNT]}
 count=${2:-2000}
@@ -14,27 +15,27 @@ analyze=$build/analysis/vantage-analyze
 bench=$build/analysis/analyze_bench
 work=$(mktemp -d "${TMPDIR:-/tmp}/vantage-analyze-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-corpus=$work/corpus.jsonl
+corpus=${VANTAGE_BENCH_CORPUS:-$work/corpus.jsonl}
 
-"$bench" gen --count "$count" --out "$corpus"
+if [ ! -s "$corpus" ] || [ "$(wc -l < "$corpus")" -ne "$count" ]; then
+  "$bench" gen --count "$count" --out "$corpus"
+fi
 bytes=$(stat -c %s "$corpus")
 
-# seconds NAME CMD...: runs CMD, prints one row of figures.
+# row NAME CMD...: runs CMD, prints its figures by wall-clock time and by
+# CPU time (user + system; the machine may be shared, so both are shown).
 row() {
   local name=$1; shift
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@"
-  t1=$(date +%s.%N)
-  python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); b=int(sys.argv[3]); n=int(sys.argv[4]);
-print(f'{sys.argv[5]:<28} {s:8.2f} s {b/1e6/s:9.1f} MB/s {n/s:12.0f} measurements/s')" "$t0" "$t1" "$bytes" "$count" "$name"
+  /usr/bin/time -f "%e %U %S" -o "$work/time" "$@"
+  python3 -c "import sys; e,u,s=map(float,open(sys.argv[1]).read().split()[-3:]); b=int(sys.argv[2]); n=int(sys.argv[3]); c=max(u+s,1e-3); e=max(e,1e-3)
+print(f'{sys.argv[4]:<34} wall {e:7.2f} s {b/1e6/e:8.1f} MB/s {n/e:10.0f} msm/s | cpu {c:7.2f} s {b/1e6/c:8.1f} MB/s {n/c:10.0f} msm/s')" "$work/time" "$bytes" "$count" "$name"
 }
 
 echo "corpus: $count measurements, $((bytes / 1000000)) MB"
 row "vantage-analyze (file)" "$analyze" -q "$corpus" --json "$work/tool.json"
 row "python3 json" sh -c "python3 '$here/aggregate_json.py' '$corpus' > '$work/python.json'"
 row "jq" sh -c "jq -n -c -f '$here/aggregate.jq' '$corpus' > '$work/jq.json'"
-"$bench" parse "$corpus"
+row "simdjson DOM parse (load+parse)" "$bench" parse "$corpus"
 ch_url=clickhouse://127.0.0.1:8123/vantage_bench_$$
 if curl -sf --max-time 2 http://127.0.0.1:8123/ping >/dev/null 2>&1; then
   curl -sf http://127.0.0.1:8123/ --data-binary "CREATE DATABASE IF NOT EXISTS vantage_bench_$$" >/dev/null
@@ -42,6 +43,7 @@ if curl -sf --max-time 2 http://127.0.0.1:8123/ping >/dev/null 2>&1; then
   "$bench" chrows "$corpus" | curl -sf "http://127.0.0.1:8123/?query=INSERT%20INTO%20vantage_bench_$$.measurements%20FORMAT%20JSONEachRow" --data-binary @- >/dev/null
   curl -sf http://127.0.0.1:8123/ --data-binary "OPTIMIZE TABLE vantage_bench_$$.measurements FINAL" >/dev/null || true
   row "vantage-analyze (ClickHouse SQL)" "$analyze" -q "$ch_url" --json "$work/ch.json"
+  echo "  (ClickHouse's own CPU time is not in the cpu column: the server does the work)"
   curl -sf http://127.0.0.1:8123/ --data-binary "DROP DATABASE vantage_bench_$$" >/dev/null
 else
   echo "ClickHouse: not running on 127.0.0.1:8123 (ci/start-clickhouse.sh), skipped"

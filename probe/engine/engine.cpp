@@ -424,6 +424,7 @@ class Runner {
     ServiceObservations out;
     std::set<std::string> hosts_added;
     std::set<const ChainJob*> jobs_added;
+    std::set<std::string> requests_added;  // URLs of HTTP steps DNS stopped
     for (const auto& e : s.endpoints) {
       const HostLookup* h = host(e.host);
       if (!h) continue;
@@ -460,6 +461,18 @@ class Runner {
           ep["transaction_id"] = nullptr;
           if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
           out.endpoints.push_back(ep);
+          // The HTTP step DNS stopped is recorded too, with the DNS failure
+          // and the lookup's transaction, as OONI's probes do.
+          if ((e.chain == Chain::Http || e.chain == Chain::Https) && !h->failure.empty() &&
+              h->failure != kInterrupted && requests_added.insert(e.url).second) {
+            format::HttpObservation r;
+            r.transaction_id = dns_tx;
+            if (!h->attempts.empty()) r.t0 = h->attempts.back().t0, r.t = h->attempts.back().t;
+            r.url = e.url;
+            r.method = e.method.empty() ? "GET" : e.method;
+            r.failure = h->failure;
+            out.requests.push_back(r);
+          }
           continue;
         }
         for (const auto& ip : h->ips) {

@@ -152,10 +152,15 @@ TEST_F(IngestFiles, JsonLinesGzipDirectoriesMalformedLinesAndFilters) {
     std::ifstream ex(std::string(VANTAGE_SOURCE_DIR) + "/reports/format/tests/data/ooni-examples/signal-0.2.5.json");
     ASSERT_TRUE(ex.good());
     json ooni = json::parse(ex);
-    gzFile gz = gzopen((dir_ / "sub" / "b.jsonl.gz").c_str(), "wb");
+    gzFile gz = gzopen((dir_ / "b.jsonl.gz").c_str(), "wb");
     std::string line = ooni.dump() + "\n";
     gzwrite(gz, line.data(), static_cast<unsigned>(line.size()));
     gzclose(gz);
+  }
+  {
+    // A subdirectory (the probe's spool/ holds copies) is not read.
+    std::ofstream copy(dir_ / "sub" / "copy.jsonl");
+    copy << vantage("2026-11-20", "AS1", "blocked").dump() << "\n";
   }
   IngestOptions o;
   Ingest all(o);

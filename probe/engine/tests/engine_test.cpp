@@ -192,5 +192,22 @@ TEST(Engine, BogonAnswersAreNeverConnectedTo) {
   EXPECT_EQ(obs.queries[0].failure.value_or(""), "dns_bogon_error");
 }
 
+TEST(Engine, AnHttpsStepStoppedByDnsStillRecordsItsRequest) {
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {443}, "web");
+  e.chain = Chain::Https;
+  e.url = "https://127.0.0.1/";
+  auto cat = one_service({e});
+  cat.services[0].features = {{"web", "", "all"}};
+  EngineOptions opt;  // reject_bogons on: 127.0.0.1 is refused as a DNS answer
+  opt.udp_resolver = "";
+  opt.connect_timeout = 300ms;
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.requests.size(), 1u);
+  EXPECT_EQ(obs.requests[0].failure.value_or(""), "dns_bogon_error");
+  EXPECT_EQ(obs.requests[0].url, "https://127.0.0.1/");
+  EXPECT_EQ(obs.requests[0].transaction_id, obs.queries[0].transaction_id);
+}
+
 }  // namespace
 }  // namespace vantage::engine
