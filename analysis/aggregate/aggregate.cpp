@@ -160,25 +160,19 @@ std::vector<ChangePoint> detect_changes(const std::vector<DailyRate>& days, cons
   return out;
 }
 
-void Aggregator::add(const MeasurementKeys& k, const Score& s) {
-  Cell c{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, probe_identity(k), "", s.verdict,
-         counts_as_blocked(s.verdict) ? join(s.methods, "+") : ""};
-  add_cell(c, 1);
-  for (const auto& [name, f] : s.features) {
-    c.feature = name;
-    c.verdict = f.status;
-    c.method = f.status == "blocked" ? join(f.methods, "+") : "";
-    add_cell(c, 1);
-  }
+namespace {
+void append_key(std::string& key, const std::string& part) {
+  key += part;
+  key += '\x1f';
+}
+}  // namespace
+
+int Aggregator::probe_id(const std::string& probe) {
+  auto [it, inserted] = probe_ids_.try_emplace(probe, static_cast<int>(probe_ids_.size()));
+  return it->second;
 }
 
-void Aggregator::add_cell(const Cell& c, std::int64_t n) {
-  std::string key;
-  key.reserve(96);
-  for (const std::string* part : {&c.day, &c.probe_cc, &c.probe_asn, &c.service, &c.feature, &c.verdict, &c.method}) {
-    key += *part;
-    key += '\x1f';
-  }
+void Aggregator::add_row(const std::string& key, const Cell& c, int probe, std::int64_t n) {
   auto [it, inserted] = rows_.try_emplace(key);
   Row& r = it->second;
   if (inserted) {
@@ -188,7 +182,37 @@ void Aggregator::add_cell(const Cell& c, std::int64_t n) {
     r.cell.probe_network_name = c.probe_network_name;
   }
   r.measurements += n;
-  r.probes.insert(c.probe);
+  auto pos = std::lower_bound(r.probes.begin(), r.probes.end(), probe);
+  if (pos == r.probes.end() || *pos != probe) r.probes.insert(pos, probe);
+}
+
+void Aggregator::add(const MeasurementKeys& k, const Score& s) {
+  // The key prefix is shared by the service's cell and its features' cells.
+  std::string prefix;
+  prefix.reserve(64);
+  for (const std::string* part : {&k.day, &k.probe_cc, &k.probe_asn, &k.service}) append_key(prefix, *part);
+  const int probe = probe_id(probe_identity(k));
+  Cell c{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", "", s.verdict,
+         counts_as_blocked(s.verdict) ? join(s.methods, "+") : ""};
+  std::string key = prefix;
+  append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
+  add_row(key, c, probe, 1);
+  for (const auto& [name, f] : s.features) {
+    c.feature = name;
+    c.verdict = f.status;
+    c.method = f.status == "blocked" ? join(f.methods, "+") : "";
+    key = prefix;
+    append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
+    add_row(key, c, probe, 1);
+  }
+}
+
+void Aggregator::add_cell(const Cell& c, std::int64_t n) {
+  std::string key;
+  key.reserve(96);
+  for (const std::string* part : {&c.day, &c.probe_cc, &c.probe_asn, &c.service, &c.feature, &c.verdict, &c.method})
+    append_key(key, *part);
+  add_row(key, c, probe_id(c.probe), n);
 }
 
 std::int64_t Aggregator::measurements() const {
@@ -211,19 +235,19 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
   struct Network {
     std::string cc, asn, name, name_day, service, feature;
     std::int64_t measurements = 0;
-    std::set<std::string> probes;
+    std::set<int> probes;
     std::map<std::string, std::int64_t> counts{{"accessible", 0}, {"blocked", 0}, {"partially_blocked", 0},
                                                {"down", 0}, {"inconclusive", 0}, {"unscorable", 0}};
     std::map<std::string, std::int64_t> methods;
     std::string first_seen, last_seen, first_blocked, last_blocked;
     std::map<std::string, DailyRate> days;
-    std::map<std::string, std::pair<std::int64_t, std::set<std::string>>> day_support;  // all measurements, probes
+    std::map<std::string, std::pair<std::int64_t, std::set<int>>> day_support;  // all measurements, probes
   };
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Network> networks;
 
   json daily = json::array();
   std::int64_t total = 0, unscorable = 0;
-  std::set<std::string> all_probes;
+  std::set<int> all_probes;
   std::string first_day, last_day;
   for (const Row* r : sorted) {
     const Cell& c = r->cell;
@@ -277,7 +301,7 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
       if (d.judged > 0) series.push_back(d);
     for (const auto& cp : detect_changes(series, policy)) {
       std::int64_t support = 0;
-      std::set<std::string> probes;
+      std::set<int> probes;
       for (std::size_t i = cp.begin; i < cp.end; ++i) {
         const auto& s = n.day_support.at(series[i].day);
         support += s.first;

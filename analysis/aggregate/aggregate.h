@@ -101,9 +101,12 @@ class Aggregator {
   struct Row {
     Cell cell;  // probe unset: rows merge probes
     std::int64_t measurements = 0;
-    std::set<std::string> probes;
+    std::vector<int> probes;  // interned probe ids, sorted, unique
   };
+  void add_row(const std::string& key, const Cell& cell, int probe, std::int64_t n);
+  int probe_id(const std::string& probe);
   std::unordered_map<std::string, Row> rows_;
+  std::unordered_map<std::string, int> probe_ids_;
 };
 
 // Human name of a service for change-point texts ("whatsapp" -> "WhatsApp").
