@@ -42,6 +42,8 @@ run_packages=(
   # collector and test helper: RE2 for schema patterns (linear time),
   # libmicrohttpd for the hardened HTTP server layer (reports/server)
   libre2-dev libmicrohttpd-dev
+  # analysis (vantage-analyze): simdjson for the streaming ingest
+  libsimdjson-dev
 )
 
 test_packages=(
@@ -70,6 +72,8 @@ test_packages=(
   man-db systemd zsh bash-completion
   # dashboard tests (analysis/dashboard/tests/browser_test.mjs): headless Chromium
   chromium
+  # analysis benchmark's baseline (analysis/bench): jq
+  jq
 )
 
 packages=("${run_packages[@]}")

@@ -46,6 +46,7 @@ python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir
   --testhelper build/ci/reports/control/vantage-testhelper --cases clean_0ms,blackholed || true
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
+analysis/bench/analyze_bench.sh build/ci 2000 || true
 
 echo "== packaging: the .deb built, installed with dpkg, run, purged (~30 s)"
 ./ci/package-test.sh build/ci

@@ -415,11 +415,31 @@ class Runner {
       job.events.push_back(ev);
     };
 
+    // An HTTP step that a TCP or TLS failure stopped is still recorded as a
+    // request carrying that failure, as OONI's probes do: OONI's pipeline
+    // reads requests[] and scores a missing entry as a failed measurement.
+    auto unsent_request = [&](const format::Failure& failure, double t0) {
+      if (job.kind != Chain::Http && job.kind != Chain::Https) return;
+      format::HttpObservation r;
+      r.t0 = t0;
+      r.t = clock_.now();
+      r.transaction_id = ctx.transaction_id;
+      r.address = address;
+      r.url = job.url;
+      r.method = job.method.empty() ? "GET" : job.method;
+      r.failure = failure;
+      tag(r);
+      job.http.push_back(r);
+    };
+
     auto tcp = net::tcp_connect(job.ip, job.port, budget(opt_.connect_timeout), ctx);
     tag(tcp.observation);
     job.tcp.push_back(tcp.observation);
     event("connect", tcp.observation.failure);
-    if (tcp.observation.failure) return *tcp.observation.failure;
+    if (tcp.observation.failure) {
+      unsent_request(tcp.observation.failure, tcp.observation.t0);
+      return *tcp.observation.failure;
+    }
     if (job.kind == Chain::Tcp) return "";
 
     if (job.kind == Chain::Tls || job.kind == Chain::Https) {
@@ -433,7 +453,10 @@ class Runner {
       tag(obs);
       event("tls_handshake_done", obs.failure);
       job.tls.push_back(obs);
-      if (obs.failure) return *obs.failure;
+      if (obs.failure) {
+        unsent_request(obs.failure, tcp.observation.t0);
+        return *obs.failure;
+      }
       if (job.kind == Chain::Tls) return "";
     }
     tcp.socket.reset();  // libcurl makes its own connection to the same IP
@@ -464,6 +487,7 @@ class Runner {
     std::set<std::string> hosts_added;
     std::set<const ChainJob*> jobs_added;
     std::map<std::string, std::vector<long>> control_ids;  // by endpoint key
+    std::set<std::string> requests_added;  // URLs of HTTP steps DNS stopped
     for (const auto& e : s.endpoints) {
       const HostLookup* h = host(e.host);
       if (!h) continue;
@@ -502,6 +526,18 @@ class Runner {
           if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
           if (h->control_id >= 0) control_ids[ep["endpoint"]].push_back(h->control_id);
           out.endpoints.push_back(ep);
+          // The HTTP step DNS stopped is recorded too, with the DNS failure
+          // and the lookup's transaction, as OONI's probes do.
+          if ((e.chain == Chain::Http || e.chain == Chain::Https) && !h->failure.empty() &&
+              h->failure != kInterrupted && requests_added.insert(e.url).second) {
+            format::HttpObservation r;
+            r.transaction_id = dns_tx;
+            if (!h->attempts.empty()) r.t0 = h->attempts.back().t0, r.t = h->attempts.back().t;
+            r.url = e.url;
+            r.method = e.method.empty() ? "GET" : e.method;
+            r.failure = h->failure;
+            out.requests.push_back(r);
+          }
           continue;
         }
         for (const auto& ip : h->ips) {

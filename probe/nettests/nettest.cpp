@@ -62,6 +62,11 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   keys["x_control"] = obs.control.empty() ? json(nullptr) : obs.control;
   if (!capture.is_null()) keys["x_capture"] = capture;
   keys["x_verdict"] = analysis::compute_verdict(keys);
+  // The experiment-level failure OONI's specs define (null when the
+  // measurement ran; blocking is reported in the service's own keys). OONI's
+  // pipeline scores a Signal measurement without both keys as failed.
+  keys["failure"] = nullptr;
+  keys["failed_operation"] = nullptr;
   if (service.test_name == "whatsapp") add_whatsapp_keys(keys);
   else if (service.test_name == "signal") add_signal_keys(keys);
   else if (service.test_name == "wechat") add_wechat_keys(keys);

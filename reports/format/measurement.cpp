@@ -4,6 +4,7 @@
 #include "reports/format/address_scrub.h"
 #include "reports/format/observations_json.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace vantage::format {
@@ -21,6 +22,20 @@ std::string utc_time(std::chrono::system_clock::time_point tp, const char* strft
 
 std::string ooni_time(std::chrono::system_clock::time_point tp) { return utc_time(tp, "%Y-%m-%d %H:%M:%S"); }
 
+std::string local_report_id(const Envelope& e) {
+  std::string asn = e.probe_asn.rfind("AS", 0) == 0 ? e.probe_asn.substr(2) : e.probe_asn;
+  std::string test;
+  for (char c : e.test_name)
+    if (c != '_') test += c;
+  const std::string identity = std::to_string(e.test_start_time.time_since_epoch().count()) + "|" + e.test_name +
+                               "|" + e.probe_cc + "|" + e.probe_asn + "|" + e.software_version;
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : identity) h = (h ^ c) * 1099511628211ull;
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(h));
+  return utc_time(e.test_start_time, "%Y%m%dT%H%M%SZ") + "_" + test + "_" + e.probe_cc + "_" + asn + "_nlocal_" + digest;
+}
+
 json make_measurement(const Envelope& e, json test_keys) {
   return json{
       {"annotations", e.annotations},
@@ -36,7 +51,7 @@ json make_measurement(const Envelope& e, json test_keys) {
       {"resolver_ip", e.resolver_ip},
       {"resolver_asn", e.resolver_asn},
       {"resolver_network_name", e.resolver_network_name},
-      {"report_id", e.report_id},
+      {"report_id", e.report_id.empty() ? local_report_id(e) : e.report_id},
       {"software_name", e.software_name},
       {"software_version", e.software_version},
       {"test_name", e.test_name},

@@ -20,7 +20,7 @@ struct Envelope {
   std::string resolver_ip;
   std::string resolver_asn = "AS0";
   std::string resolver_network_name;
-  std::string report_id;  // given by the collector; "" until uploaded
+  std::string report_id;  // given by the collector; "" until uploaded (see local_report_id)
   std::chrono::system_clock::time_point test_start_time;
   std::chrono::system_clock::time_point measurement_start_time;
   double test_runtime = 0;
@@ -34,7 +34,15 @@ std::string utc_time(std::chrono::system_clock::time_point tp, const char* strft
 // "YYYY-MM-DD HH:MM:SS" in UTC, as OONI writes times.
 std::string ooni_time(std::chrono::system_clock::time_point tp);
 
-// The full measurement object. probe_ip is always "127.0.0.1".
+// The report_id a measurement carries until a collector gives it one, never
+// empty (OONI's pipeline asserts on an empty report_id): OONI's shape,
+// {test_start_time %Y%m%dT%H%M%SZ}_{test name without _}_{CC}_{ASN digits}_nlocal_{16 hex},
+// the hex a digest of the run's start, test, location and software version.
+// The upload replaces it with the collector's own.
+std::string local_report_id(const Envelope& envelope);
+
+// The full measurement object. probe_ip is always "127.0.0.1"; an empty
+// envelope report_id becomes local_report_id(envelope).
 nlohmann::json make_measurement(const Envelope& envelope, nlohmann::json test_keys);
 
 // Replaces every occurrence of each address in `addresses`, in every

@@ -78,6 +78,23 @@ TEST(Engine, RecordsRefusedWithoutRetry) {
   EXPECT_EQ(obs.endpoints[0]["attempts"], 1);
 }
 
+TEST(Engine, AnHttpsChainStoppedBeforeHttpStillRecordsItsRequest) {
+  ClosedPort closed;
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {closed.port()}, "web");
+  e.chain = Chain::Https;
+  e.url = "https://127.0.0.1:" + std::to_string(closed.port()) + "/";
+  auto cat = one_service({e});
+  cat.services[0].features = {{"web", "", "all"}};
+  auto result = run(cat, {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tcp_connect.size(), 1u);
+  ASSERT_EQ(obs.requests.size(), 1u);
+  EXPECT_EQ(obs.requests[0].failure.value_or(""), "connection_refused");
+  EXPECT_EQ(obs.requests[0].url, e.url);
+  EXPECT_EQ(obs.requests[0].transaction_id, obs.tcp_connect[0].transaction_id);
+  EXPECT_FALSE(obs.requests[0].status_code.has_value());
+}
+
 TEST(Engine, RetriesATimeoutOnceAndKeepsBothAttempts) {
   SaturatedListener blackhole;
   auto cat = one_service({tcp_endpoint("127.0.0.1", {blackhole.port()})});
@@ -282,6 +299,23 @@ TEST(Engine, BogonAnswersAreNeverConnectedTo) {
   EXPECT_TRUE(obs.tcp_connect.empty());
   ASSERT_EQ(obs.queries.size(), 1u);
   EXPECT_EQ(obs.queries[0].failure.value_or(""), "dns_bogon_error");
+}
+
+TEST(Engine, AnHttpsStepStoppedByDnsStillRecordsItsRequest) {
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {443}, "web");
+  e.chain = Chain::Https;
+  e.url = "https://127.0.0.1/";
+  auto cat = one_service({e});
+  cat.services[0].features = {{"web", "", "all"}};
+  EngineOptions opt;  // reject_bogons on: 127.0.0.1 is refused as a DNS answer
+  opt.udp_resolver = "";
+  opt.connect_timeout = 300ms;
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.requests.size(), 1u);
+  EXPECT_EQ(obs.requests[0].failure.value_or(""), "dns_bogon_error");
+  EXPECT_EQ(obs.requests[0].url, "https://127.0.0.1/");
+  EXPECT_EQ(obs.requests[0].transaction_id, obs.queries[0].transaction_id);
 }
 
 }  // namespace

@@ -315,6 +315,20 @@ TEST(Signal, AllOk) {
   EXPECT_FALSE(k["x_verdict"]["features"].contains("uptime"));
 }
 
+TEST(Signal, CarriesOonisExperimentFailureKeysNullWhenItRan) {
+  // ts-029: test_keys.failure and failed_operation must be present (OONI's
+  // pipeline scores a measurement without them as failed), null when the
+  // experiment ran, even when a backend is blocked.
+  auto s = signal_service();
+  for (const json& k : {build_test_keys(s, signal_obs(s), ok_canary()),
+                        build_test_keys(s, signal_obs(s, "cdsi.signal.org", "tls", "ssl_unknown_authority"), ok_canary())}) {
+    ASSERT_TRUE(k.contains("failure"));
+    ASSERT_TRUE(k.contains("failed_operation"));
+    EXPECT_TRUE(k["failure"].is_null());
+    EXPECT_TRUE(k["failed_operation"].is_null());
+  }
+}
+
 TEST(Signal, OneBackendFailing) {
   auto s = signal_service();
   json k = build_test_keys(s, signal_obs(s, "cdsi.signal.org", "tls", "ssl_unknown_authority"), ok_canary());

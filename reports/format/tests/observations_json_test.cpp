@@ -336,6 +336,14 @@ TEST(Envelope, MakeMeasurement) {
   EXPECT_TRUE(m["input"].is_null());
   EXPECT_EQ(m["test_runtime"], 1.25);
   EXPECT_EQ(m["test_keys"]["signal_backend_status"], "ok");
+  // Never an empty report_id (OONI's pipeline asserts on one): a local id
+  // in OONI's shape until the collector gives its own.
+  const std::string rid = m["report_id"];
+  EXPECT_EQ(rid.rfind("20231114T221320Z_signal_IT_64500_nlocal_", 0), 0u) << rid;
+  EXPECT_EQ(rid.size(), std::string("20231114T221320Z_signal_IT_64500_nlocal_").size() + 16);
+  EXPECT_EQ(make_measurement(e, json::object())["report_id"], rid);  // stable for the run
+  e.report_id = "20231114T221320Z_signal_IT_64500_n1_abc";
+  EXPECT_EQ(make_measurement(e, json::object())["report_id"], e.report_id);
   for (const char* ext : {"dnst", "tcpconnect", "tlshandshake", "httpt", "netevents"})
     EXPECT_TRUE(m["extensions"].contains(ext)) << ext;
 

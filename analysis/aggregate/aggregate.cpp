@@ -1,0 +1,353 @@
+// Aggregation and change points. See aggregate.h for the contract.
+#include "analysis/aggregate/aggregate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <tuple>
+
+namespace vantage::analysis {
+namespace {
+
+using nlohmann::json;
+
+json null_if_empty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+bool is_day(const std::string& d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  return true;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> split_methods(const std::string& m) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < m.size()) {
+    auto end = m.find('+', start);
+    if (end == std::string::npos) end = m.size();
+    if (end > start) out.push_back(m.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool counts_as_blocked(const std::string& v) { return v == "blocked" || v == "partially_blocked"; }
+bool is_judged(const std::string& v) { return v == "accessible" || v == "down" || counts_as_blocked(v); }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_value(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return csv_field(v.get<std::string>());
+  if (v.is_object()) return csv_field(v.dump());
+  return v.dump();
+}
+
+std::string csv_of(const json& rows, const std::vector<std::string>& columns) {
+  std::string out = join(columns, ",") + "\r\n";
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i) line += ',';
+      line += csv_value(r.contains(columns[i]) ? r[columns[i]] : json(nullptr));
+    }
+    out += line + "\r\n";
+  }
+  return out;
+}
+
+double rounded(double x) { return std::round(x * 1000.0) / 1000.0; }
+
+}  // namespace
+
+bool Filters::matches(const std::string& day, const std::string& cc, const std::string& asn,
+                      const std::string& svc) const {
+  if (!since.empty() && day < since) return false;
+  if (!until.empty() && day > until) return false;
+  if (!probe_cc.empty() && cc != probe_cc) return false;
+  if (!probe_asn.empty() && asn != probe_asn) return false;
+  if (!service.empty() && svc != service) return false;
+  return true;
+}
+
+json Filters::to_json() const {
+  return {{"since", null_if_empty(since)}, {"until", null_if_empty(until)}, {"probe_cc", null_if_empty(probe_cc)},
+          {"probe_asn", null_if_empty(probe_asn)}, {"service", null_if_empty(service)}};
+}
+
+std::string Filters::validate() const {
+  if (!since.empty() && !is_day(since)) return "since: expected YYYY-MM-DD, got \"" + since + "\"";
+  if (!until.empty() && !is_day(until)) return "until: expected YYYY-MM-DD, got \"" + until + "\"";
+  if (!since.empty() && !until.empty() && since > until) return "since " + since + " is after until " + until;
+  if (!probe_cc.empty() && (probe_cc.size() != 2 || !std::isupper(static_cast<unsigned char>(probe_cc[0])) ||
+                            !std::isupper(static_cast<unsigned char>(probe_cc[1]))))
+    return "cc: expected two capital letters (ISO 3166 alpha-2), got \"" + probe_cc + "\"";
+  if (!probe_asn.empty() && (probe_asn.size() < 3 || probe_asn.size() > 12 || probe_asn.rfind("AS", 0) != 0 ||
+                             probe_asn.find_first_not_of("0123456789", 2) != std::string::npos))
+    return "asn: expected AS<digits>, got \"" + probe_asn + "\"";
+  for (char c : service)
+    if (!std::islower(static_cast<unsigned char>(c)) && c != '_' && !std::isdigit(static_cast<unsigned char>(c)))
+      return "service: expected a test name (lowercase letters, digits, _), got \"" + service + "\"";
+  return "";
+}
+
+std::string probe_identity(const MeasurementKeys& k) {
+  return k.probe_asn + "|" + k.software_name + "|" + k.software_version + "|" + k.day;
+}
+
+std::string service_display_name(const std::string& s) {
+  static const std::map<std::string, std::string> names = {{"whatsapp", "WhatsApp"},
+                                                           {"signal", "Signal"},
+                                                           {"telegram", "Telegram"},
+                                                           {"facebook_messenger", "Facebook Messenger"},
+                                                           {"wechat", "WeChat"}};
+  auto it = names.find(s);
+  return it == names.end() ? s : it->second;
+}
+
+std::vector<ChangePoint> detect_changes(const std::vector<DailyRate>& days, const CusumPolicy& p) {
+  std::vector<ChangePoint> out;
+  std::size_t begin = 0;
+  auto rate = [&](std::size_t from, std::size_t to) {
+    std::int64_t b = 0, j = 0;
+    for (std::size_t i = from; i < to; ++i) b += days[i].blocked, j += days[i].judged;
+    return j ? static_cast<double>(b) / static_cast<double>(j) : 0.0;
+  };
+  std::vector<std::size_t> cuts;
+  while (begin < days.size()) {
+    double up = 0, down = 0;
+    std::size_t up_start = begin + 1, down_start = begin + 1, found = 0;
+    std::int64_t b = days[begin].blocked, j = days[begin].judged;  // the regime's running mean
+    for (std::size_t i = begin + 1; i < days.size() && !found; ++i) {
+      const double mean = static_cast<double>(b) / static_cast<double>(std::max<std::int64_t>(j, 1));
+      const double r = static_cast<double>(days[i].blocked) / static_cast<double>(std::max<std::int64_t>(days[i].judged, 1));
+      if (up == 0) up_start = i;
+      if (down == 0) down_start = i;
+      up = std::max(0.0, up + r - mean - p.slack);
+      down = std::max(0.0, down + mean - r - p.slack);
+      if (up > p.threshold) found = up_start;
+      else if (down > p.threshold) found = down_start;
+      b += days[i].blocked, j += days[i].judged;
+    }
+    if (!found) break;
+    cuts.push_back(found);
+    begin = found;
+  }
+  std::size_t prev = 0;
+  for (std::size_t c = 0; c < cuts.size(); ++c) {
+    const std::size_t next = c + 1 < cuts.size() ? cuts[c + 1] : days.size();
+    std::int64_t n_before = 0, n_after = 0;
+    for (std::size_t i = prev; i < cuts[c]; ++i) n_before += days[i].judged;
+    for (std::size_t i = cuts[c]; i < next; ++i) n_after += days[i].judged;
+    ChangePoint cp{cuts[c], rate(prev, cuts[c]), rate(cuts[c], next), prev, next};
+    if (std::fabs(cp.rate_after - cp.rate_before) >= p.min_shift && n_before >= p.min_measurements &&
+        n_after >= p.min_measurements)
+      out.push_back(cp);
+    prev = cuts[c];
+  }
+  return out;
+}
+
+namespace {
+void append_key(std::string& key, const std::string& part) {
+  key += part;
+  key += '\x1f';
+}
+}  // namespace
+
+int Aggregator::probe_id(const std::string& probe) {
+  auto [it, inserted] = probe_ids_.try_emplace(probe, static_cast<int>(probe_ids_.size()));
+  return it->second;
+}
+
+void Aggregator::add_row(const std::string& key, const Cell& c, int probe, std::int64_t n) {
+  auto [it, inserted] = rows_.try_emplace(key);
+  Row& r = it->second;
+  if (inserted) {
+    r.cell = c;
+    r.cell.probe.clear();
+  } else if (r.cell.probe_network_name.empty()) {
+    r.cell.probe_network_name = c.probe_network_name;
+  }
+  r.measurements += n;
+  auto pos = std::lower_bound(r.probes.begin(), r.probes.end(), probe);
+  if (pos == r.probes.end() || *pos != probe) r.probes.insert(pos, probe);
+}
+
+void Aggregator::add(const MeasurementKeys& k, const Score& s) {
+  // The key prefix is shared by the service's cell and its features' cells.
+  std::string prefix;
+  prefix.reserve(64);
+  for (const std::string* part : {&k.day, &k.probe_cc, &k.probe_asn, &k.service}) append_key(prefix, *part);
+  const int probe = probe_id(probe_identity(k));
+  Cell c{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", "", s.verdict,
+         counts_as_blocked(s.verdict) ? join(s.methods, "+") : ""};
+  std::string key = prefix;
+  append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
+  add_row(key, c, probe, 1);
+  for (const auto& [name, f] : s.features) {
+    c.feature = name;
+    c.verdict = f.status;
+    c.method = f.status == "blocked" ? join(f.methods, "+") : "";
+    key = prefix;
+    append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
+    add_row(key, c, probe, 1);
+  }
+}
+
+void Aggregator::add_cell(const Cell& c, std::int64_t n) {
+  std::string key;
+  key.reserve(96);
+  for (const std::string* part : {&c.day, &c.probe_cc, &c.probe_asn, &c.service, &c.feature, &c.verdict, &c.method})
+    append_key(key, *part);
+  add_row(key, c, probe_id(c.probe), n);
+}
+
+std::int64_t Aggregator::measurements() const {
+  std::int64_t n = 0;
+  for (const auto& [_, r] : rows_)
+    if (r.cell.feature.empty()) n += r.measurements;
+  return n;
+}
+
+json Aggregator::to_json(const Filters& filters, const std::string& generated_at, const CusumPolicy& policy) const {
+  std::vector<const Row*> sorted;
+  sorted.reserve(rows_.size());
+  for (const auto& [_, r] : rows_) sorted.push_back(&r);
+  auto tie = [](const Row* r) {
+    const Cell& c = r->cell;
+    return std::tie(c.day, c.probe_cc, c.probe_asn, c.service, c.feature, c.verdict, c.method);
+  };
+  std::sort(sorted.begin(), sorted.end(), [&](const Row* a, const Row* b) { return tie(a) < tie(b); });
+
+  struct Network {
+    std::string cc, asn, name, name_day, service, feature;
+    std::int64_t measurements = 0;
+    std::set<int> probes;
+    std::map<std::string, std::int64_t> counts{{"accessible", 0}, {"blocked", 0}, {"partially_blocked", 0},
+                                               {"down", 0}, {"inconclusive", 0}, {"unscorable", 0}};
+    std::map<std::string, std::int64_t> methods;
+    std::string first_seen, last_seen, first_blocked, last_blocked;
+    std::map<std::string, DailyRate> days;
+    std::map<std::string, std::pair<std::int64_t, std::set<int>>> day_support;  // all measurements, probes
+  };
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, Network> networks;
+
+  json daily = json::array();
+  std::int64_t total = 0, unscorable = 0;
+  std::set<int> all_probes;
+  std::string first_day, last_day;
+  for (const Row* r : sorted) {
+    const Cell& c = r->cell;
+    daily.push_back({{"day", c.day}, {"probe_cc", c.probe_cc}, {"probe_asn", c.probe_asn},
+                     {"probe_network_name", c.probe_network_name}, {"service", c.service}, {"feature", c.feature},
+                     {"verdict", c.verdict}, {"method", c.method}, {"measurements", r->measurements},
+                     {"probes", r->probes.size()}});
+    if (c.feature.empty()) {
+      total += r->measurements;
+      if (c.verdict == "unscorable") unscorable += r->measurements;
+      all_probes.insert(r->probes.begin(), r->probes.end());
+      if (first_day.empty() || c.day < first_day) first_day = c.day;
+      if (last_day.empty() || c.day > last_day) last_day = c.day;
+    }
+    Network& n = networks[{c.probe_cc, c.probe_asn, c.service, c.feature}];
+    if (n.measurements == 0) n.cc = c.probe_cc, n.asn = c.probe_asn, n.service = c.service, n.feature = c.feature;
+    if (!c.probe_network_name.empty() && c.day >= n.name_day) n.name = c.probe_network_name, n.name_day = c.day;
+    n.measurements += r->measurements;
+    n.probes.insert(r->probes.begin(), r->probes.end());
+    n.counts[c.verdict] += r->measurements;
+    for (const auto& m : split_methods(c.method)) n.methods[m] += r->measurements;
+    if (n.first_seen.empty() || c.day < n.first_seen) n.first_seen = c.day;
+    if (n.last_seen.empty() || c.day > n.last_seen) n.last_seen = c.day;
+    if (counts_as_blocked(c.verdict)) {
+      if (n.first_blocked.empty() || c.day < n.first_blocked) n.first_blocked = c.day;
+      if (n.last_blocked.empty() || c.day > n.last_blocked) n.last_blocked = c.day;
+    }
+    DailyRate& d = n.days[c.day];
+    d.day = c.day;
+    if (is_judged(c.verdict)) d.judged += r->measurements;
+    if (counts_as_blocked(c.verdict)) d.blocked += r->measurements;
+    auto& support = n.day_support[c.day];
+    support.first += r->measurements;
+    support.second.insert(r->probes.begin(), r->probes.end());
+  }
+
+  json network_rows = json::array();
+  json changes = json::array();
+  for (const auto& [_, n] : networks) {
+    const std::int64_t blocked = n.counts.at("blocked") + n.counts.at("partially_blocked");
+    const std::int64_t denominator = blocked + n.counts.at("accessible") + n.counts.at("down");
+    network_rows.push_back(
+        {{"probe_cc", n.cc}, {"probe_asn", n.asn}, {"probe_network_name", n.name}, {"service", n.service},
+         {"feature", n.feature}, {"measurements", n.measurements}, {"probes", n.probes.size()},
+         {"counts", n.counts}, {"blocking_rate", denominator ? json(rounded(static_cast<double>(blocked) / static_cast<double>(denominator))) : json(nullptr)},
+         {"methods", n.methods.empty() ? json::object() : json(n.methods)},
+         {"first_seen", n.first_seen}, {"last_seen", n.last_seen},
+         {"first_blocked", null_if_empty(n.first_blocked)}, {"last_blocked", null_if_empty(n.last_blocked)}});
+    std::vector<DailyRate> series;
+    for (const auto& [day, d] : n.days)
+      if (d.judged > 0) series.push_back(d);
+    for (const auto& cp : detect_changes(series, policy)) {
+      std::int64_t support = 0;
+      std::set<int> probes;
+      for (std::size_t i = cp.begin; i < cp.end; ++i) {
+        const auto& s = n.day_support.at(series[i].day);
+        support += s.first;
+        probes.insert(s.second.begin(), s.second.end());
+      }
+      const bool up = cp.rate_after > cp.rate_before;
+      const std::string what = service_display_name(n.service) + (n.feature.empty() ? "" : " " + n.feature);
+      const std::string day = series[cp.index].day;
+      changes.push_back({{"probe_cc", n.cc}, {"probe_asn", n.asn}, {"service", n.service}, {"feature", n.feature},
+                         {"day", day}, {"direction", up ? "blocked" : "unblocked"},
+                         {"rate_before", rounded(cp.rate_before)}, {"rate_after", rounded(cp.rate_after)},
+                         {"measurements", support}, {"probes", probes.size()},
+                         {"text", what + (up ? " blocked in " : " no longer blocked in ") + n.asn + " (" + n.cc +
+                                      ") since " + day}});
+    }
+  }
+  return json{{"generated_at", generated_at},
+              {"filters", filters.to_json()},
+              {"totals",
+               {{"measurements", total}, {"scored", total - unscorable}, {"unscorable", unscorable},
+                {"probes", all_probes.size()}, {"first_day", null_if_empty(first_day)},
+                {"last_day", null_if_empty(last_day)}}},
+              {"daily", daily},
+              {"networks", network_rows},
+              {"change_points", changes}};
+}
+
+std::string Aggregator::daily_csv(const json& a) {
+  return csv_of(a["daily"], {"day", "probe_cc", "probe_asn", "probe_network_name", "service", "feature", "verdict",
+                             "method", "measurements", "probes"});
+}
+
+std::string Aggregator::networks_csv(const json& a) {
+  json rows = json::array();
+  for (auto r : a["networks"]) {
+    for (const auto& [k, v] : r["counts"].items()) r[k] = v;
+    rows.push_back(r);
+  }
+  return csv_of(rows, {"probe_cc", "probe_asn", "probe_network_name", "service", "feature", "measurements", "probes",
+                       "accessible", "blocked", "partially_blocked", "down", "inconclusive", "unscorable",
+                       "blocking_rate", "methods", "first_seen", "last_seen", "first_blocked", "last_blocked"});
+}
+
+std::string Aggregator::change_points_csv(const json& a) {
+  return csv_of(a["change_points"], {"probe_cc", "probe_asn", "service", "feature", "day", "direction", "rate_before",
+                                     "rate_after", "measurements", "probes", "text"});
+}
+
+}  // namespace vantage::analysis

@@ -1,0 +1,386 @@
+// Streaming ingest of measurements. See ingest.h for the contract.
+#include "analysis/aggregate/ingest.h"
+
+#include <simdjson.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "analysis/aggregate/clickhouse_source.h"
+
+namespace vantage::analysis {
+
+using nlohmann::json;
+namespace od = simdjson::ondemand;
+
+namespace {
+
+constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
+
+// A stable id for a measurement without one: 64 bits of a word-at-a-time
+// multiply-xorshift hash of its text (fast: it may run on every line).
+std::string hash_id(std::string_view text) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ text.size();
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  for (; i < text.size(); ++i) h = (h ^ static_cast<unsigned char>(text[i])) * 0x100000001B3ull;
+  h ^= h >> 29;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 32;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string_view get_sv(od::value v) {
+  std::string_view s;
+  if (v.get_string().get(s)) return {};
+  return s;
+}
+
+void read_strings(od::value v, std::vector<std::string>& out) {
+  od::array a;
+  if (v.get_array().get(a)) return;
+  for (auto e : a) {
+    std::string_view s;
+    if (!e.get_string().get(s)) out.emplace_back(s);
+  }
+}
+
+// test_keys.x_verdict -> the recorded score (only what aggregation needs).
+void read_verdict(od::object v, Score& s) {
+  for (auto f : v) {
+    std::string_view key = f.unescaped_key();
+    if (key == "status") s.verdict = get_sv(f.value());
+    else if (key == "methods") read_strings(f.value(), s.methods);
+    else if (key == "features") {
+      od::object features;
+      if (f.value().get_object().get(features)) continue;
+      for (auto feature : features) {
+        std::string name(std::string_view(feature.unescaped_key()));
+        od::object fo;
+        if (feature.value().get_object().get(fo)) continue;
+        FeatureScore fs;
+        for (auto g : fo) {
+          std::string_view k = g.unescaped_key();
+          if (k == "status") fs.status = get_sv(g.value());
+          else if (k == "methods") read_strings(g.value(), fs.methods);
+        }
+        if (!fs.status.empty()) s.features.emplace(std::move(name), std::move(fs));
+      }
+    }
+  }
+}
+
+bool has_suffix(const std::string& s, const char* suffix) {
+  const std::size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Reads `read` to the end, calling `line` for each non-empty line; the
+// buffer keeps simdjson's padding readable after every line.
+std::string for_each_line(const std::function<long(char*, std::size_t)>& read, Ingest& ingest,
+                          const std::string& what) {
+  std::vector<char> buf(std::size_t(4) << 20);
+  std::size_t have = 0;
+  for (;;) {
+    if (buf.size() - have < kPadding + (std::size_t(1) << 16)) buf.resize(buf.size() * 2);
+    const long n = read(buf.data() + have, buf.size() - have - kPadding);
+    if (n < 0) return what + ": read error";
+    const bool eof = n == 0;
+    have += static_cast<std::size_t>(n);
+    std::size_t start = 0;
+    for (;;) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + start, '\n', have - start));
+      if (!nl && !(eof && start < have)) break;
+      const std::size_t end = nl ? static_cast<std::size_t>(nl - buf.data()) : have;
+      std::size_t len = end - start;
+      while (len > 0 && (buf[start + len - 1] == '\r' || buf[start + len - 1] == ' ')) --len;
+      if (len > 0) ingest.add_text(std::string_view(buf.data() + start, len), buf.size() - start);
+      start = nl ? end + 1 : have;
+    }
+    std::memmove(buf.data(), buf.data() + start, have - start);
+    have -= start;
+    if (eof) return "";
+  }
+}
+
+}  // namespace
+
+bool is_valid_measurement_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+// ---- MeasurementIndex ---------------------------------------------------
+
+namespace {
+bool item_greater(const MeasurementIndex::Item& a, const MeasurementIndex::Item& b) {
+  return std::tie(a.start_time, a.id) > std::tie(b.start_time, b.id);
+}
+}  // namespace
+
+bool MeasurementIndex::wants(const std::string& start_time, const std::string& id) const {
+  if (limit_ == 0) return false;
+  if (heap_.size() < limit_) return true;
+  const Item& min = heap_.front();
+  return std::tie(start_time, id) > std::tie(min.start_time, min.id);
+}
+
+void MeasurementIndex::offer(json entry, std::string body, json x_analysis) {
+  Item item{entry.value("measurement_start_time", ""), entry.value("id", ""), std::move(entry), std::move(body),
+            std::move(x_analysis)};
+  if (!wants(item.start_time, item.id)) return;
+  if (heap_.size() >= limit_) {
+    std::pop_heap(heap_.begin(), heap_.end(), item_greater);
+    heap_.pop_back();
+  }
+  heap_.push_back(std::move(item));
+  std::push_heap(heap_.begin(), heap_.end(), item_greater);
+}
+
+std::vector<const MeasurementIndex::Item*> MeasurementIndex::newest_first() const {
+  std::vector<const Item*> out;
+  for (const auto& i : heap_) out.push_back(&i);
+  std::sort(out.begin(), out.end(), [](const Item* a, const Item* b) { return item_greater(*a, *b); });
+  return out;
+}
+
+json MeasurementIndex::to_json() const {
+  json out = json::array();
+  for (const Item* i : newest_first()) out.push_back(i->entry);
+  return out;
+}
+
+// ---- Ingest -------------------------------------------------------------
+
+struct Ingest::Parser {
+  od::parser parser;
+  std::vector<char> scratch;  // padded copies of store rows
+};
+
+Ingest::Ingest(IngestOptions options)
+    : options_(std::move(options)), index_(options_.index_limit), parser_(std::make_unique<Parser>()) {}
+Ingest::~Ingest() = default;
+
+void Ingest::report_progress() {
+  if (options_.progress) options_.progress(stats_);
+}
+
+void Ingest::add_text(std::string_view text, std::size_t readable, std::string_view store_uid) {
+  ++stats_.lines;
+  stats_.bytes += text.size() + 1;
+  if (options_.progress && stats_.lines % 4096 == 0) options_.progress(stats_);
+
+  MeasurementKeys k;
+  std::string start, test_name, uid;
+  Score score;
+  bool recorded = false;
+  try {
+    auto doc = parser_->parser.iterate(text.data(), text.size(), std::max(readable, text.size() + kPadding));
+    od::object obj = doc.get_object();
+    for (auto field : obj) {
+      std::string_view key = field.unescaped_key();
+      switch (key.empty() ? 0 : key[0]) {
+        case 'm':
+          if (key == "measurement_start_time") start = get_sv(field.value());
+          else if (key == "measurement_uid") uid = get_sv(field.value());
+          break;
+        case 'p':
+          if (key == "probe_cc") k.probe_cc = get_sv(field.value());
+          else if (key == "probe_asn") k.probe_asn = get_sv(field.value());
+          else if (key == "probe_network_name") k.probe_network_name = get_sv(field.value());
+          break;
+        case 's':
+          if (key == "software_name") k.software_name = get_sv(field.value());
+          else if (key == "software_version") k.software_version = get_sv(field.value());
+          break;
+        case 't':
+          if (key == "test_name") test_name = get_sv(field.value());
+          else if (key == "test_keys" && !options_.rescore) {
+            od::object tk;
+            if (field.value().get_object().get(tk)) break;
+            for (auto t : tk) {
+              std::string_view tkey = t.unescaped_key();
+              if (tkey != "x_verdict") continue;
+              od::object v;
+              if (t.value().get_object().get(v)) continue;
+              read_verdict(v, score);
+              recorded = true;
+            }
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (const simdjson::simdjson_error&) {
+    ++stats_.malformed;
+    return;
+  }
+  k.day = start.size() >= 10 ? start.substr(0, 10) : "";
+  k.service = test_name;
+  if (!options_.filters.matches(k.day, k.probe_cc, k.probe_asn, k.service)) {
+    ++stats_.filtered_out;
+    return;
+  }
+  if (recorded) {
+    std::sort(score.methods.begin(), score.methods.end());
+    score.scoring_rule = "vantage-verdict-recorded";
+    if (score.features.empty()) score.verdict = "unscorable";
+    else if (score.verdict.empty()) score.verdict = combine_features(score.features);
+  } else {
+    json m = json::parse(text.begin(), text.end(), nullptr, false);
+    if (!m.is_object()) {
+      ++stats_.malformed;
+      return;
+    }
+    score = score_measurement(m);
+  }
+  score.service = k.service;
+  ++stats_.measurements;
+  aggregator_.add(k, score);
+
+  if (!index_.wants(start, "\x7f")) return;  // not among the newest, whatever its id
+  std::string id = is_valid_measurement_id(uid) ? uid : std::string(store_uid);
+  if (!is_valid_measurement_id(id)) id = hash_id(text);
+  if (!index_.wants(start, id)) return;
+  json entry = {{"id", id}, {"measurement_start_time", start}, {"day", k.day}, {"probe_cc", k.probe_cc},
+                {"probe_asn", k.probe_asn}, {"service", k.service}, {"test_name", test_name},
+                {"software_name", k.software_name}, {"verdict", score.verdict}, {"methods", score.methods},
+                {"scoring_rule", score.scoring_rule}};
+  index_.offer(std::move(entry), options_.keep_bodies ? std::string(text) : std::string(), to_x_analysis(score));
+}
+
+void Ingest::add_index_entry(json entry, std::string body, json x_analysis) {
+  index_.offer(std::move(entry), options_.keep_bodies ? std::move(body) : std::string(), std::move(x_analysis));
+}
+
+std::string Ingest::add_jsonl_file(const std::string& path) {
+  unsigned char magic[2] = {0, 0};
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::size_t got = std::fread(magic, 1, 2, f);
+    std::fclose(f);
+    if (got < 2) magic[0] = magic[1] = 0;
+  } else {
+    return path + ": cannot open: " + std::strerror(errno);
+  }
+  if (magic[0] == 0x1f && magic[1] == 0x8b) {
+    gzFile gz = gzopen(path.c_str(), "rb");
+    if (!gz) return path + ": cannot open";
+    gzbuffer(gz, 1 << 20);
+    std::string err = for_each_line(
+        [&](char* p, std::size_t n) -> long {
+          int got = gzread(gz, p, static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30)));
+          return got;
+        },
+        *this, path);
+    int errnum = 0;
+    const char* msg = gzerror(gz, &errnum);
+    if (err.empty() && errnum != Z_OK && errnum != Z_BUF_ERROR) err = path + ": gzip: " + msg;
+    gzclose(gz);
+    return err;
+  }
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return path + ": cannot open: " + std::strerror(errno);
+  std::string err = for_each_line(
+      [&](char* p, std::size_t n) -> long {
+        std::size_t got = std::fread(p, 1, n, f);
+        if (got == 0 && std::ferror(f)) return -1;
+        return static_cast<long>(got);
+      },
+      *this, path);
+  std::fclose(f);
+  return err;
+}
+
+std::string Ingest::add_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string err = path + ": " + (db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return err;
+  }
+  const Filters& f = options_.filters;
+  std::string sql = "SELECT measurement_uid, body FROM measurements WHERE 1=1";
+  std::vector<std::string> params;
+  auto add = [&](const char* cond, const std::string& v) {
+    if (v.empty()) return;
+    sql += cond;
+    params.push_back(v);
+  };
+  add(" AND probe_cc = ?", f.probe_cc), add(" AND probe_asn = ?", f.probe_asn), add(" AND test_name = ?", f.service);
+  add(" AND measurement_start_time >= ?", f.since);
+  add(" AND measurement_start_time <= ?", f.until.empty() ? "" : f.until + "~");
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    std::string err = path + ": not a collector store: " + sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return err;
+  }
+  for (std::size_t i = 0; i < params.size(); ++i)
+    sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()), SQLITE_TRANSIENT);
+  std::string err;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const char* uid = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    const char* body = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
+    const std::size_t len = static_cast<std::size_t>(sqlite3_column_bytes(stmt, 1));
+    auto& buf = parser_->scratch;
+    if (buf.size() < len + kPadding) buf.resize(len + kPadding);
+    if (body) std::memcpy(buf.data(), body, len);
+    add_text(std::string_view(buf.data(), len), buf.size(), uid ? std::string_view(uid) : std::string_view());
+  }
+  if (rc != SQLITE_DONE) err = path + ": " + sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return err;
+}
+
+std::string Ingest::add_clickhouse(const std::string& url) { return aggregate_in_clickhouse(url, *this); }
+
+std::string Ingest::add_input(const std::string& spec) {
+  if (spec.rfind("clickhouse://", 0) == 0) return add_clickhouse(spec);
+  if (spec.rfind("sqlite://", 0) == 0) return add_sqlite(spec.substr(9));
+  if (spec.rfind("sqlite:", 0) == 0) return add_sqlite(spec.substr(7));
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(spec, ec)) {
+    std::vector<std::string> files;
+    // Not recursive: the probe's results directory keeps a spool/ copy of
+    // every measurement, which would count each twice.
+    for (auto it = fs::directory_iterator(spec, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const std::string p = it->path().string();
+      if (it->is_regular_file() && (has_suffix(p, ".jsonl") || has_suffix(p, ".json") || has_suffix(p, ".jsonl.gz") ||
+                                    has_suffix(p, ".json.gz")))
+        files.push_back(p);
+    }
+    if (ec) return spec + ": " + ec.message();
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+      if (auto err = add_input(f); !err.empty()) return err;
+    return "";
+  }
+  if (!fs::exists(spec, ec)) return spec + ": no such file or directory";
+  char head[16] = {};
+  if (FILE* f = std::fopen(spec.c_str(), "rb")) {
+    std::size_t got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+    if (got == sizeof head && std::memcmp(head, "SQLite format 3", 16) == 0) return add_sqlite(spec);
+  }
+  return add_jsonl_file(spec);
+}
+
+}  // namespace vantage::analysis
