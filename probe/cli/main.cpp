@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "vantage: tests whether messaging services (WhatsApp, Signal, WeChat) are reachable from this network,\n"
       "and how they are blocked when they are not (DNS, TCP/IP, TLS, HTTP, throttling).\n\n"
-      "Start with:  vantage run          (tests every service, prints a table, saves the results)\n"
+      "Start with:  vantage onboard      (what running it can mean for you; needed once)\n"
+      "             vantage run          (tests every service, prints a table, saves the results)\n"
       "Then:        vantage list         (past runs)   vantage show RUN_ID   (one run in detail)\n"};
   app.footer(kExitCodes);
   app.require_subcommand(0, 1);
@@ -246,8 +247,10 @@ int main(int argc, char** argv) {
   schedule_install_cmd->add_flag("--cron", use_cron, "Use your crontab")->excludes(systemd_flag);
   auto* schedule_status_cmd = schedule_cmd->add_subcommand("status", "What is scheduled, and how the last unattended run went");
   auto* schedule_remove_cmd = schedule_cmd->add_subcommand("remove", "Stop the scheduled runs");
-  schedule_cmd->footer("Exit codes: 0 = done, 1 = the scheduler failed, 2 = bad --every/--jitter, 3 = consent not given,\n"
-                       "4 = scheduler not available (no crontab program, no user systemd with --systemd).");
+  const char* schedule_codes =
+      "Exit codes: 0 = done, 1 = the scheduler failed, 2 = bad --every/--jitter, 3 = consent not given,\n"
+      "4 = scheduler not available (no crontab program, no user systemd with --systemd).";
+  for (auto* c : {schedule_cmd, schedule_install_cmd, schedule_status_cmd, schedule_remove_cmd}) c->footer(schedule_codes);
 
   auto* config_cmd = app.add_subcommand("config", "Show, read or change the configuration file");
   config_cmd->require_subcommand(1);
