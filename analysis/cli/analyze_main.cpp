@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "analysis/aggregate/dashboard_data.h"
+#include "analysis/dashboard/site.h"
 #include "analysis/aggregate/ingest.h"
 
 using namespace vantage::analysis;
@@ -165,10 +166,8 @@ int main(int argc, char** argv) {
   };
   if (dashboard) {
     check(write_dashboard_data(d.out_dir, aggregates, ingest.index()));
-    std::string site = d.site_dir;
-#ifdef VANTAGE_DASHBOARD_SITE_DIR
-    if (site.empty()) site = VANTAGE_DASHBOARD_SITE_DIR;
-#endif
+    // --site, else this build's pages, else the installed ones.
+    std::string site = d.site_dir.empty() ? vantage::dashboard::default_assets_dir() : d.site_dir;
     // The dashboard's pages come from their own build target; without them
     // only DIR/data/ is written (and said so).
     if (site.empty()) std::cerr << "vantage-analyze: no dashboard pages built; wrote " << d.out_dir << "/data only\n";

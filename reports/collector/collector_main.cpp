@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/aggregate/dashboard_data.h"
 #include "analysis/dashboard/site.h"
 #include "reports/collector/client_address.h"
 #include "reports/collector/collector.h"
@@ -215,8 +216,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The dashboard's data: computed live from the store (analysis/aggregate),
+  // or, with --dashboard-data, files written by `vantage-analyze dashboard`.
   const dashboard::DataSource dashboard_source =
-      dashboard_data.empty() ? dashboard::DataSource{} : dashboard::data_directory_source(dashboard_data);
+      !dashboard_data.empty()
+          ? dashboard::data_directory_source(dashboard_data)
+          : dashboard::DataSource([store_url](const std::string&, const dashboard::Request& r) {
+              auto a = analysis::serve_dashboard_data({r.method, r.path, r.query}, store_url);
+              return dashboard::Response{a.status, a.content_type, std::move(a.body), {}};
+            });
 
   server::HttpServer server(http);
   using server::Request;
