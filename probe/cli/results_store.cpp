@@ -1,6 +1,8 @@
 // Local results directory. See results_store.h.
 #include "probe/cli/results_store.h"
 
+#include "reports/format/atomic_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,45 +28,9 @@ std::string write_jsonl_atomically(const std::string& path, const std::vector<nl
   fs::path target(path);
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   if (ec) return "cannot create directory " + target.parent_path().string() + ": " + ec.message();
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
   std::string data;
   for (const auto& l : lines) data += l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return "cannot write " + tmp + ": " + err;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  // Close even when fsync fails (the fd leaked before), and take errno
-  // before unlink can overwrite it.
-  int synced = ::fsync(fd);
-  int sync_errno = errno;
-  int closed = ::close(fd);
-  if (synced != 0 || closed != 0) {
-    std::string err = std::strerror(synced != 0 ? sync_errno : errno);
-    ::unlink(tmp.c_str());
-    return "cannot flush " + tmp + ": " + err;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + err;
-  }
-  // Make the rename itself durable.
-  int dfd = ::open(target.has_parent_path() ? target.parent_path().c_str() : ".", O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return "";
+  return format::write_file_atomically(path, data, 0600);
 }
 
 namespace {

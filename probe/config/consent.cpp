@@ -1,6 +1,8 @@
 // Informed consent. See consent.h.
 #include "probe/config/consent.h"
 
+#include "reports/format/atomic_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -76,17 +78,7 @@ std::string record_consent(const std::string& config_dir, const std::string& how
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::string body = nlohmann::json{{"version", kConsentVersion}, {"agreed_at", when}, {"how", how}}.dump(2) + "\n";
-  std::string path = consent_path(config_dir), tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
-  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return "cannot write " + path + ": " + why;
-  }
-  return "";
+  return format::write_file_atomically(consent_path(config_dir), body, 0600);
 }
 
 std::string consent_missing_message(const ConsentState& st) {

@@ -1,6 +1,8 @@
 // Configuration files. See settings.h.
 #include "probe/config/settings.h"
 
+#include "reports/format/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -405,18 +407,8 @@ std::string set_in_file(const std::string& path, const std::string& key, const s
   fs::path target(path);
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   if (ec) return "cannot create directory " + target.parent_path().string() + ": " + ec.message();
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
   // The file may hold a proxy's credentials: readable by its owner only.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
-  bool ok = ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size()) && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return "cannot write " + path + ": " + why;
-  }
-  return "";
+  return format::write_file_atomically(path, out, 0600);
 }
 
 }  // namespace vantage::config

@@ -1,6 +1,8 @@
 // Durable measurement spool. See spool.h.
 #include "probe/spool/spool.h"
 
+#include "reports/format/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -27,25 +29,6 @@ constexpr const char* kIndex = "index.jsonl";
 constexpr const char* kMeasurements = "measurements";
 
 std::string errno_text() { return std::strerror(errno); }
-
-bool write_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-void fsync_dir(const std::string& dir) {
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
 
 // Ids name files: only these characters, so an id can never be a path.
 bool valid_id(const std::string& id) {
@@ -80,29 +63,7 @@ const char* state_name(State state) {
 std::string spool_dir_for(const std::string& results_dir) { return results_dir + "/spool"; }
 
 std::string write_file_atomically(const std::string& path, const std::string& data) {
-  fs::path target(path);
-  std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-  std::string tmp = dir + "/." + target.filename().string() + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // measurements are private
-  if (fd < 0) return "cannot write " + tmp + ": " + errno_text();
-  if (!write_all(fd, data)) {
-    std::string err = errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return "cannot write " + tmp + ": " + err;
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    return "cannot flush " + tmp + ": " + err;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + err;
-  }
-  fsync_dir(dir);  // makes the rename itself durable
-  return "";
+  return format::write_file_atomically(path, data, 0600);  // measurements are private
 }
 
 std::optional<Spool> Spool::open(const std::string& dir, std::string& error) {
@@ -149,7 +110,7 @@ std::string Spool::append_index(const json& event) {
     if (::pread(fd, &last, 1, size - 1) == 1 && last != '\n') data.insert(data.begin(), '\n');
   }
   std::string err;
-  if (!write_all(fd, data)) err = "cannot append to " + path + ": " + errno_text();
+  if (!format::write_all(fd, data)) err = "cannot append to " + path + ": " + errno_text();
   else if (::fdatasync(fd) != 0) err = "cannot flush " + path + ": " + errno_text();
   ::flock(fd, LOCK_UN);
   ::close(fd);

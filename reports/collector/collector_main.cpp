@@ -43,6 +43,7 @@
 #include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
+#include "reports/server/server_flags.h"
 
 namespace {
 
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
   double rate = 20, burst = 60;
   std::vector<std::string> trusted_proxies;
   std::size_t query_bytes = 8 << 20;
-  int head_timeout = 10, request_timeout = 120, idle_timeout = 15;
+  server::ServerFlags limits;  // head 10 s, request 120 s, idle 15 s
   bool control = false, no_control = false;
   std::string control_ca;
   std::vector<std::string> control_nets;
@@ -94,25 +95,7 @@ int main(int argc, char** argv) {
   app.add_option("--trust-proxy", trusted_proxies,
                  "ADDR of a reverse proxy in front (repeatable): requests from it are counted against the last "
                  "X-Forwarded-For hop it did not add itself; from anyone else X-Forwarded-For is ignored");
-  app.add_option("--threads", http.threads, "server threads (each polls many connections with epoll)")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
-  app.add_option("--max-connections", http.max_connections, "open connections in all")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 100000u));
-  app.add_option("--per-ip-connections", http.per_ip_connections,
-                 "open connections per client address (0 = no limit; use 0 behind a proxy)")
-      ->capture_default_str()
-      ->check(CLI::Range(0u, 100000u));
-  app.add_option("--head-timeout", head_timeout, "seconds a client has for the request line and headers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  app.add_option("--request-timeout", request_timeout, "seconds a client has for a whole request (head and body)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  app.add_option("--idle-timeout", idle_timeout, "seconds a connection may send nothing (also between requests)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  server::add_server_flags(app, http, limits);
   app.add_option("--query-bytes", query_bytes, "measurement bytes at most in one /api/v1/measurements answer")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{256} << 20));
@@ -183,9 +166,7 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-collector: --listen " << listen << ": expected ADDR:PORT such as 127.0.0.1:8765\n";
     return 2;
   }
-  http.head_timeout = std::chrono::seconds(head_timeout);
-  http.request_timeout = std::chrono::seconds(request_timeout);
-  http.idle_timeout = std::chrono::seconds(idle_timeout);
+  server::apply_server_flags(limits, http);
   std::string error;
   auto store = collector::open_store(store_url, error);
   if (!store) {
@@ -290,8 +271,8 @@ int main(int argc, char** argv) {
   server::log_json_line({{"event", "listening"}, {"address", where}, {"store", store->name()},
                          {"tls", !tls_cert.empty()}, {"max_body", http.max_body}, {"rate", rate}, {"burst", burst},
                          {"control", control}, {"threads", http.threads}, {"max_connections", http.max_connections},
-                         {"per_ip_connections", http.per_ip_connections}, {"head_timeout", head_timeout},
-                         {"request_timeout", request_timeout}, {"idle_timeout", idle_timeout}});
+                         {"per_ip_connections", http.per_ip_connections}, {"head_timeout", limits.head_timeout},
+                         {"request_timeout", limits.request_timeout}, {"idle_timeout", limits.idle_timeout}});
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   server::log_json_line({{"event", "stopping"}, {"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -24,6 +24,7 @@
 #include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
+#include "reports/server/server_flags.h"
 
 namespace {
 
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
   vantage::server::ServerOptions http;
   http.server_name = "testhelper";
   http.not_found_hint = "POST / or GET /health";
-  int head_timeout = 10, request_timeout = 30, idle_timeout = 15;
+  vantage::server::ServerFlags limits;
+  limits.request_timeout = 30;  // a control request is small
   double rate = 5, burst = 100;
   app.add_option("--listen", listen, "ADDR:PORT to listen on (port 0 = any free port)")
       ->capture_default_str();
@@ -57,24 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-body", max_body, "largest request body accepted, in bytes (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
-  app.add_option("--threads", http.threads, "server threads (each polls many connections with epoll)")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
-  app.add_option("--max-connections", http.max_connections, "open connections in all")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 100000u));
-  app.add_option("--per-ip-connections", http.per_ip_connections, "open connections per client address (0 = no limit)")
-      ->capture_default_str()
-      ->check(CLI::Range(0u, 100000u));
-  app.add_option("--head-timeout", head_timeout, "seconds a client has for the request line and headers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  app.add_option("--request-timeout", request_timeout, "seconds a client has for a whole request")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  app.add_option("--idle-timeout", idle_timeout, "seconds a connection may send nothing")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  vantage::server::add_server_flags(app, http, limits);
   app.add_option("--rate", rate, "control requests per second per client (0 = no limit; 429 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
@@ -106,9 +91,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   http.max_body = max_body;
-  http.head_timeout = std::chrono::seconds(head_timeout);
-  http.request_timeout = std::chrono::seconds(request_timeout);
-  http.idle_timeout = std::chrono::seconds(idle_timeout);
+  vantage::server::apply_server_flags(limits, http);
 
   // Signals are taken by one thread with sigwait, so stopping the server
   // happens in ordinary code, not in a signal handler. Block them before any

@@ -1,0 +1,33 @@
+#include "reports/server/server_flags.h"
+
+namespace vantage::server {
+
+void add_server_flags(CLI::App& app, ServerOptions& http, ServerFlags& flags) {
+  app.add_option("--threads", http.threads, "server threads (each polls many connections with epoll)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--max-connections", http.max_connections, "open connections in all")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  app.add_option("--per-ip-connections", http.per_ip_connections,
+                 "open connections per client address (0 = no limit; use 0 behind a proxy)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 100000u));
+  app.add_option("--head-timeout", flags.head_timeout, "seconds a client has for the request line and headers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--request-timeout", flags.request_timeout, "seconds a client has for a whole request (head and body)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--idle-timeout", flags.idle_timeout, "seconds a connection may send nothing (also between requests)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+}
+
+void apply_server_flags(const ServerFlags& flags, ServerOptions& http) {
+  http.head_timeout = std::chrono::seconds(flags.head_timeout);
+  http.request_timeout = std::chrono::seconds(flags.request_timeout);
+  http.idle_timeout = std::chrono::seconds(flags.idle_timeout);
+}
+
+}  // namespace vantage::server
