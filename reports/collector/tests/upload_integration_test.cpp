@@ -13,6 +13,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -606,7 +607,14 @@ TEST(QueryApi, LargeRowsArePagedByBytesAndIngestGoesOn) {
   EXPECT_GT(ingested.load(), 0) << "ingest stalled while the query ran";
   const long rss = peak_rss_kb(c.pid());
   EXPECT_GT(rss, 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the collector (built the same way) keeps freed
+  // memory in quarantine and maps shadow memory: its RSS says nothing about
+  // the collector's. The ceiling is checked in the normal build.
+  std::cout << "collector peak RSS under ASan: " << rss << " kB (ceiling not checked)\n";
+#else
   EXPECT_LT(rss, 100 * 1024) << "collector peak RSS " << rss << " kB";
+#endif
   c.terminate();
   std::filesystem::remove_all(dir);
 }
