@@ -192,7 +192,11 @@ std::size_t AddressScrubber::scrub(std::string& s, bool bytes, bool same_length)
   }
   std::string low(s.size(), ' ');
   std::transform(s.begin(), s.end(), low.begin(), lower);
-  for (const auto& [form, v6] : text_forms_) {
+  for (const auto& entry : text_forms_) {
+    // Named copies, not a structured binding: lambdas may not capture those
+    // before C++20 compilers caught up (clang 14, the fuzz build).
+    const auto& form = entry.first;
+    const bool v6 = entry.second;
     each_find(low, form, [&](std::size_t p) {
       char before = p > 0 ? low[p - 1] : ' ';
       std::size_t end = p + form.size();
