@@ -87,8 +87,11 @@ class Runner {
     // The control is asked while the measurement runs (control_queue.h);
     // its reachability is checked from the start.
     if (opt_.control)
+      // At most 16 control requests in flight: a helper limits connections
+      // per client address (vantage-testhelper: 32 by default) and closes
+      // the ones beyond, which would read as failed control answers.
       control_ = std::make_unique<ControlQueue>(opt_.control, opt_.control_url, [this] { return remaining(); },
-                                                opt_.connect_timeout, opt_.parallelism);
+                                                opt_.connect_timeout, std::min(opt_.parallelism, 16));
     resolve_hosts(services);
     plan_chains(services);
     register_flows(services);
