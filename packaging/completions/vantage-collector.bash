@@ -2,11 +2,11 @@
 # packaging/check_cli_docs.py checks these lists against `vantage-collector --help`.
 
 declare -gA _vantage_collector_cmd_flags=(
-  [vantage-collector]="-h --help --listen --store --max-body --rate --burst --trust-proxy --threads --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --query-bytes --tls-cert --tls-key --collector-name --control --no-control --control-ca-bundle --control-allow-net --control-allow-private --control-rate --control-burst --dashboard-assets --dashboard-data"
+  [vantage-collector]="-h --help --listen --store --max-body --rate --burst --trust-proxy --threads --workers --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --query-bytes --tls-cert --tls-key --collector-name --control --no-control --control-ca-bundle --control-allow-net --control-allow-private --control-rate --control-burst --dashboard-assets --dashboard-data"
 )
 _vantage_collector_file_flags=" --tls-cert --tls-key --control-ca-bundle "
 _vantage_collector_dir_flags=" --dashboard-assets --dashboard-data "
-_vantage_collector_value_flags=" --listen --store --max-body --rate --burst --trust-proxy --threads --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --query-bytes --collector-name --control-allow-net --control-rate --control-burst "
+_vantage_collector_value_flags=" --listen --store --max-body --rate --burst --trust-proxy --threads --workers --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --query-bytes --collector-name --control-allow-net --control-rate --control-burst "
 
 _vantage_collector() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}

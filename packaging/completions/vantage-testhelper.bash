@@ -2,10 +2,10 @@
 # packaging/check_cli_docs.py checks these lists against `vantage-testhelper --help`.
 
 declare -gA _vantage_testhelper_cmd_flags=(
-  [vantage-testhelper]="-h --help --listen --ca-bundle --allow-net --allow-private --no-system-store --max-body --threads --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --rate --burst"
+  [vantage-testhelper]="-h --help --listen --ca-bundle --allow-net --allow-private --no-system-store --max-body --threads --workers --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --rate --burst"
 )
 _vantage_testhelper_file_flags=" --ca-bundle "
-_vantage_testhelper_value_flags=" --listen --allow-net --max-body --threads --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --rate --burst "
+_vantage_testhelper_value_flags=" --listen --allow-net --max-body --threads --workers --max-connections --per-ip-connections --head-timeout --request-timeout --idle-timeout --rate --burst "
 
 _vantage_testhelper() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}

@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
       (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" + std::to_string(server.port());
   server::log_json_line({{"event", "listening"}, {"address", where}, {"store", store->name()},
                          {"tls", !tls_cert.empty()}, {"max_body", http.max_body}, {"rate", rate}, {"burst", burst},
-                         {"control", control}, {"threads", http.threads}, {"max_connections", http.max_connections},
+                         {"control", control}, {"threads", http.threads}, {"workers", http.workers}, {"max_connections", http.max_connections},
                          {"per_ip_connections", http.per_ip_connections}, {"head_timeout", limits.head_timeout},
                          {"request_timeout", limits.request_timeout}, {"idle_timeout", limits.idle_timeout}});
   int signal_number = 0;

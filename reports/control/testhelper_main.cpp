@@ -41,10 +41,10 @@ int main(int argc, char** argv) {
   bool no_system_store = false;
   std::size_t max_body = vantage::control::kMaxControlBody;
   vantage::server::ServerOptions http;
-  // A control request blocks its thread while it measures (seconds, up to
-  // its deadline), and a connection waiting behind it counts against its
-  // head deadline: enough threads for a probe's requests in flight (16).
-  http.threads = 32;
+  // A control request holds its worker while it measures (seconds, up to
+  // its deadline): enough workers for two probes' requests in flight (16
+  // each); more wait their turn without stalling anybody's connection.
+  http.workers = 32;
   http.server_name = "testhelper";
   http.not_found_hint = "POST / or GET /health";
   vantage::server::ServerFlags limits;

@@ -10,6 +10,19 @@
 // and cleans up in its own thread. The watchdog only touches sockets still
 // registered (NOTIFY_CONNECTION STARTED..CLOSED, under one mutex), so it never
 // hits a reused descriptor.
+//
+// Handlers never run on the polling threads: a polling thread serves many
+// connections, and a handler that blocks (the test helper measures for
+// seconds, the collector fsyncs) would stall every one of them, so that a
+// connection accepted behind it misses its head deadline. Once a request's
+// body is in, its connection is suspended (MHD_suspend_connection) and the
+// request goes to a fixed pool of worker threads; the worker runs the
+// handler, keeps the Response in the Exchange and resumes the connection,
+// and MHD calls on_access again, which queues the answer. Requests wait in a
+// FIFO bounded by the connection cap (one request per connection at a time);
+// one that waited past the request deadline is answered 503 unrun. Suspended
+// connections must all be resumed before MHD_stop_daemon: stop() joins the
+// workers first, and no request is suspended once stopping has begun.
 #include "reports/server/http_server.h"
 
 #include <arpa/inet.h>
@@ -23,6 +36,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -130,6 +144,9 @@ struct Exchange {
   std::size_t response_bytes = 0;
   std::string error;  // for the log line
   std::string content_encoding;
+  bool dispatched = false;          // handed to the workers (connection suspended)
+  std::atomic<bool> ready{false};   // the worker has put its answer in `result`
+  Response result;
   ~Exchange() {
     if (gzip_started) inflateEnd(&zs);
   }
@@ -180,6 +197,19 @@ struct HttpServer::Impl {
   std::condition_variable watchdog_wake;
   bool watchdog_stop = false;
   std::thread watchdog;
+
+  // Requests whose body is in, waiting for a worker.
+  struct Job {
+    MHD_Connection* connection;
+    Exchange* exchange;
+    Clock::time_point queued;
+  };
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_wake;
+  std::deque<Job> jobs;
+  bool jobs_stop = false;  // under jobs_mutex: no more suspending
+  std::atomic<int> dispatched_open{0};  // dispatched requests not yet completed
+  std::vector<std::thread> workers;
 
   static Clock::rep now_rep() { return Clock::now().time_since_epoch().count(); }
 
@@ -414,16 +444,69 @@ struct HttpServer::Impl {
     if (ex->gzip && ex->wire_bytes > 0 && (ex->gzip_bad || !ex->gzip_done))
       return self->answer(connection, *ex, error_response(400, "request body could not be read (truncated, or bad gzip)"),
                           false);
+    if (ex->ready.load(std::memory_order_acquire))  // resumed: the worker's answer
+      return self->answer(connection, *ex, std::move(ex->result), false);
+    if (ex->dispatched) return MHD_YES;  // still with a worker
+    return self->dispatch(connection, *ex);
+  }
+
+  // Suspends the connection and queues its request for a worker; once
+  // stopping has begun, answers 503 here instead (nothing may stay suspended).
+  MHD_Result dispatch(MHD_Connection* connection, Exchange& ex) {
+    {
+      std::lock_guard lock(jobs_mutex);
+      if (!jobs_stop) {
+        ex.dispatched = true;
+        ++dispatched_open;
+        MHD_suspend_connection(connection);
+        jobs.push_back({connection, &ex, Clock::now()});
+        jobs_wake.notify_one();
+        return MHD_YES;
+      }
+    }
+    Response r = error_response(503, "server shutting down: try again later");
+    r.headers.emplace_back("Retry-After", "60");
+    return answer(connection, ex, std::move(r), false);
+  }
+
+  Response run_handler(Exchange& ex) {
     Response r;
     try {
-      r = ex->route->handler(ex->request);
+      r = ex.route->handler(ex.request);
     } catch (const std::exception& e) {
       r = error_response(500, "internal error");
       r.log_error = std::string("handler threw: ") + e.what();
     } catch (...) {
       r = error_response(500, "internal error");
     }
-    return self->answer(connection, *ex, std::move(r), false);
+    return r;
+  }
+
+  // A worker: takes requests in arrival order until stopped with none left.
+  // After stop, those still queued are answered 503 without running.
+  void work() {
+    for (;;) {
+      Job job;
+      bool stopping;
+      {
+        std::unique_lock lock(jobs_mutex);
+        jobs_wake.wait(lock, [this] { return jobs_stop || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = jobs.front();
+        jobs.pop_front();
+        stopping = jobs_stop;
+      }
+      Exchange& ex = *job.exchange;
+      if (stopping || Clock::now() - job.queued > options.request_timeout) {
+        ex.result = error_response(503, stopping ? "server shutting down: try again later"
+                                                 : "server busy: try again later");
+        ex.result.headers.emplace_back("Retry-After", "60");
+      } else {
+        ex.result = run_handler(ex);
+      }
+      ex.ready.store(true, std::memory_order_release);
+      MHD_resume_connection(job.connection);
+    }
   }
 
   static void on_completed(void* cls, MHD_Connection* connection, void** con_cls, MHD_RequestTerminationCode toe) {
@@ -452,6 +535,7 @@ struct HttpServer::Impl {
       if (!ex->answered && ex->wire_bytes > 2 * ex->limit) line["error"] = "body over twice the limit: dropped";
     }
     log_json_line(std::move(line));
+    if (ex->dispatched) --self->dispatched_open;
     delete ex;
     *con_cls = nullptr;
     --self->active;
@@ -490,7 +574,7 @@ bool HttpServer::start(std::string& error) {
   const bool v6 = found->ai_family == AF_INET6;
   freeaddrinfo(found);
 
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (v6) flags |= MHD_USE_IPv6;
   const bool tls = !o.tls_cert_pem.empty() && !o.tls_key_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
@@ -517,6 +601,7 @@ bool HttpServer::start(std::string& error) {
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
   s.port = info ? info->port : o.port;
+  for (unsigned i = 0; i < std::max(1u, o.workers); ++i) s.workers.emplace_back([&s] { s.work(); });
   s.watchdog = std::thread([&s] { s.watch(); });
   return true;
 }
@@ -529,6 +614,19 @@ void HttpServer::stop(std::chrono::seconds grace) {
   const MHD_socket listener = MHD_quiesce_daemon(s.daemon);
   const auto until = Clock::now() + grace;
   while (s.active.load() > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Every suspended connection resumed (handlers running finish; those
+  // queued are answered 503) before MHD may stop.
+  {
+    std::lock_guard lock(s.jobs_mutex);
+    s.jobs_stop = true;
+  }
+  s.jobs_wake.notify_all();
+  for (auto& w : s.workers) w.join();
+  s.workers.clear();
+  // Their answers (503 for those never run) go out before the sockets close.
+  const auto flushed = Clock::now() + std::chrono::seconds(2);
+  while (s.dispatched_open.load() > 0 && Clock::now() < flushed)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   MHD_stop_daemon(s.daemon);
   s.daemon = nullptr;
   if (listener != MHD_INVALID_SOCKET) ::close(listener);

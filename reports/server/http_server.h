@@ -18,7 +18,8 @@
 //   - Content-Encoding other than gzip/identity and multipart bodies: 415;
 //   - connections are served by a fixed pool of threads polling with epoll
 //     (no thread per connection), at most max_connections in all and
-//     per_ip_connections per client address;
+//     per_ip_connections per client address; handlers run on a separate
+//     pool of workers, so a slow handler never stalls other connections;
 //   - one JSON log line per request (never the client's address).
 //
 // Routes: route("POST", "/report/*/close", handler). "*" matches one
@@ -60,7 +61,7 @@ struct Response {
   std::string body;
   // A large answer in pieces: called until it returns false, each call
   // appending the next piece to `chunk` (sent chunked, `body` ignored).
-  // Runs on a server thread: keep each call short.
+  // Runs on a polling thread: keep each call short.
   std::function<bool(std::string& chunk)> stream;
   // What the log line says went wrong (defaults to the JSON body's "error").
   std::string log_error;
@@ -80,7 +81,8 @@ struct ServerOptions {
   std::chrono::seconds head_timeout{10};     // request line + headers, from the first byte
   std::chrono::seconds request_timeout{120};  // head + body
   std::chrono::seconds idle_timeout{15};     // no bytes at all (also keep-alive idle)
-  unsigned threads = 4;                      // polling threads; handlers run on them
+  unsigned threads = 2;                      // polling threads: I/O only
+  unsigned workers = 8;                      // handler threads (requests beyond wait in order)
   unsigned max_connections = 1000;
   unsigned per_ip_connections = 32;  // 0 = unlimited (behind a proxy, everyone is the proxy)
   std::string tls_cert_pem, tls_key_pem;     // both set = HTTPS (GnuTLS, inside MHD)

@@ -3,9 +3,12 @@
 namespace vantage::server {
 
 void add_server_flags(CLI::App& app, ServerOptions& http, ServerFlags& flags) {
-  app.add_option("--threads", http.threads, "server threads (each polls many connections with epoll)")
+  app.add_option("--threads", http.threads, "polling threads (each serves many connections with epoll)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
+  app.add_option("--workers", http.workers, "threads that run requests (more wait their turn)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   app.add_option("--max-connections", http.max_connections, "open connections in all")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100000u));

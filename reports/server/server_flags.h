@@ -1,5 +1,5 @@
 // The command-line flags every Vantage server takes for the limits of the
-// server layer (http_server.h): threads, connection caps and the three
+// server layer (http_server.h): threads, workers, connection caps and the three
 // deadlines. One place, so the collector and the test helper cannot drift
 // apart in names, ranges or meaning. Per-program defaults are whatever the
 // ServerOptions and ServerFlags hold when add_server_flags is called.
@@ -17,7 +17,7 @@ struct ServerFlags {
   int idle_timeout = 15;     // seconds
 };
 
-// Adds --threads, --max-connections, --per-ip-connections, --head-timeout,
+// Adds --threads, --workers, --max-connections, --per-ip-connections, --head-timeout,
 // --request-timeout and --idle-timeout, with their ranges.
 void add_server_flags(CLI::App& app, ServerOptions& http, ServerFlags& flags);
 

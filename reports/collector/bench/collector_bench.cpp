@@ -219,14 +219,14 @@ int main(int argc, char** argv) {
       {"sqlite", "sqlite:" + sqlite.string()}, {"clickhouse", ch + "/vantage_bench_" + std::to_string(getpid())}};
   std::printf("collector ingest, %d measurements of ~2.3 KB per figure (gzip bodies, loopback)\n", count);
   for (const auto& [name, url] : stores) {
-    auto collector = std::make_unique<CollectorProcess>(url, std::vector<std::string>{"--rate", "0", "--threads", "8"});
+    auto collector = std::make_unique<CollectorProcess>(url, std::vector<std::string>{"--rate", "0", "--workers", "8"});
     bool started = collector->start();
     std::string shown = name;
     if (!started && name == "clickhouse") {
       // A server that cannot fsync inserts (older than 20.x): measured, and said so.
       collector.reset();
       collector = std::make_unique<CollectorProcess>(url + "?unsynced=1",
-                                                     std::vector<std::string>{"--rate", "0", "--threads", "8"});
+                                                     std::vector<std::string>{"--rate", "0", "--workers", "8"});
       started = collector->start();
       shown = "ch-unsync";
     }

@@ -13,7 +13,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "reports/server/http_server.h"
@@ -325,6 +328,84 @@ TEST_F(ServerTest, UnreadBodiesAreNeverParsedAsRequests) {
   EXPECT_EQ(status_of(get), 200);
   EXPECT_EQ(counts_.load(), 0) << "a request inside a body was served";
   EXPECT_EQ(echoes_.load(), 0);
+}
+
+// Handlers run on workers, not on the polling threads: with one polling
+// thread, a handler that blocks until another request has been answered
+// must not stop that other request from being read and answered (it was:
+// the test helper measures for seconds in its handler, and a connection
+// accepted behind it missed its head deadline).
+TEST(ServerWorkers, ABlockedHandlerStallsNoOtherConnection) {
+  ServerOptions o;
+  o.threads = 1;
+  o.workers = 2;
+  HttpServer server(o);
+  std::mutex m;
+  std::condition_variable cv;
+  bool fast_answered = false;
+  server.route("GET", "/slow", [&](const Request&) {
+    std::unique_lock lock(m);
+    const bool ok = cv.wait_for(lock, 5s, [&] { return fast_answered; });
+    return json_response(ok ? 200 : 500, "{}");
+  });
+  server.route("GET", "/fast", [](const Request&) { return json_response(200, "{}"); });
+  std::string error;
+  ASSERT_TRUE(server.start(error)) << error;
+  const int port = server.port();
+  auto slow = std::async(std::launch::async,
+                         [port] { return status_of(roundtrip(port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")); });
+  std::this_thread::sleep_for(200ms);  // /slow is in its handler
+  EXPECT_EQ(status_of(roundtrip(port, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+  {
+    std::lock_guard lock(m);
+    fast_answered = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(slow.get(), 200) << "/slow gave up waiting: /fast was not served while /slow ran";
+  server.stop(0s);
+}
+
+// Requests beyond the workers wait in order; one that waited past the
+// request deadline is answered 503 without running. stop() answers what is
+// queued, lets the running handler finish, and returns.
+TEST(ServerWorkers, QueuedTooLongIs503AndStopAnswersEverything) {
+  ServerOptions o;
+  o.threads = 1;
+  o.workers = 1;
+  o.request_timeout = 1s;
+  HttpServer server(o);
+  std::atomic<int> ran{0};
+  server.route("GET", "/work", [&](const Request&) {
+    ++ran;
+    std::this_thread::sleep_for(1500ms);
+    return json_response(200, "{}");
+  });
+  std::string error;
+  ASSERT_TRUE(server.start(error)) << error;
+  const int port = server.port();
+  auto first = std::async(std::launch::async, [port] { return roundtrip(port, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n"); });
+  std::this_thread::sleep_for(200ms);
+  auto second = std::async(std::launch::async, [port] { return roundtrip(port, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n"); });
+  EXPECT_EQ(status_of(first.get()), 200);
+  const std::string late = second.get();
+  EXPECT_EQ(status_of(late), 503) << late.substr(0, 300);
+  EXPECT_NE(late.find("Retry-After"), std::string::npos);
+  EXPECT_EQ(ran.load(), 1);
+
+  // One running, two queued, then stop: every client gets an answer.
+  std::vector<std::future<std::string>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::async(std::launch::async, [port] { return roundtrip(port, "GET /work HTTP/1.1\r\nHost: x\r\n\r\n"); }));
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto t = Clock::now();
+  server.stop(0s);
+  EXPECT_LT(Clock::now() - t, 5s);
+  std::vector<int> statuses;
+  for (auto& c : clients) statuses.push_back(status_of(c.get()));
+  EXPECT_EQ(statuses[0], 200);
+  EXPECT_EQ(statuses[1], 503);
+  EXPECT_EQ(statuses[2], 503);
 }
 
 }  // namespace
