@@ -34,7 +34,8 @@ print(f'{sys.argv[4]:<34} wall {e:7.2f} s {b/1e6/e:8.1f} MB/s {n/e:10.0f} msm/s 
 echo "corpus: $count measurements, $((bytes / 1000000)) MB"
 row "vantage-analyze (file)" "$analyze" -q "$corpus" --json "$work/tool.json"
 row "python3 json" sh -c "python3 '$here/aggregate_json.py' '$corpus' > '$work/python.json'"
-row "jq" sh -c "jq -n -c -f '$here/aggregate.jq' '$corpus' > '$work/jq.json'"
+row "jq (+ sort | uniq -c)" sh -c "jq -n -r -f '$here/aggregate.jq' '$corpus' | LC_ALL=C sort | uniq -c |
+  jq -R -n '[inputs | capture(\"^ *(?<n>[0-9]+) (?<k>.*)\$\") | {key: .k, value: (.n | tonumber)}] | from_entries' > '$work/jq.json'"
 row "simdjson DOM parse (load+parse)" "$bench" parse "$corpus"
 ch_url=clickhouse://127.0.0.1:8123/vantage_bench_$$
 if curl -sf --max-time 2 http://127.0.0.1:8123/ping >/dev/null 2>&1; then
