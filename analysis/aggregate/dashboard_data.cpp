@@ -33,7 +33,7 @@ std::string write_file(const fs::path& path, const std::string& text) {
 }
 
 DashboardResponse error_response(int status, const std::string& message) {
-  return {status, "application/json", dump(json{{"error", message}})};
+  return {status, "application/json", dump(json{{"error", message}}), {}};
 }
 
 std::string sqlite_path(const std::string& url) {
@@ -207,12 +207,12 @@ DashboardResponse serve_dashboard_data(const DashboardRequest& req, const std::s
     auto body = dashboard_measurement(store_url, id, error);
     if (!error.empty()) return error_response(503, error);
     if (!body) return error_response(404, "no measurement " + id);
-    return {200, "application/json", *body};
+    return {200, "application/json", *body, {}};
   } else {
     return error_response(404, "no such dashboard document");
   }
   if (!error.empty()) return error_response(503, error);
-  return {200, "application/json", dump(doc)};
+  return {200, "application/json", dump(doc), {}};
 }
 
 }  // namespace vantage::analysis

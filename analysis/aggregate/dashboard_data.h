@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "analysis/aggregate/ingest.h"
 
@@ -46,6 +48,7 @@ struct DashboardResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Serves /dashboard/data/aggregates.json, /dashboard/data/measurements/index.json

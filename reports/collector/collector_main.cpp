@@ -24,6 +24,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -31,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/aggregate/dashboard_cache.h"
 #include "analysis/aggregate/dashboard_data.h"
 #include "analysis/dashboard/site.h"
 #include "reports/collector/client_address.h"
@@ -199,12 +201,18 @@ int main(int argc, char** argv) {
   }
   // The dashboard's data: computed live from the store (analysis/aggregate),
   // or, with --dashboard-data, files written by `vantage-analyze dashboard`.
+  // Live answers are cached until a measurement is stored here (or for a
+  // minute: another collector may write to the same ClickHouse store).
+  std::atomic<std::uint64_t> stored{0};
+  analysis::DashboardCache live_data(
+      [store_url](const analysis::DashboardRequest& r) { return analysis::serve_dashboard_data(r, store_url); },
+      [&stored] { return stored.load(); });
   const dashboard::DataSource dashboard_source =
       !dashboard_data.empty()
           ? dashboard::data_directory_source(dashboard_data)
-          : dashboard::DataSource([store_url](const std::string&, const dashboard::Request& r) {
-              auto a = analysis::serve_dashboard_data({r.method, r.path, r.query}, store_url);
-              return dashboard::Response{a.status, a.content_type, std::move(a.body), {}};
+          : dashboard::DataSource([&live_data](const std::string&, const dashboard::Request& r) {
+              auto a = live_data.get({r.method, r.path, r.query});
+              return dashboard::Response{a.status, a.content_type, std::move(a.body), std::move(a.headers)};
             });
 
   server::HttpServer server(http);
@@ -225,7 +233,11 @@ int main(int argc, char** argv) {
   });
   // The route table: one line per endpoint.
   server.route("POST", "/report", [&](const Request& r) { return collector::http_open_report(col, r); });
-  server.route("POST", "/report/*", [&](const Request& r) { return collector::http_submit(col, r, client_ip(r)); });
+  server.route("POST", "/report/*", [&](const Request& r) {
+    auto out = collector::http_submit(col, r, client_ip(r));
+    if (out.status == 200) ++stored;
+    return out;
+  });
   server.route("POST", "/report/*/close", [&](const Request& r) { return collector::http_close_report(col, r); });
   server.route("GET", "/health", [&](const Request& r) { return collector::http_health(col, r); });
   server.route("GET", "/api/v1/measurements",

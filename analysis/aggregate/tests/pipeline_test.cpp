@@ -77,6 +77,22 @@ json post(const std::string& url, const json& body) {
   return json::parse(out, nullptr, false);
 }
 
+// GET `url`: the status and the body.
+std::pair<long, std::string> get(const std::string& url) {
+  CURL* c = curl_easy_init();
+  std::string out;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  EXPECT_EQ(curl_easy_perform(c), CURLE_OK) << url;
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  return {status, out};
+}
+
 // Uploads `m` as OONI's probes do: open a report, submit into it.
 void upload(const std::string& base, json m) {
   json open = post(base + "/report", {{"data_format_version", "0.2.0"}, {"format", "json"},
@@ -242,6 +258,27 @@ TEST_F(Pipeline, LabMeasurementsThroughTheSqliteCollectorMatchGroundTruth) {
   EXPECT_EQ(vantage::analysis::serve_dashboard_data({"GET", "/dashboard/data/measurements/nope.json", {}}, store).status, 404);
   EXPECT_EQ(vantage::analysis::serve_dashboard_data({"GET", "/dashboard/data/measurements/..%2f.json", {}}, store).status, 400);
   EXPECT_EQ(vantage::analysis::serve_dashboard_data({"POST", "/dashboard/data/aggregates.json", {}}, store).status, 405);
+
+  // Over HTTP: the live list honours the page's filters (the newest that
+  // match, not the newest of all), and the cached aggregates follow the
+  // store: a measurement stored after a first answer is in the next one.
+  const std::string data = collector.url() + "/dashboard/data/";
+  auto [status, body] = get(data + "measurements/index.json?probe_cc=RU&service=signal&nonce=1");
+  ASSERT_EQ(status, 200) << body;
+  const json ru = json::parse(body);
+  const json ru_totals = json::parse(get(data + "aggregates.json?probe_cc=RU&service=signal").second)["totals"];
+  ASSERT_GT(ru_totals["measurements"].get<int>(), 0);
+  EXPECT_EQ(ru.size(), ru_totals["measurements"].get<std::size_t>()) << "RU's signal measurements";
+  for (const auto& r : ru) EXPECT_TRUE(r["probe_cc"] == "RU" && r["service"] == "signal") << r.dump();
+  EXPECT_EQ(get(data + "measurements/index.json?probe_cc=Russia").first, 400);
+  auto total = [&] { return json::parse(get(data + "aggregates.json").second)["totals"]["measurements"]; };
+  EXPECT_EQ(total(), uploaded);
+  EXPECT_EQ(total(), uploaded);  // from the cache
+  json extra = lab_measurements(networks()[0].scenario_by_day[0]).begin()->second;
+  extra["probe_cc"] = "DE", extra["probe_asn"] = "AS3320", extra["measurement_start_time"] = "2026-11-20 09:00:00";
+  extra["test_start_time"] = extra["measurement_start_time"];
+  upload(collector.url(), extra);
+  EXPECT_EQ(total(), uploaded + 1) << "the cached aggregates missed a stored measurement";
 
   // Bad flags and inputs: a clear error, non-zero exit.
   EXPECT_NE(run({store, "--since", "yesterday"}), 0);

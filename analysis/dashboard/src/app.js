@@ -34,7 +34,7 @@ const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNa
 const numberFormat = new Intl.NumberFormat("en");
 
 // What tests and curious readers can inspect: the charts and what they show.
-const dashboard = { ready: false, charts: {}, filters: {}, measurement: null, error: null };
+const dashboard = { ready: false, charts: {}, filters: {}, measurement: null, error: null, listQuery: "" };
 window.vantageDashboard = dashboard;
 
 const pageTitle = document.title;
@@ -306,10 +306,46 @@ function renderNetworks(allNetworks, filters) {
     { numeric: [2, 3, 4], region: true }));
 }
 
+// The list is the newest measurements of index.json. Unfiltered, that is
+// the newest of all; so, for a filtered view, the page asks for
+// index.json?service=…&probe_cc=… as well: the collector answers with the
+// newest that match (a static directory ignores the query and sends the
+// same file). Either way the rows are filtered here too.
+const listIndexes = new Map();  // query -> rows
+let listQuery = "";
+
+function serverQuery(filters) {
+  const p = new URLSearchParams();
+  for (const [ours, theirs] of [["since", "since"], ["until", "until"], ["cc", "probe_cc"], ["asn", "probe_asn"], ["service", "service"]]) {
+    if (filters[ours]) p.set(theirs, filters[ours]);
+  }
+  return p.toString();
+}
+
+async function refreshList(filters) {
+  const q = serverQuery(filters);
+  listQuery = q;
+  if (!q || listIndexes.has(q)) return;
+  try {
+    const rows = await fetchJson(`data/measurements/index.json?${q}`);
+    if (!Array.isArray(rows)) return;
+    listIndexes.set(q, rows);
+    dashboard.listQuery = q;
+    if (listQuery === q && !document.body.dataset.measurement) renderList(filters);
+  } catch {
+    // The unfiltered list stays.
+  }
+}
+
+function listRows(filters) {
+  const q = serverQuery(filters);
+  return D.measurementRows(listIndexes.get(q) ?? index, filters);
+}
+
 function renderList(filters, limit = LIST_PAGE) {
   const box = $("measurements-table");
   box.replaceChildren();
-  const rows = D.measurementRows(index, filters);
+  const rows = listRows(filters);
   if (rows.length === 0) {
     box.append(empty("No measurement matches the filters."));
     return;
@@ -351,6 +387,7 @@ function renderOverview(filters) {
   renderCountries(networks);
   renderNetworks(networks, filters);
   renderList(filters);
+  refreshList(filters);
 }
 
 // ------------------------------------------------------------ drill-down
@@ -361,7 +398,7 @@ function section(title, content) {
 
 function renderMeasurement(m, id) {
   const a = m.x_analysis ?? {};
-  const entry = index.find((r) => r.id === id) ?? {};
+  const entry = index.find((r) => r.id === id) ?? [...listIndexes.values()].flat().find((r) => r.id === id) ?? {};
   const body = $("measurement-body");
   body.replaceChildren();
   const verdict = a.service_verdict ?? entry.verdict ?? "unscorable";

@@ -236,6 +236,19 @@ await check("filters: service and country narrow every chart", async () => {
   await page.close();
 });
 
+// The page asks for the filtered list (index.json?filters: the live
+// collector answers with the newest that match; analysis_pipeline_test checks
+// that side); a data directory ignores the query, and the page still shows
+// only what matches.
+await check("filters: the list is asked for with the filters and shows only what matches", async () => {
+  const { page, errors } = await openPage(`${collectorBase}#service=whatsapp&cc=IR`);
+  await page.waitForFunction(() => window.vantageDashboard.listQuery === "probe_cc=IR&service=whatsapp", null, { timeout: 10000 });
+  const want = truth.filter((t) => t.service === "whatsapp" && t.probe_cc === "IR").length;
+  assert.match(await page.textContent("#measurements-table"), new RegExp(`^${want} measurements match`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 await check("keyboard: Tab reaches the filters, tables and measurements; Enter opens one", async () => {
   const { page, errors } = await openPage(staticBase + "index.html#service=whatsapp&asn=AS58224");
   const reached = [];
