@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "reports/format/address_scrub.h"
@@ -30,23 +31,32 @@ bool is_loopback(const std::string& ip) { return ip == "::1" || ip.rfind("127.",
 
 }  // namespace
 
-std::string client_address(const ClientRequest& r, bool trust_proxy) {
-  if (trust_proxy && !r.x_forwarded_for.empty()) {
-    // The proxy appends the address it saw last.
-    auto comma = r.x_forwarded_for.rfind(',');
-    return normalize(comma == std::string::npos ? r.x_forwarded_for : r.x_forwarded_for.substr(comma + 1));
+std::string client_address(const std::string& peer, const std::string& xff,
+                           const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](const std::string& a) {
+    const std::string n = normalize(a);
+    return !n.empty() && std::find(trusted_proxies.begin(), trusted_proxies.end(), n) != trusted_proxies.end();
+  };
+  if (xff.empty() || !trusted(peer)) return normalize(peer);
+  // Walk the chain from the right: the first hop no trusted proxy vouches for.
+  std::size_t end = xff.size();
+  while (true) {
+    const std::size_t comma = xff.rfind(',', end == 0 ? 0 : end - 1);
+    const std::size_t start = comma == std::string::npos ? 0 : comma + 1;
+    const std::string hop = xff.substr(start, end - start);
+    if (hop.size() > 64) return "";  // not an address
+    if (!trusted(hop) || comma == std::string::npos) return normalize(hop);
+    end = comma;
   }
-  return normalize(r.peer_address);
 }
 
-PlainResponse whoami(const ClientRequest& r, bool trust_proxy) {
+PlainResponse whoami(const std::string& method, const std::string& ip) {
   PlainResponse res;
-  if (r.method != "GET") {
+  if (method != "GET") {
     res.status = 405;
     res.body = nlohmann::json{{"error", "use GET /api/v1/whoami"}}.dump();
     return res;
   }
-  const std::string ip = client_address(r, trust_proxy);
   if (ip.empty()) {
     res.status = 502;
     res.body = nlohmann::json{{"error", "the client's address is not known (bad X-Forwarded-For from the proxy?)"}}.dump();

@@ -7,23 +7,20 @@
 //    address, in any spelling (reports/format/address_scrub.h), is refused:
 //    the probe should have scrubbed it, and publishing it would expose the
 //    volunteer. Loopback clients (the collector's own machine) are exempt.
-// Behind a reverse proxy (--trust-proxy) the client is the last
-// X-Forwarded-For entry, as for rate limits.
+// Behind reverse proxies (--trust-proxy) the client is the first
+// X-Forwarded-For hop, from the right, that no trusted proxy added: the one
+// place that reads the header (rate limits, whoami and the own-address
+// check all use it).
 //
-// Plain functions over small request/response structs: the HTTP server only
-// copies fields in and out.
+// Plain functions over plain values: the HTTP server only copies fields in
+// and out.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace vantage::collector {
-
-struct ClientRequest {
-  std::string method;           // "GET"
-  std::string peer_address;     // the TCP peer
-  std::string x_forwarded_for;  // "" when absent
-};
 
 struct PlainResponse {
   int status = 200;
@@ -32,10 +29,13 @@ struct PlainResponse {
 };
 
 // The client's address, normalized (inet_ntop; ::ffff:a.b.c.d as a.b.c.d).
-// "" when neither the peer nor (trusted) X-Forwarded-For is an address.
-std::string client_address(const ClientRequest& request, bool trust_proxy);
+// `x_forwarded_for` is read only when `peer` is one of `trusted_proxies`.
+// "" when the chosen hop is not an address (a proxy sending garbage).
+std::string client_address(const std::string& peer, const std::string& x_forwarded_for,
+                           const std::vector<std::string>& trusted_proxies);
 
-PlainResponse whoami(const ClientRequest& request, bool trust_proxy);
+// GET /api/v1/whoami for a client at `client_ip` (client_address's answer).
+PlainResponse whoami(const std::string& method, const std::string& client_ip);
 
 // "" or why `measurement` must be refused: it contains `client_ip`.
 std::string own_address_refusal(const nlohmann::json& measurement, const std::string& client_ip);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "reports/collector/client_address.h"
 #include "reports/format/json_limits.h"
 #include "reports/server/json_log.h"
 
@@ -133,23 +134,8 @@ Response http_measurements(Collector& col, const Request& req, std::size_t max_b
 }
 
 std::string client_of(const Request& req, const std::vector<std::string>& trusted_proxies) {
-  auto trusted = [&](const std::string& a) {
-    return std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
-  };
-  if (!trusted(req.peer) || !req.has_header("x-forwarded-for")) return req.peer;
-  // Walk the chain from the right: the first hop no trusted proxy vouches for.
-  const std::string xff = req.header("x-forwarded-for");
-  std::size_t end = xff.size();
-  while (true) {
-    const std::size_t comma = xff.rfind(',', end == 0 ? 0 : end - 1);
-    const std::size_t start = comma == std::string::npos ? 0 : comma + 1;
-    std::string hop = xff.substr(start, end - start);
-    hop.erase(0, hop.find_first_not_of(' '));
-    hop.erase(hop.find_last_not_of(' ') + 1);
-    if (hop.size() > 64) return req.peer;  // not an address
-    if (!trusted(hop) || comma == std::string::npos) return hop.empty() ? req.peer : hop;
-    end = comma;
-  }
+  std::string client = client_address(req.peer, req.header("x-forwarded-for"), trusted_proxies);
+  return client.empty() ? req.peer : client;
 }
 
 }  // namespace vantage::collector

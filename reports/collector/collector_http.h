@@ -23,9 +23,8 @@ server::Response http_count(Collector& col, const server::Request& req);
 // answer; "next_after" says where the next page starts (pass it as ?after=).
 server::Response http_measurements(Collector& col, const server::Request& req, std::size_t max_bytes);
 
-// The client a request counts against for rate limits: the peer's address,
-// or, when the peer is one of `trusted_proxies`, the last X-Forwarded-For hop
-// that is not itself a trusted proxy.
+// The client a request counts against for rate limits: client_address()
+// (client_address.h), or the raw peer when that is not an address.
 std::string client_of(const server::Request& req, const std::vector<std::string>& trusted_proxies);
 
 }  // namespace vantage::collector

@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  for (auto& proxy : trusted_proxies) proxy = collector::client_address(proxy, "", {});
   control::ControlOptions control_options;
   control_options.ca_bundle = control_ca;
   control_options.allow_private = control_private;
@@ -220,7 +221,7 @@ int main(int argc, char** argv) {
   // The client's address, normalized (::ffff:a.b.c.d as a.b.c.d), behind a
   // trusted proxy its last untrusted X-Forwarded-For hop.
   auto client_ip = [&](const Request& r) {
-    return collector::client_address({r.method, collector::client_of(r, trusted_proxies), ""}, false);
+    return collector::client_address(r.peer, r.header("x-forwarded-for"), trusted_proxies);
   };
   server.set_filter([&](const Request& req) -> std::optional<server::Response> {
     if (req.path == "/health") return std::nullopt;
@@ -244,7 +245,7 @@ int main(int argc, char** argv) {
                [&](const Request& r) { return collector::http_measurements(col, r, query_bytes); });
   server.route("GET", "/api/v1/count", [&](const Request& r) { return collector::http_count(col, r); });
   server.route("GET", "/api/v1/whoami", [&](const Request& r) {
-    auto w = collector::whoami({r.method, client_ip(r), ""}, false);
+    auto w = collector::whoami(r.method, client_ip(r));
     server::Response out;
     out.status = w.status;
     out.content_type = w.content_type;

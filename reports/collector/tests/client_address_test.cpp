@@ -12,27 +12,33 @@ namespace {
 using nlohmann::json;
 
 TEST(Whoami, AnswersThePeer) {
-  auto r = whoami({"GET", "198.18.9.7", ""}, false);
+  auto r = whoami("GET", client_address("198.18.9.7", "", {}));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(json::parse(r.body), (json{{"ip", "198.18.9.7"}}));
   // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
-  EXPECT_EQ(json::parse(whoami({"GET", "::ffff:198.18.9.7", ""}, false).body)["ip"], "198.18.9.7");
-  EXPECT_EQ(json::parse(whoami({"GET", "2001:DB8::0:1", ""}, false).body)["ip"], "2001:db8::1");
+  EXPECT_EQ(client_address("::ffff:198.18.9.7", "", {}), "198.18.9.7");
+  EXPECT_EQ(client_address("2001:DB8::0:1", "", {}), "2001:db8::1");
 }
 
-TEST(Whoami, TrustedProxyOnlyWhenTold) {
-  ClientRequest r{"GET", "127.0.0.1", "10.9.9.9, 198.18.9.7"};
-  EXPECT_EQ(json::parse(whoami(r, true).body)["ip"], "198.18.9.7");    // the hop the proxy saw
-  EXPECT_EQ(json::parse(whoami(r, false).body)["ip"], "127.0.0.1");    // a client cannot claim an address
-  r.x_forwarded_for = "not an address";
-  auto bad = whoami(r, true);
+TEST(ClientAddress, XForwardedForOnlyFromTrustedProxies) {
+  const std::vector<std::string> proxies = {"127.0.0.1", "10.0.0.2"};
+  EXPECT_EQ(client_address("127.0.0.1", "10.9.9.9, 198.18.9.7", proxies), "198.18.9.7");  // the hop the proxy saw
+  EXPECT_EQ(client_address("127.0.0.1", "10.9.9.9, 198.18.9.7", {}), "127.0.0.1");  // a client cannot claim an address
+  EXPECT_EQ(client_address("198.18.1.1", "10.9.9.9", proxies), "198.18.1.1");  // nor an untrusted peer
+  // A chain of trusted proxies: the first hop from the right that none of them added.
+  EXPECT_EQ(client_address("127.0.0.1", "203.0.113.5, 198.18.9.7, 10.0.0.2", proxies), "198.18.9.7");
+  EXPECT_EQ(client_address("::ffff:127.0.0.1", "198.18.9.7", proxies), "198.18.9.7");
+  EXPECT_EQ(client_address("127.0.0.1", "10.0.0.2", proxies), "10.0.0.2");  // only proxies: the leftmost
+  EXPECT_EQ(client_address("127.0.0.1", "not an address", proxies), "");
+  EXPECT_EQ(client_address("127.0.0.1", std::string(100, '1'), proxies), "");
+  auto bad = whoami("GET", "");
   EXPECT_EQ(bad.status, 502);
   EXPECT_NE(json::parse(bad.body)["error"].get<std::string>().find("X-Forwarded-For"), std::string::npos);
 }
 
 TEST(Whoami, OnlyGet) {
-  auto r = whoami({"POST", "198.18.9.7", ""}, false);
+  auto r = whoami("POST", "198.18.9.7");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.body.find("198.18.9.7"), std::string::npos);
 }
