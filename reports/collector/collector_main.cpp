@@ -263,12 +263,11 @@ int main(int argc, char** argv) {
     out.body = std::move(reply.body);
     return out;
   };
-  // Every depth under /dashboard/ reaches the dashboard, which refuses
+  // Everything under /dashboard/ reaches the dashboard, which refuses
   // traversal itself (400) rather than the router answering 404.
   server.route("GET", "/dashboard", dashboard_page);
   server.route("GET", "/dashboard/", dashboard_page);
-  std::string pattern = "/dashboard";
-  for (int depth = 0; depth < 8; ++depth) server.route("GET", pattern += "/*", dashboard_page);
+  server.route("GET", "/dashboard/**", dashboard_page);
   if (control) {
     auto helper = [&](const Request& r) { return control::http_control(r, control_options); };
     server.route("POST", "/", helper, control::kMaxControlBody);

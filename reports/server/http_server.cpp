@@ -97,6 +97,11 @@ bool match_route(const std::string& pattern, const std::string& path, std::vecto
   params.clear();
   std::size_t p = 0, q = 0;
   while (p < pattern.size() && q < path.size()) {
+    if (pattern.compare(p, 2, "**") == 0 && p + 2 == pattern.size()) {
+      // A trailing "**": the rest of the path, one segment or more.
+      params.push_back(path.substr(q));
+      return true;
+    }
     if (pattern[p] == '*') {
       const std::size_t end = path.find('/', q);
       const std::size_t stop = end == std::string::npos ? path.size() : end;

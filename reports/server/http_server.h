@@ -23,7 +23,8 @@
 //   - one JSON log line per request (never the client's address).
 //
 // Routes: route("POST", "/report/*/close", handler). "*" matches one
-// non-empty path segment; the matches are in Request::params, in order. A GET
+// non-empty path segment; a trailing "**" matches the non-empty rest of the
+// path, slashes included; the matches are in Request::params, in order. A GET
 // route also answers HEAD. Unknown path: 404; known path, other method: 405.
 #pragma once
 

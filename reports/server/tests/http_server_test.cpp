@@ -188,6 +188,13 @@ TEST(MatchRoute, SegmentsAndStars) {
   EXPECT_FALSE(match_route("/report/*", "/report/a/close", p));
   EXPECT_TRUE(match_route("/report/*/close", "/report/a/close", p));
   EXPECT_EQ(p[0], "a");
+  EXPECT_TRUE(match_route("/dashboard/**", "/dashboard/data/measurements/x.json", p));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "data/measurements/x.json");
+  EXPECT_TRUE(match_route("/dashboard/**", "/dashboard/a", p));
+  EXPECT_FALSE(match_route("/dashboard/**", "/dashboard/", p));
+  EXPECT_FALSE(match_route("/dashboard/**", "/dashboard", p));
+  EXPECT_FALSE(match_route("/dashboard/**", "/dashboards/a", p));
 }
 
 TEST_F(ServerTest, RoutesStatusesStreamsAndHead) {
