@@ -3,6 +3,7 @@
 // Exit codes: 0 measured (whatever the verdict), 1 the tool itself failed,
 // 2 usage or input error.
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 #include <malloc.h>
 
 #include <csignal>
@@ -151,6 +152,9 @@ int main(int argc, char** argv) {
   // libcurl runs with CURLOPT_NOSIGNAL; a peer closing mid-write must be an
   // error value, not a killed process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread: the location lookup and the measurements use libcurl
+  // at once.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   // Dozens of short-lived measuring threads would otherwise each get a malloc
   // arena of their own, and the probe's footprint would grow with them.
   mallopt(M_ARENA_MAX, 2);

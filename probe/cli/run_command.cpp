@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -188,12 +189,17 @@ int run_command(const RunOptions& o) {
   }
   eo.capture = capture.get();
 
-  // Before measuring: the public address must be known to be scrubbed from
-  // everything this run writes.
-  const WhereAmI where = where_am_i(o.location, o.collector_url, o.upload_proxy,
-                                    std::chrono::milliseconds(static_cast<int64_t>(o.whoami_timeout * 1000)));
+  // While measuring: where this probe is, and its public address, which is
+  // scrubbed from everything this run writes (nothing is written before the
+  // lookup is in). An unreachable collector costs its whoami timeout once,
+  // in parallel, not before the first test.
+  auto locating = std::async(std::launch::async, [&o] {
+    return where_am_i(o.location, o.collector_url, o.upload_proxy,
+                      std::chrono::milliseconds(static_cast<int64_t>(o.whoami_timeout * 1000)));
+  });
 
   auto result = engine::run(cat, names, eo);
+  const WhereAmI where = locating.get();
   signal(SIGINT, SIG_DFL);  // measuring is over: Ctrl-C now simply quits
   signal(SIGTERM, SIG_DFL);
   json x_capture;
