@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -136,9 +137,13 @@ struct CaptureSession::Impl {
   bool finished = false;
   json result;
 
+  // When the capture thread last got a packet (steady clock), for finish().
+  std::atomic<std::chrono::steady_clock::rep> last_packet{0};
+
   static void on_packet(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
     auto* self = reinterpret_cast<Impl*>(user);
     ++self->seen;
+    self->last_packet.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     if (self->dumper) pcap_dump(reinterpret_cast<u_char*>(self->dumper), h, bytes);
     if (self->stored_bytes + h->caplen > self->options.max_stored_bytes) {
       ++self->over_limit;
@@ -316,7 +321,18 @@ std::string CaptureSession::last_error() const {
 json CaptureSession::finish(double run_start_offset) {
   auto& impl = *impl_;
   if (impl.finished) return impl.result;
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::max(impl.options.finish_grace_ms, 0)));
+  {
+    using std::chrono::steady_clock;
+    const auto grace = std::chrono::milliseconds(std::max(impl.options.finish_grace_ms, 0));
+    const auto quiet = std::min(grace, std::chrono::milliseconds(std::max(impl.options.finish_quiet_ms, 0)));
+    const auto begun = steady_clock::now();
+    for (;;) {
+      const auto now = steady_clock::now();
+      const auto last = steady_clock::time_point(steady_clock::duration(impl.last_packet.load(std::memory_order_relaxed)));
+      if (now - begun >= grace || (now - begun >= quiet && now - last >= quiet)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   impl.stop_thread();
   uint64_t dropped = impl.over_limit;
   struct pcap_stat stats {};

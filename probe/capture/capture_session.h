@@ -38,10 +38,15 @@ struct CaptureOptions {
   int snaplen = 512;
   int buffer_bytes = 4 << 20;              // kernel ring buffer
   std::size_t max_stored_bytes = 64 << 20; // packets kept for analysis; beyond: counted as dropped
-  // finish() keeps reading this long before stopping: on loopback and under
-  // load the kernel may hand over a packet sent just before finish() a few
-  // milliseconds later (softirq deferred to ksoftirqd).
+  // finish() keeps reading before it stops: on loopback and under load the
+  // kernel may hand over a packet sent just before finish() a few
+  // milliseconds later (softirq deferred to ksoftirqd). It stops once no
+  // packet has come for finish_quiet_ms (and at least that long has
+  // passed), and after finish_grace_ms at the most: a clean run's traffic
+  // has ended by then, and a flow still sending (a retransmitting
+  // black-hole, a policer) gets the whole grace.
   int finish_grace_ms = 200;
+  int finish_quiet_ms = 50;
 };
 
 class CaptureSession {
