@@ -30,7 +30,7 @@ struct Scenario {
   }
   void at(double t, const std::string& ip) { packets.emplace_back(t, ip); }
   DetectorResult result() {
-    FlowTracker tracker(registry, options);
+    CaptureAnalyzer tracker(registry, options);
     for (const auto& [t, ip] : packets)
       tracker.add_frame(link::kRaw, reinterpret_cast<const uint8_t*>(ip.data()), ip.size(), kOrigin + t);
     return tracker.finish();
@@ -40,7 +40,7 @@ struct Scenario {
 std::vector<Anomaly> of_type(const DetectorResult& r, const std::string& type) {
   std::vector<Anomaly> out;
   for (const auto& a : r.anomalies)
-    if (a.type == type) out.push_back(a);
+    if (to_string(a.kind) == type) out.push_back(a);
   return out;
 }
 
@@ -516,7 +516,7 @@ TEST(Detectors, UnregisteredModeInfersDirections) {
 
 TEST(Detectors, RandomBytesNeverCrash) {
   std::mt19937 rng(12345);
-  FlowTracker tracker(FlowRegistry{}, DetectorOptions{});
+  CaptureAnalyzer tracker(FlowRegistry{}, DetectorOptions{});
   tb::TcpConversation c;
   std::vector<std::string> seeds = {c.syn(), c.synack(0), c.client_data(tb::client_hello("a.b")),
                                     c.server_flags(tcpflag::kRst, 3), query(1, "a.b"), answer(1, "a.b", "1.2.3.4", 9)};
