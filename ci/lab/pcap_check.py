@@ -15,7 +15,7 @@ must agree with what the probe put in test_keys.x_capture:
     probe reports must be such a query in tshark's reading.
 
 Both sides drop capture duplicates the same way (the same packet read twice
-within 2 ms, see probe/capture/detectors.h). Nothing here judges censorship:
+within 2 ms, see probe/capture/flow_tracker.h). Nothing here judges censorship:
 expect_anomalies (in the scenario file) says which anomaly types each service
 must show, and [] means none at all.
 

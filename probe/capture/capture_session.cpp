@@ -351,7 +351,7 @@ json CaptureSession::finish(double run_start_offset) {
   }
   DetectorOptions detector_options;
   detector_options.time_origin = impl.origin_seconds + run_start_offset;
-  FlowTracker tracker(std::move(registry), detector_options);
+  CaptureAnalyzer tracker(std::move(registry), detector_options);
   std::stable_sort(impl.packets.begin(), impl.packets.end(),
                    [](const StoredPacket& a, const StoredPacket& b) { return a.ts < b.ts; });
   for (const auto& p : impl.packets)
@@ -380,7 +380,7 @@ json analyze_pcap_file(const std::string& path, const AnalysisOptions& options) 
     pcap_close(handle);
     return capture_disabled_json("unsupported_link_type: " + std::to_string(link_type));
   }
-  std::unique_ptr<FlowTracker> tracker;
+  std::unique_ptr<CaptureAnalyzer> tracker;
   uint64_t packets = 0;
   struct pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
@@ -390,14 +390,14 @@ json analyze_pcap_file(const std::string& path, const AnalysisOptions& options) 
     if (!tracker) {
       DetectorOptions detector_options = options.detectors;
       if (detector_options.time_origin == 0) detector_options.time_origin = ts;
-      tracker = std::make_unique<FlowTracker>(options.registry, detector_options);
+      tracker = std::make_unique<CaptureAnalyzer>(options.registry, detector_options);
     }
     ++packets;
     tracker->add_frame(link_type, data, header->caplen, ts);
   }
   std::string read_error = rc == PCAP_ERROR ? pcap_geterr(handle) : "";
   pcap_close(handle);
-  if (!tracker) tracker = std::make_unique<FlowTracker>(options.registry, options.detectors);
+  if (!tracker) tracker = std::make_unique<CaptureAnalyzer>(options.registry, options.detectors);
   json out = {{"enabled", true}, {"interface", "savefile"}, {"link_type", link::name(link_type)},
               {"packets", packets}, {"dropped", 0}};
   out.update(result_json(tracker->finish()));

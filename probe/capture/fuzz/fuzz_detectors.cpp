@@ -1,4 +1,4 @@
-// libFuzzer target: a sequence of raw IP packets → FlowTracker → anomalies
+// libFuzzer target: a sequence of raw IP packets → CaptureAnalyzer → anomalies
 // JSON. Input format (what the seed corpus uses):
 //   repeated { u16 length (big-endian), u16 time step in 100 µs units,
 //              `length` bytes of one IPv4/IPv6 packet }
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   DetectorOptions options;
   options.time_origin = 1000;
-  FlowTracker tracker(registry, options);
+  CaptureAnalyzer tracker(registry, options);
   double t = 1000;
   size_t pos = 1;
   while (size - pos >= 4) {

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "probe/capture/detectors.h"
-#include "probe/capture/tests/packet_builder.h"
+#include "probe/capture/tests/detector_scenario.h"
 
 namespace vantage::capture {
 namespace {
@@ -14,48 +14,14 @@ namespace {
 namespace tb = testing;
 using nlohmann::json;
 
-constexpr double kOrigin = 1700000000.0;
-const std::string kServer = "198.18.1.10:443";
-const std::string kResolver = "198.18.0.53:53";
-
-struct Scenario {
-  FlowRegistry registry;
-  DetectorOptions options;
-  std::vector<std::pair<double, std::string>> packets;  // (seconds since origin, IP bytes)
-
-  Scenario() {
-    options.time_origin = kOrigin;
-    registry.targets = {kServer};
-    registry.resolvers = {kResolver};
-  }
-  void at(double t, const std::string& ip) { packets.emplace_back(t, ip); }
-  DetectorResult result() {
-    FlowTracker tracker(registry, options);
-    for (const auto& [t, ip] : packets)
-      tracker.add_frame(link::kRaw, reinterpret_cast<const uint8_t*>(ip.data()), ip.size(), kOrigin + t);
-    return tracker.finish();
-  }
-};
-
-std::vector<Anomaly> of_type(const DetectorResult& r, const std::string& type) {
-  std::vector<Anomaly> out;
-  for (const auto& a : r.anomalies)
-    if (a.type == type) out.push_back(a);
-  return out;
-}
-
-std::string dump(const DetectorResult& r) {
-  json all = json::array();
-  for (const auto& a : r.anomalies) all.push_back(anomaly_to_json(a));
-  return all.dump();
-}
-
-// Handshake with a 50 ms RTT at t = 0.
-void handshake(Scenario& run, tb::TcpConversation& c, double t0 = 0.0) {
-  run.at(t0, c.syn());
-  run.at(t0 + 0.050, c.synack(0));
-  run.at(t0 + 0.0502, c.ack());
-}
+using tb::answer;
+using tb::dump;
+using tb::handshake;
+using tb::kResolver;
+using tb::kServer;
+using tb::of_type;
+using tb::query;
+using tb::Scenario;
 
 TEST(Detectors, CleanTlsFlowHasNoAnomalies) {
   Scenario run;
@@ -403,14 +369,6 @@ TEST(Detectors, CaptureDuplicatesAreDropped) {
   EXPECT_EQ(r.flows[0]["retransmissions"], 0);
 }
 
-std::string query(uint16_t id, const std::string& name, uint16_t sport = 5353) {
-  return tb::ipv4("198.18.0.2", "198.18.0.53", 17, tb::udp(sport, 53, tb::dns_query(id, name)));
-}
-std::string answer(uint16_t id, const std::string& name, const std::string& ip, uint8_t ttl,
-                   uint16_t dport = 5353, uint16_t ip_id = 0) {
-  return tb::ipv4("198.18.0.53", "198.18.0.2", 17, tb::udp(53, dport, tb::dns_response(id, name, {ip})), ttl, ip_id);
-}
-
 TEST(Detectors, DnsInjectionRacesTheRealAnswer) {
   Scenario run;
   run.registry.qname_endpoints["web.whatsapp.com"] = {"whatsapp:web"};
@@ -516,7 +474,7 @@ TEST(Detectors, UnregisteredModeInfersDirections) {
 
 TEST(Detectors, RandomBytesNeverCrash) {
   std::mt19937 rng(12345);
-  FlowTracker tracker(FlowRegistry{}, DetectorOptions{});
+  CaptureAnalyzer tracker(FlowRegistry{}, DetectorOptions{});
   tb::TcpConversation c;
   std::vector<std::string> seeds = {c.syn(), c.synack(0), c.client_data(tb::client_hello("a.b")),
                                     c.server_flags(tcpflag::kRst, 3), query(1, "a.b"), answer(1, "a.b", "1.2.3.4", 9)};
