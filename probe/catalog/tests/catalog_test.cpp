@@ -1,5 +1,5 @@
 // Tests for the catalog loader: the real catalogs load and have the shape the
-// nettests rely on; bad catalogs give errors naming the file, the field (a
+// test-key builders rely on; bad catalogs give errors naming the file, the field (a
 // JSON pointer) and the problem. Bad inputs are written to a fresh temporary
 // directory per test.
 #include <gtest/gtest.h>

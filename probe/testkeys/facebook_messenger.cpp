@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "analysis/verdict/ip_networks.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/testkeys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 using nlohmann::json;
 
@@ -121,4 +121,4 @@ void add_facebook_messenger_keys(json& keys) {
   keys["x_ooni_spec"] = "ts-019 (2016-10-25-001), keys as OONI facebook_messenger 0.4.0";
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -1,10 +1,10 @@
-// Generic test_keys assembly. See nettest.h.
-#include "probe/nettests/nettest.h"
+// Generic test_keys assembly. See testkeys.h.
+#include "probe/testkeys/testkeys.h"
 
 #include "analysis/verdict/verdict.h"
 #include "reports/format/observations_json.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 using nlohmann::json;
 
@@ -74,4 +74,4 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   return keys;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -5,10 +5,10 @@
 // (host:port entries none of whose addresses worked).
 #include <map>
 
-#include "probe/nettests/feature_status.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/feature_status.h"
+#include "probe/testkeys/testkeys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 void add_wechat_keys(nlohmann::json& keys) {
   const std::pair<const char*, const char*> features[] = {
@@ -31,4 +31,4 @@ void add_wechat_keys(nlohmann::json& keys) {
   keys["wechat_endpoints_blocked"] = blocked;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -1,9 +1,9 @@
-// Nettests: turn one service's observations into its test_keys — OONI's raw
+// Test keys: turn one service's observations into its test_keys — OONI's raw
 // sub-formats, the plan (x_endpoints, x_features, x_networks), the canary
 // and control evidence, the verdict (computed by analysis/, never here) and
 // the service's own OONI-compatible keys (whatsapp_endpoints_status,
 // signal_backend_status, wechat_*, facebook_*). One small file per service adds those
-// keys; everything generic lives in nettest.cpp. Never touches the network.
+// keys; everything generic lives in testkeys.cpp. Never touches the network.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,7 +12,7 @@
 #include "probe/catalog/catalog.h"
 #include "probe/engine/engine.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 // {"status": "ok"|"failed"|"absent", "throughput_kbps": n|null, "endpoints": [...]}
 nlohmann::json canary_summary(const engine::ServiceObservations& canary);
@@ -28,4 +28,4 @@ void add_signal_keys(nlohmann::json& test_keys);
 void add_wechat_keys(nlohmann::json& test_keys);
 void add_facebook_messenger_keys(nlohmann::json& test_keys);
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

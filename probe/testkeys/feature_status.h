@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 struct OoniStatus {
   nlohmann::json status;  // "ok" | "blocked" | null (nothing was measured)
@@ -16,4 +16,4 @@ struct OoniStatus {
 // any_ok: "ok" when any endpoint of the feature worked (else all must work).
 OoniStatus ooni_feature_status(const nlohmann::json& test_keys, const std::string& feature, bool any_ok);
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -1,4 +1,4 @@
-// Tests for the nettests: test_keys built from a hand-made catalog service and
+// Tests for the test-key builders: test_keys built from a hand-made catalog service and
 // engine observations (shaped as the engine records them), checked for
 // OONI's service keys (ts-018 WhatsApp, ts-029 Signal), our WeChat keys, the
 // plan keys and the canary summary.
@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "analysis/verdict/verdict.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/testkeys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 namespace {
 
 using nlohmann::json;
@@ -689,4 +689,4 @@ TEST(FacebookMessenger, NothingMeasuredIsNull) {
 }
 
 }  // namespace
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -6,10 +6,10 @@
 #include <map>
 #include <set>
 
-#include "probe/nettests/feature_status.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/feature_status.h"
+#include "probe/testkeys/testkeys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 void add_whatsapp_keys(nlohmann::json& keys) {
   std::map<std::string, bool> host_ok;
@@ -40,4 +40,4 @@ void add_whatsapp_keys(nlohmann::json& keys) {
   keys["x_whatsapp_media_failure"] = media.failure;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys
