@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "analysis/verdict/ip_networks.h"
-#include "probe/testkeys/testkeys.h"
+#include "probe/testkeys/service_keys.h"
 
 namespace vantage::testkeys {
 
@@ -68,7 +68,7 @@ json blocking(const std::vector<json>& values) {
 
 }  // namespace
 
-void add_facebook_messenger_keys(json& keys) {
+void add_facebook_messenger_keys(const catalog::Service&, json& keys) {
   std::vector<std::string> prefixes;
   if (keys.contains("x_networks") && keys["x_networks"].is_object())
     for (const auto& p : keys["x_networks"].value("prefixes", json::array()))

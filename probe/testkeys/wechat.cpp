@@ -1,24 +1,15 @@
 // WeChat keys (no OONI test exists; documented in reports/README.md):
-// wechat_long_link_status/_failure, wechat_short_link_status/_failure,
-// wechat_dns_service_status/_failure, wechat_web_status/_failure, each "ok"
-// when any endpoint of the feature works, and wechat_endpoints_blocked
-// (host:port entries none of whose addresses worked).
+// wechat_endpoints_blocked (host:port entries none of whose addresses
+// worked). The per-feature keys (wechat_long_link_status/_failure,
+// wechat_short_link_*, wechat_dns_service_*, wechat_web_*) are named in
+// tests_catalog/wechat.json.
 #include <map>
 
-#include "probe/testkeys/feature_status.h"
-#include "probe/testkeys/testkeys.h"
+#include "probe/testkeys/service_keys.h"
 
 namespace vantage::testkeys {
 
-void add_wechat_keys(nlohmann::json& keys) {
-  const std::pair<const char*, const char*> features[] = {
-      {"wechat_long_link", "messaging"}, {"wechat_short_link", "short_link"},
-      {"wechat_dns_service", "dns_service"}, {"wechat_web", "web"}};
-  for (const auto& [key, feature] : features) {
-    auto s = ooni_feature_status(keys, feature, true);
-    keys[std::string(key) + "_status"] = s.status;
-    keys[std::string(key) + "_failure"] = s.failure;
-  }
+void add_wechat_keys(const catalog::Service&, nlohmann::json& keys) {
   std::map<std::string, bool> ok;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
     if (e.value("failure", nlohmann::json()) == "interrupted") continue;  // never measured
