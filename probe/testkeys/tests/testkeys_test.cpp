@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -599,6 +600,44 @@ TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
                                           "x_endpoints", "x_features", "x_networks", "x_canary", "x_control",
                                           "x_verdict", "failure", "failed_operation", "demo_chat_status",
                                           "demo_chat_failure", "demo_web_status"}));
+}
+
+// The service keys each real catalog file gives, by name: what OONI's
+// pipeline and the lab read, so a catalog or builder change that renames,
+// drops or adds one fails here.
+TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
+  const std::set<std::string> generic = {"queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events",
+                                         "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",
+                                         "x_verdict",   "failure",    "failed_operation"};
+  std::vector<std::string> fb = {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking", "x_ooni_spec"};
+  for (const char* id : {"stun", "b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"}) {
+    fb.push_back(std::string("facebook_") + id + "_dns_consistent");
+    fb.push_back(std::string("facebook_") + id + "_reachable");
+    if (std::string(id) != "stun") fb.push_back(std::string("x_facebook_") + id + "_tls_handshake");
+  }
+  const std::map<std::string, std::set<std::string>> want = {
+      {"whatsapp.json",
+       {"whatsapp_endpoints_status", "whatsapp_endpoints_blocked", "whatsapp_endpoints_dns_inconsistent",
+        "registration_server_status", "registration_server_failure", "whatsapp_web_status", "whatsapp_web_failure",
+        "x_whatsapp_media_status", "x_whatsapp_media_failure"}},
+      {"signal.json", {"signal_backend_status", "signal_backend_failure"}},
+      {"wechat.json",
+       {"wechat_long_link_status", "wechat_long_link_failure", "wechat_short_link_status", "wechat_short_link_failure",
+        "wechat_dns_service_status", "wechat_dns_service_failure", "wechat_web_status", "wechat_web_failure",
+        "wechat_endpoints_blocked"}},
+      {"facebook_messenger.json", std::set<std::string>(fb.begin(), fb.end())},
+      {"canary.json", {}},
+  };
+  for (const auto& [file, keys] : want) {
+    auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/" + file);
+    ASSERT_TRUE(r.ok()) << file << ": " << r.errors[0].to_string();
+    const auto& s = r.catalog.services.at(0);
+    json k = build_test_keys(s, whatsapp_obs(s), ok_canary());
+    std::set<std::string> got;
+    for (auto it = k.begin(); it != k.end(); ++it)
+      if (!generic.count(it.key())) got.insert(it.key());
+    EXPECT_EQ(got, keys) << file;
+  }
 }
 
 TEST(ServiceKeys, OneBuilderPerOoniSpecificService) {
