@@ -112,6 +112,7 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
   std::set<std::string> feature_names;
   for (const auto& f : s.features) feature_names.insert(f.name);
 
+  std::set<std::string> ooni_ids;  // one endpoint each
   const auto& eps = j["endpoints"];
   for (std::size_t i = 0; i < eps.size(); ++i) {
     const json& e = eps[i];
@@ -127,6 +128,9 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
     if (e.contains("alpn")) ep.alpn = e["alpn"].get<std::vector<std::string>>();
     if (e.contains("ports")) ep.ports = e["ports"].get<std::vector<int>>();
     if (e.contains("confirmed") && e["confirmed"].is_string()) ep.confirmed = e["confirmed"].get<std::string>();
+    ep.ooni_id = e.value("ooni_id", "");
+    if (!ep.ooni_id.empty() && !ooni_ids.insert(ep.ooni_id).second)
+      error(at + "/ooni_id", "ooni_id \"" + ep.ooni_id + "\" is already given to another endpoint");
     if (!feature_names.count(ep.feature))
       error(at + "/feature", "feature \"" + ep.feature + "\" is not declared in /features");
     if (ep.chain != Chain::Dns && ep.ports.empty())

@@ -359,6 +359,15 @@ TEST(BadCatalog, OoniKeyBadName) {
   expect_one_error(j, "/features/web/ooni_keys/state", "unknown field \"state\"");
 }
 
+TEST(BadCatalog, OoniIdGivenTwice) {
+  json j = valid_service();
+  j["endpoints"][0]["ooni_id"] = "demo";
+  j["endpoints"][1]["ooni_id"] = "demo";
+  expect_one_error(j, "/endpoints/1/ooni_id", "already given to another endpoint");
+  j["endpoints"][1]["ooni_id"] = "Demo";
+  expect_one_error(j, "/endpoints/1/ooni_id", "does not match pattern");
+}
+
 TEST(BadCatalog, HttpsEndpointWithoutUrl) {
   json j = valid_service();
   j["endpoints"][1].erase("url");
