@@ -50,6 +50,15 @@ std::string url_host(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+// The test_keys every measurement carries (probe/testkeys): a feature's
+// ooni_keys must not overwrite them.
+bool is_reserved_test_key(const std::string& key) {
+  static const std::set<std::string> reserved = {
+      "queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events", "failure",   "failed_operation",
+      "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",      "x_capture", "x_verdict"};
+  return reserved.count(key) > 0;
+}
+
 // Schema-valid JSON → Service, plus the cross-field rules a schema can't say.
 void build_service(const std::string& path, const json& j, LoadResult& result) {
   auto error = [&](const std::string& field, const std::string& msg) {
@@ -80,11 +89,30 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
   }
   if (!s.system_store && s.pinned_pem.empty() && pins.empty())
     error("/trust", "system_store is false and no pinned_ca_files are given: no certificate could ever be trusted");
-  for (auto it = j["features"].begin(); it != j["features"].end(); ++it)
-    s.features.push_back({it.key(), it.value().value("description", ""), it.value()["rule"]});
+  std::set<std::string> ooni_keys;  // each written by one feature only
+  for (auto it = j["features"].begin(); it != j["features"].end(); ++it) {
+    Feature f;
+    f.name = it.key();
+    f.description = it.value().value("description", "");
+    f.rule = it.value()["rule"];
+    const json keys = it.value().value("ooni_keys", json::object());
+    f.ooni_status_key = keys.value("status", "");
+    f.ooni_failure_key = keys.value("failure", "");
+    for (const char* which : {"status", "failure"}) {
+      if (!keys.contains(which)) continue;
+      const std::string key = keys[which];
+      const std::string at = "/features/" + f.name + "/ooni_keys/" + which;
+      if (is_reserved_test_key(key))
+        error(at, "\"" + key + "\" is one of the test_keys every measurement has: a feature cannot write it");
+      else if (!ooni_keys.insert(key).second)
+        error(at, "\"" + key + "\" is already written by another feature of this service");
+    }
+    s.features.push_back(std::move(f));
+  }
   std::set<std::string> feature_names;
   for (const auto& f : s.features) feature_names.insert(f.name);
 
+  std::set<std::string> ooni_ids;  // one endpoint each
   const auto& eps = j["endpoints"];
   for (std::size_t i = 0; i < eps.size(); ++i) {
     const json& e = eps[i];
@@ -100,6 +128,9 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
     if (e.contains("alpn")) ep.alpn = e["alpn"].get<std::vector<std::string>>();
     if (e.contains("ports")) ep.ports = e["ports"].get<std::vector<int>>();
     if (e.contains("confirmed") && e["confirmed"].is_string()) ep.confirmed = e["confirmed"].get<std::string>();
+    ep.ooni_id = e.value("ooni_id", "");
+    if (!ep.ooni_id.empty() && !ooni_ids.insert(ep.ooni_id).second)
+      error(at + "/ooni_id", "ooni_id \"" + ep.ooni_id + "\" is already given to another endpoint");
     if (!feature_names.count(ep.feature))
       error(at + "/feature", "feature \"" + ep.feature + "\" is not declared in /features");
     if (ep.chain != Chain::Dns && ep.ports.empty())
@@ -162,6 +193,12 @@ std::string CatalogError::to_string() const {
   std::string s = file;
   if (!field.empty()) s += ": field " + field;
   return s + ": " + message;
+}
+
+const Feature* feature_with_status_key(const Service& s, const std::string& key) {
+  for (const auto& f : s.features)
+    if (!key.empty() && f.ooni_status_key == key) return &f;
+  return nullptr;
 }
 
 const Service* Catalog::find(const std::string& name) const {

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vantage::catalog {
@@ -25,12 +26,26 @@ struct Endpoint {
   bool throughput = false;  // measure download throughput (throttling)
   bool judged = true;       // false: recorded, not part of the verdict
   std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
+  std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_...); "" = none
 };
 
 struct Feature {
+  Feature() = default;
+  // {name, description, rule} stays a complete initialization (the OONI keys are optional).
+  Feature(std::string name_, std::string description_, std::string rule_, std::string ooni_status_key_ = "",
+          std::string ooni_failure_key_ = "")
+      : name(std::move(name_)), description(std::move(description_)), rule(std::move(rule_)),
+        ooni_status_key(std::move(ooni_status_key_)), ooni_failure_key(std::move(ooni_failure_key_)) {}
+
   std::string name;
   std::string description;
   std::string rule = "all";  // "any": one working endpoint is enough
+  // The OONI-style keys (catalog "ooni_keys") that carry this feature's
+  // status in test_keys: `ooni_status_key` is "ok"/"blocked"/null by `rule`,
+  // `ooni_failure_key` the first failure; "" = not written. A service whose
+  // OONI keys are all of this kind needs no code (probe/testkeys).
+  std::string ooni_status_key;
+  std::string ooni_failure_key;
 };
 
 struct Service {
@@ -47,6 +62,9 @@ struct Service {
   std::vector<Feature> features;
   std::vector<Endpoint> endpoints;
 };
+
+// The feature whose ooni_status_key is `key`, or null.
+const Feature* feature_with_status_key(const Service& s, const std::string& key);
 
 struct Catalog {
   std::vector<Service> services;  // sorted by name, canary included

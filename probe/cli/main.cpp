@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   cli::RunOptions run;
   run.catalog_dir = catalog::default_catalog_dir();
   run.services = {"all"};
-  auto* run_cmd = app.add_subcommand("run", "Measure services: all of them, or the ones named (whatsapp, signal, wechat)");
+  auto* run_cmd = app.add_subcommand("run", "Measure services: all of them, or the ones named (those of the --catalog directory; `vantage catalog check DIR` lists them)");
   cli::RunFlagsGiven given;
   auto* services_opt = run_cmd->add_option("services", run.services, "Services to test")->capture_default_str();
   auto* catalog_opt = run_cmd->add_option("--catalog", run.catalog_dir, "Directory of service catalogs (*.json)")->capture_default_str()->check(CLI::ExistingDirectory);

@@ -22,7 +22,7 @@
 #include "probe/capture/capture_session.h"
 #include "probe/control/control_client.h"
 #include "probe/engine/engine.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/testkeys.h"
 #include "reports/format/measurement.h"
 
 namespace vantage::cli {
@@ -212,7 +212,7 @@ int run_command(const RunOptions& o) {
   if (show_progress) std::cerr << "\r\033[K";
 
   json canary = json{{"status", "absent"}, {"throughput_kbps", nullptr}, {"endpoints", json::array()}};
-  if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = nettests::canary_summary(result.services[c->name]);
+  if (const auto* c = cat.canary(); c && result.services.count(c->name)) canary = testkeys::canary_summary(result.services[c->name]);
 
   auto addresses = location::machine_addresses();
   if (!where.public_ip.empty()) addresses.push_back(where.public_ip);
@@ -231,7 +231,7 @@ int run_command(const RunOptions& o) {
     if (result.interrupted) env.annotations["x_interrupted"] = "true";
     apply_location(env, where);
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
-    json keys = nettests::build_test_keys(*svc, result.services[name], canary,
+    json keys = testkeys::build_test_keys(*svc, result.services[name], canary,
                                           capture_for_service(x_capture, result.services[name]));
     if (result.interrupted) keys["failure"] = "interrupted";
     json m = format::make_measurement(env, std::move(keys));

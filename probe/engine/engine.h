@@ -20,7 +20,7 @@
 //    (address:port, chain, name/URL), the helper measuring that chain only;
 //    x_control records one answer per endpoint and whether the control
 //    could be reached.
-// The engine returns observations; nettests turn them into test_keys. It
+// The engine returns observations; testkeys/ turns them into test_keys. It
 // never writes JSON to disk and never decides verdicts.
 #pragma once
 

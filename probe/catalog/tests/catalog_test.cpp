@@ -1,5 +1,5 @@
 // Tests for the catalog loader: the real catalogs load and have the shape the
-// nettests rely on; bad catalogs give errors naming the file, the field (a
+// test-key builders rely on; bad catalogs give errors naming the file, the field (a
 // JSON pointer) and the problem. Bad inputs are written to a fresh temporary
 // directory per test.
 #include <gtest/gtest.h>
@@ -316,6 +316,56 @@ TEST(BadCatalog, UndeclaredFeature) {
   json j = valid_service();
   j["endpoints"][1]["feature"] = "webb";
   expect_one_error(j, "/endpoints/1/feature", "\"webb\" is not declared");
+}
+
+TEST(Catalog, FeatureOoniKeysAreRead) {
+  json j = valid_service();
+  j["features"]["chat"]["ooni_keys"] = {{"status", "demo_chat_status"}, {"failure", "demo_chat_failure"}};
+  j["features"]["web"]["ooni_keys"] = {{"status", "demo_web_status"}};
+  TempDir dir;
+  auto r = load_catalog_file(dir.write("demo.json", j.dump()));
+  ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
+  const Service& s = r.catalog.services[0];
+  ASSERT_EQ(s.features.size(), 2u);
+  EXPECT_EQ(s.features[0].name, "chat");
+  EXPECT_EQ(s.features[0].ooni_status_key, "demo_chat_status");
+  EXPECT_EQ(s.features[0].ooni_failure_key, "demo_chat_failure");
+  EXPECT_EQ(s.features[1].ooni_status_key, "demo_web_status");
+  EXPECT_EQ(s.features[1].ooni_failure_key, "");
+  ASSERT_NE(feature_with_status_key(s, "demo_web_status"), nullptr);
+  EXPECT_EQ(feature_with_status_key(s, "demo_web_status")->name, "web");
+  EXPECT_EQ(feature_with_status_key(s, "demo_web_failure"), nullptr);
+  EXPECT_EQ(feature_with_status_key(s, ""), nullptr);
+}
+
+TEST(BadCatalog, OoniKeyWrittenByTwoFeatures) {
+  json j = valid_service();
+  j["features"]["chat"]["ooni_keys"] = {{"status", "demo_status"}};
+  j["features"]["web"]["ooni_keys"] = {{"failure", "demo_status"}};
+  expect_one_error(j, "/features/web/ooni_keys/failure", "already written by another feature");
+}
+
+TEST(BadCatalog, OoniKeyOverwritingAGenericKey) {
+  json j = valid_service();
+  j["features"]["web"]["ooni_keys"] = {{"status", "x_verdict"}};
+  expect_one_error(j, "/features/web/ooni_keys/status", "every measurement has");
+}
+
+TEST(BadCatalog, OoniKeyBadName) {
+  json j = valid_service();
+  j["features"]["web"]["ooni_keys"] = {{"status", "Web Status"}};
+  expect_one_error(j, "/features/web/ooni_keys/status", "does not match pattern");
+  j["features"]["web"]["ooni_keys"] = {{"state", "web_status"}};
+  expect_one_error(j, "/features/web/ooni_keys/state", "unknown field \"state\"");
+}
+
+TEST(BadCatalog, OoniIdGivenTwice) {
+  json j = valid_service();
+  j["endpoints"][0]["ooni_id"] = "demo";
+  j["endpoints"][1]["ooni_id"] = "demo";
+  expect_one_error(j, "/endpoints/1/ooni_id", "already given to another endpoint");
+  j["endpoints"][1]["ooni_id"] = "Demo";
+  expect_one_error(j, "/endpoints/1/ooni_id", "does not match pattern");
 }
 
 TEST(BadCatalog, HttpsEndpointWithoutUrl) {

@@ -16,35 +16,23 @@
 //   x_facebook_tls_blocking       some attempted name's handshakes all failed
 //   x_ooni_spec                   which spec the keys above follow
 // Each is null when nothing was measured for it (e.g. the run was cut short).
-// <id> is OONI's identifier of the name, fixed by the spec; a catalog name
-// without one gets no OONI keys.
+// <id> is OONI's identifier of the name, fixed by the spec and given in the
+// catalog (an endpoint's `ooni_id`); a catalog name without one gets no OONI
+// keys. A name the catalog only looks up (chain "dns": stun, UDP) is never
+// connected to: no _reachable, no TLS key.
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "analysis/verdict/ip_networks.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/service_keys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 using nlohmann::json;
 
 namespace {
-
-struct OoniName {
-  const char* host;
-  const char* id;
-};
-constexpr OoniName kNames[] = {
-    {"stun.fbsbx.com", "stun"},
-    {"b-api.facebook.com", "b_api"},
-    {"b-graph.facebook.com", "b_graph"},
-    {"edge-mqtt.facebook.com", "edge"},
-    {"external.xx.fbcdn.net", "external_cdn"},
-    {"scontent.xx.fbcdn.net", "scontent_cdn"},
-    {"star.c10r.facebook.com", "star"},
-};
 
 bool failed(const json& o) {
   if (o.contains("status") && o["status"].is_object()) return !o["status"].value("success", false);
@@ -68,7 +56,7 @@ json blocking(const std::vector<json>& values) {
 
 }  // namespace
 
-void add_facebook_messenger_keys(json& keys) {
+void add_facebook_messenger_keys(const catalog::Service& service, json& keys) {
   std::vector<std::string> prefixes;
   if (keys.contains("x_networks") && keys["x_networks"].is_object())
     for (const auto& p : keys["x_networks"].value("prefixes", json::array()))
@@ -91,7 +79,8 @@ void add_facebook_messenger_keys(json& keys) {
   };
 
   std::vector<json> dns, tcp, tls;
-  for (const auto& n : kNames) {
+  for (const auto& n : service.endpoints) {
+    if (n.ooni_id.empty()) continue;
     json consistent = nullptr;
     for (const auto& q : keys.value("queries", json::array())) {
       if (!q.is_object() || q.value("engine", "") != "getaddrinfo" || q.value("hostname", "") != n.host) continue;
@@ -104,13 +93,13 @@ void add_facebook_messenger_keys(json& keys) {
       for (const auto& ip : addrs) ok = ok && analysis::in_any_prefix(ip, prefixes);
       consistent = ok;
     }
-    const std::string id = n.id;
-    const bool is_stun = id == "stun";
-    json reachable = is_stun || consistent != json(true) ? json(nullptr) : tally("tcp_connect", n.host);
-    json handshake = is_stun ? json(nullptr) : tally("tls_handshakes", n.host);
+    const std::string& id = n.ooni_id;
+    const bool looked_up_only = n.chain == catalog::Chain::Dns;  // stun: UDP, never connected
+    json reachable = looked_up_only || consistent != json(true) ? json(nullptr) : tally("tcp_connect", n.host);
+    json handshake = looked_up_only ? json(nullptr) : tally("tls_handshakes", n.host);
     keys["facebook_" + id + "_dns_consistent"] = consistent;
     keys["facebook_" + id + "_reachable"] = reachable;
-    if (!is_stun) keys["x_facebook_" + id + "_tls_handshake"] = handshake;
+    if (!looked_up_only) keys["x_facebook_" + id + "_tls_handshake"] = handshake;
     dns.push_back(consistent);
     tcp.push_back(reachable);
     tls.push_back(handshake);
@@ -121,4 +110,4 @@ void add_facebook_messenger_keys(json& keys) {
   keys["x_ooni_spec"] = "ts-019 (2016-10-25-001), keys as OONI facebook_messenger 0.4.0";
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

@@ -1,11 +1,11 @@
 // Signal's OONI keys (ts-029): signal_backend_status is "blocked" when any
 // judged backend endpoint failed, with the first failure in
 // signal_backend_failure. (The verdict is finer: per feature, with control.)
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/service_keys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
-void add_signal_keys(nlohmann::json& keys) {
+void add_signal_keys(const catalog::Service&, nlohmann::json& keys) {
   std::string status = "ok";
   nlohmann::json failure = nullptr;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
@@ -19,4 +19,4 @@ void add_signal_keys(nlohmann::json& keys) {
   keys["signal_backend_failure"] = failure;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

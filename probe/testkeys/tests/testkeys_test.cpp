@@ -1,16 +1,19 @@
-// Tests for the nettests: test_keys built from a hand-made catalog service and
+// Tests for the test-key builders: test_keys built from a hand-made catalog service and
 // engine observations (shaped as the engine records them), checked for
 // OONI's service keys (ts-018 WhatsApp, ts-029 Signal), our WeChat keys, the
 // plan keys and the canary summary.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "analysis/verdict/verdict.h"
-#include "probe/nettests/nettest.h"
+#include "probe/testkeys/service_keys.h"
+#include "probe/testkeys/testkeys.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 namespace {
 
 using nlohmann::json;
@@ -124,6 +127,20 @@ catalog::Endpoint web_endpoint(const std::string& url, const std::string& featur
   return e;
 }
 
+// The OONI key names each feature carries, as the real catalog file names
+// them (so these tests also check the catalog keeps OONI's names).
+void use_catalog_ooni_keys(catalog::Service& s, const std::string& file) {
+  auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/" + file);
+  ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
+  ASSERT_EQ(r.catalog.services.size(), 1u);
+  for (auto& f : s.features)
+    for (const auto& real : r.catalog.services[0].features)
+      if (real.name == f.name) {
+        f.ooni_status_key = real.ooni_status_key;
+        f.ooni_failure_key = real.ooni_failure_key;
+      }
+}
+
 json ok_canary() { return {{"status", "ok"}, {"throughput_kbps", 50000}, {"endpoints", json::array()}}; }
 
 // --- WhatsApp (ts-018) ---
@@ -139,6 +156,7 @@ catalog::Service whatsapp() {
     s.endpoints.push_back(tcp_endpoint("e" + std::to_string(i) + ".whatsapp.net", {443, 5222}, "messaging"));
   s.endpoints.push_back(web_endpoint("https://v.whatsapp.net/v2/register", "registration"));
   s.endpoints.push_back(web_endpoint("https://web.whatsapp.com/", "web"));
+  use_catalog_ooni_keys(s, "whatsapp.json");
   return s;
 }
 
@@ -146,6 +164,7 @@ catalog::Service whatsapp() {
 catalog::Service whatsapp_with_media() {
   auto s = whatsapp();
   s.features.push_back({"media", "media", "all"});
+  use_catalog_ooni_keys(s, "whatsapp.json");
   auto media = web_endpoint("https://mmg.whatsapp.net/mms/image/", "media");
   media.throughput = true;
   s.endpoints.push_back(media);
@@ -372,6 +391,7 @@ catalog::Service wechat() {
   s.name = s.test_name = "wechat";
   s.test_version = "0.1.0";
   s.features = {{"messaging", "", "any"}, {"short_link", "", "any"}, {"dns_service", "", "any"}, {"web", "", "any"}};
+  use_catalog_ooni_keys(s, "wechat.json");
   s.endpoints.push_back(tcp_endpoint("long.weixin.qq.com", {80, 443, 8080}, "messaging"));
   s.endpoints.push_back(tcp_endpoint("hklong.weixin.qq.com", {80, 443, 8080}, "messaging"));
   auto shortlink = web_endpoint("http://short.weixin.qq.com/mmtls/00000000", "short_link", catalog::Chain::Http);
@@ -543,6 +563,90 @@ TEST(WhatsApp, MediaThrottled) {
   EXPECT_EQ(fast["x_verdict"]["features"]["media"]["status"], "accessible");
 }
 
+// --- A service with no code: generic keys, and the OONI keys its catalog names ---
+
+TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
+  catalog::Service s;
+  s.name = s.test_name = "demo_chat";
+  s.test_version = "0.1.0";
+  s.features = {{"chat", "", "any"}, {"web", "", "all"}};
+  s.features[0].ooni_status_key = "demo_chat_status";
+  s.features[0].ooni_failure_key = "demo_chat_failure";
+  s.features[1].ooni_status_key = "demo_web_status";
+  s.endpoints.push_back(tcp_endpoint("chat.demo.test", {443, 5222}, "chat"));
+  s.endpoints.push_back(web_endpoint("https://www.demo.test/", "web"));
+  ASSERT_EQ(service_keys_builder(s.test_name), nullptr);  // nothing registered for it
+  // 5222 refused: "any" (the catalog's rule) keeps chat ok; web works.
+  Observed o;
+  o.endpoint(s.endpoints[0], 443);
+  o.endpoint(s.endpoints[0], 5222, "tcp", "connection_refused");
+  o.endpoint(s.endpoints[1], 443);
+  json k = build_test_keys(s, o.obs, ok_canary());
+  EXPECT_EQ(k["demo_chat_status"], "ok");
+  EXPECT_EQ(k["demo_chat_failure"], nullptr);
+  EXPECT_EQ(k["demo_web_status"], "ok");
+  EXPECT_FALSE(k.contains("demo_web_failure"));
+  EXPECT_EQ(k["x_features"]["chat"]["rule"], "any");
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+  // With the rule "all" the same observations are blocked, the first failure kept.
+  s.features[0].rule = "all";
+  k = build_test_keys(s, o.obs, ok_canary());
+  EXPECT_EQ(k["demo_chat_status"], "blocked");
+  EXPECT_EQ(k["demo_chat_failure"], "connection_refused");
+  // Exactly the generic keys plus the three named: nothing service-specific.
+  std::set<std::string> names;
+  for (auto it = k.begin(); it != k.end(); ++it) names.insert(it.key());
+  EXPECT_EQ(names, (std::set<std::string>{"queries", "tcp_connect", "tls_handshakes", "requests", "network_events",
+                                          "x_endpoints", "x_features", "x_networks", "x_canary", "x_control",
+                                          "x_verdict", "failure", "failed_operation", "demo_chat_status",
+                                          "demo_chat_failure", "demo_web_status"}));
+}
+
+// The service keys each real catalog file gives, by name: what OONI's
+// pipeline and the lab read, so a catalog or builder change that renames,
+// drops or adds one fails here.
+TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
+  const std::set<std::string> generic = {"queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events",
+                                         "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",
+                                         "x_verdict",   "failure",    "failed_operation"};
+  std::vector<std::string> fb = {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking", "x_ooni_spec"};
+  for (const char* id : {"stun", "b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"}) {
+    fb.push_back(std::string("facebook_") + id + "_dns_consistent");
+    fb.push_back(std::string("facebook_") + id + "_reachable");
+    if (std::string(id) != "stun") fb.push_back(std::string("x_facebook_") + id + "_tls_handshake");
+  }
+  const std::map<std::string, std::set<std::string>> want = {
+      {"whatsapp.json",
+       {"whatsapp_endpoints_status", "whatsapp_endpoints_blocked", "whatsapp_endpoints_dns_inconsistent",
+        "registration_server_status", "registration_server_failure", "whatsapp_web_status", "whatsapp_web_failure",
+        "x_whatsapp_media_status", "x_whatsapp_media_failure"}},
+      {"signal.json", {"signal_backend_status", "signal_backend_failure"}},
+      {"wechat.json",
+       {"wechat_long_link_status", "wechat_long_link_failure", "wechat_short_link_status", "wechat_short_link_failure",
+        "wechat_dns_service_status", "wechat_dns_service_failure", "wechat_web_status", "wechat_web_failure",
+        "wechat_endpoints_blocked"}},
+      {"facebook_messenger.json", std::set<std::string>(fb.begin(), fb.end())},
+      {"canary.json", {}},
+  };
+  for (const auto& [file, keys] : want) {
+    auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/" + file);
+    ASSERT_TRUE(r.ok()) << file << ": " << r.errors[0].to_string();
+    const auto& s = r.catalog.services.at(0);
+    json k = build_test_keys(s, whatsapp_obs(s), ok_canary());
+    std::set<std::string> got;
+    for (auto it = k.begin(); it != k.end(); ++it)
+      if (!generic.count(it.key())) got.insert(it.key());
+    EXPECT_EQ(got, keys) << file;
+  }
+}
+
+TEST(ServiceKeys, OneBuilderPerOoniSpecificService) {
+  for (const char* name : {"whatsapp", "signal", "wechat", "facebook_messenger"})
+    EXPECT_NE(service_keys_builder(name), nullptr) << name;
+  EXPECT_EQ(service_keys_builder("canary"), nullptr);
+  EXPECT_EQ(service_keys_builder(""), nullptr);
+}
+
 // --- Facebook Messenger (ts-019) ---
 
 // The real catalog file: the keys are checked against the names it lists.
@@ -689,4 +793,4 @@ TEST(FacebookMessenger, NothingMeasuredIsNull) {
 }
 
 }  // namespace
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

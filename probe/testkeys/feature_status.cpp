@@ -1,7 +1,7 @@
 // OONI-style feature status. See feature_status.h.
-#include "probe/nettests/feature_status.h"
+#include "probe/testkeys/feature_status.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& feature, bool any_ok) {
   int ok = 0, failed = 0;
@@ -27,4 +27,4 @@ OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& fe
   return s;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys

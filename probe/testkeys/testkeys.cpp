@@ -1,10 +1,14 @@
-// Generic test_keys assembly. See nettest.h.
-#include "probe/nettests/nettest.h"
+// Generic test_keys assembly. See testkeys.h.
+#include "probe/testkeys/testkeys.h"
+
+#include <algorithm>
 
 #include "analysis/verdict/verdict.h"
+#include "probe/testkeys/feature_status.h"
+#include "probe/testkeys/service_keys.h"
 #include "reports/format/observations_json.h"
 
-namespace vantage::nettests {
+namespace vantage::testkeys {
 
 using nlohmann::json;
 
@@ -34,9 +38,11 @@ json canary_summary(const engine::ServiceObservations& canary) {
   // Judge the canary with the same function, minus control and canary.
   json v = analysis::compute_verdict(keys);
   double best_kbps = -1;
-  for (const auto& r : keys["requests"]) {
-    if (r.value("tags", json::array()).dump().find("x_retried") != std::string::npos) continue;
-    best_kbps = std::max(best_kbps, analysis::request_throughput_kbps(r));
+  // keys["requests"] is canary.requests serialized, in the same order.
+  for (std::size_t i = 0; i < canary.requests.size(); ++i) {
+    const auto& tags = canary.requests[i].tags;
+    if (std::find(tags.begin(), tags.end(), "x_retried") != tags.end()) continue;  // the first try counts
+    best_kbps = std::max(best_kbps, analysis::request_throughput_kbps(keys["requests"][i]));
   }
   json endpoints = json::array();
   for (const auto& e : v["endpoints"])
@@ -67,11 +73,15 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   // pipeline scores a Signal measurement without both keys as failed.
   keys["failure"] = nullptr;
   keys["failed_operation"] = nullptr;
-  if (service.test_name == "whatsapp") add_whatsapp_keys(keys);
-  else if (service.test_name == "signal") add_signal_keys(keys);
-  else if (service.test_name == "wechat") add_wechat_keys(keys);
-  else if (service.test_name == "facebook_messenger") add_facebook_messenger_keys(keys);
+  // Each feature's OONI-style keys, named by the catalog, judged by its rule.
+  for (const auto& f : service.features) {
+    if (f.ooni_status_key.empty() && f.ooni_failure_key.empty()) continue;
+    const auto s = ooni_feature_status(keys, f.name, f.rule == "any");
+    if (!f.ooni_status_key.empty()) keys[f.ooni_status_key] = s.status;
+    if (!f.ooni_failure_key.empty()) keys[f.ooni_failure_key] = s.failure;
+  }
+  if (auto build = service_keys_builder(service.test_name)) build(service, keys);
   return keys;
 }
 
-}  // namespace vantage::nettests
+}  // namespace vantage::testkeys
