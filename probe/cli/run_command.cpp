@@ -70,8 +70,8 @@ json capture_for_service(const json& x_capture, const engine::ServiceObservation
   if (!x_capture.value("enabled", false)) return out;
   std::set<std::string> mine;
   for (const auto& ep : obs.endpoints) {
-    mine.insert(ep.value("endpoint", ""));
-    mine.insert(ep.value("host", ""));
+    mine.insert(ep.endpoint);
+    mine.insert(ep.host);
   }
   for (const char* list : {"anomalies", "flows"}) {
     json kept = json::array();
