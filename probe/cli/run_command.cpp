@@ -47,11 +47,10 @@ std::string run_id(std::chrono::system_clock::time_point t) {
 
 json ask_control(const std::string& url, const json& request, std::chrono::milliseconds left) {
   control::ControlQuery q;
-  q.http_request = request.value("http_request", "");
-  for (const auto& a : request.value("tcp_connect", json::array())) q.tcp_connect.push_back(a);
-  q.http_method = request.value("x_http_method", "");
-  q.http_body = request.value("x_http_body", "");
-  q.chain = request.value("x_chain", "");
+  // The engine's own request (format::to_json): never malformed, but a
+  // parse error would still be an answer, not a crash.
+  if (std::string error = format::parse_control_request(request, q); !error.empty())
+    return json{{"failure", "unknown_failure: " + error}};
   // The control is trusted through the system store: --ca-bundle is about
   // the measured services, and as a CA file it would replace the system's.
   auto answer = control::ask_control(url, q, std::min<std::chrono::milliseconds>(std::chrono::seconds(20), left));

@@ -247,9 +247,10 @@ class Runner {
   // What the control's resolver says about a name ours failed on.
   void ask_control_dns(HostLookup& h) {
     if (!control_ || !compared_hosts_.count(h.name)) return;
-    h.control_id = static_cast<long>(control_->put({{"http_request", "http://" + h.name + "/"},
-                                                    {"http_request_headers", json::object()},
-                                                    {"x_chain", "dns"}}));
+    format::ControlRequest request;
+    request.http_request = "http://" + h.name + "/";
+    request.chain = vocab::kChainDns;
+    h.control_id = static_cast<long>(control_->put(format::to_json(request)));
   }
 
   // The control measures this chain at this address: the helper runs the
@@ -257,25 +258,26 @@ class Runner {
   void ask_control_chain(ChainJob& job) {
     if (!control_ || !job.compare || job.control_id >= 0) return;
     const std::string address = join_address(job.ip, job.port);
-    json request{{"http_request_headers", json::object()}, {"tcp_connect", {address}}};
+    format::ControlRequest request;
+    request.tcp_connect = {address};
     switch (job.kind) {
       case Chain::Tcp:
-        request["http_request"] = "http://" + address + "/";
-        request["x_chain"] = "tcp";
+        request.http_request = "http://" + address + "/";
+        request.chain = vocab::kChainTcp;
         break;
       case Chain::Tls:
-        request["http_request"] = "https://" + job.host + ":" + std::to_string(job.port) + "/";
-        request["x_chain"] = "tls";
+        request.http_request = "https://" + job.host + ":" + std::to_string(job.port) + "/";
+        request.chain = vocab::kChainTls;
         break;
       default:
-        request["http_request"] = job.url;
-        request["x_chain"] = catalog::chain_name(job.kind);
+        request.http_request = job.url;
+        request.chain = catalog::chain_name(job.kind);
         if (job.method == "POST") {
-          request["x_http_method"] = "POST";
-          request["x_http_body"] = std::string(kPostBodyBytes, '\0');
+          request.http_method = "POST";
+          request.http_body = std::string(kPostBodyBytes, '\0');
         }
     }
-    job.control_id = static_cast<long>(control_->put(request));
+    job.control_id = static_cast<long>(control_->put(format::to_json(request)));
   }
 
   static std::string with_dns_port(const std::string& resolver) {
