@@ -23,6 +23,7 @@
 #include "probe/engine/engine.h"
 #include "probe/nettests/nettest.h"
 #include "reports/format/measurement.h"
+#include "reports/format/vocabulary.h"
 
 namespace vantage::cli {
 
@@ -226,7 +227,7 @@ int run_command(const RunOptions& o) {
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
     json keys = nettests::build_test_keys(*svc, result.services[name], canary,
                                           capture_for_service(x_capture, result.services[name]));
-    if (result.interrupted) keys["failure"] = "interrupted";
+    if (result.interrupted) keys["failure"] = vocab::kInterrupted;
     json m = format::make_measurement(env, std::move(keys));
     format::scrub_addresses(m, addresses);
     measurements.push_back(std::move(m));
