@@ -1,16 +1,12 @@
 // The control protocol's messages. See control_protocol.h for the contract.
 #include "reports/format/control_protocol.h"
 
+#include "reports/format/json_read.h"
+
 namespace vantage::format {
 namespace {
 
 using nlohmann::json;
-
-std::optional<std::string> opt_str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it != j.end() && it->is_string()) return it->get<std::string>();
-  return std::nullopt;
-}
 
 json or_null(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
@@ -122,41 +118,34 @@ ControlResponse control_response_from_json(const json& j) {
     r.failure = "json_parse_error";
     return r;
   }
-  r.failure = opt_str(j, "failure");
-  r.error = opt_str(j, "error");
+  r.failure = read_optional_string(j, "failure");
+  r.error = read_optional_string(j, "error");
   if (auto it = j.find("dns"); it != j.end() && it->is_object()) {
     ControlDns d;
-    d.failure = opt_str(*it, "failure");
+    d.failure = read_optional_string(*it, "failure");
     if (auto a = it->find("addrs"); a != it->end() && a->is_array())
       for (const auto& s : *a)
         if (s.is_string()) d.addrs.push_back(s.get<std::string>());
     r.dns = std::move(d);
   }
-  auto status = [](const json& e) {
-    auto it = e.find("status");
-    return it != e.end() && it->is_boolean() && it->get<bool>();
-  };
+  auto status = [](const json& e) { return read_bool(e, "status", false); };
   r.tcp_connect = entries<ControlConnect>(j, "tcp_connect", [&](const json& e) {
-    return e.is_object() ? ControlConnect{status(e), opt_str(e, "failure")} : ControlConnect{};
+    return e.is_object() ? ControlConnect{status(e), read_optional_string(e, "failure")} : ControlConnect{};
   });
   r.tls_handshake = entries<ControlHandshake>(j, "tls_handshake", [&](const json& e) {
     if (!e.is_object()) return ControlHandshake{};
-    return ControlHandshake{opt_str(e, "server_name").value_or(""), status(e), opt_str(e, "failure")};
+    return ControlHandshake{read_optional_string(e, "server_name").value_or(""), status(e), read_optional_string(e, "failure")};
   });
   if (auto it = j.find("http_request"); it != j.end() && it->is_object()) {
     ControlHttp h;
-    auto integer = [&](const char* key) {
-      auto v = it->find(key);
-      return v != it->end() && v->is_number_integer() ? v->get<int64_t>() : int64_t{-1};
-    };
-    h.status_code = integer("status_code");
-    h.body_length = integer("body_length");
-    h.title = opt_str(*it, "title").value_or("");
+    h.status_code = read_optional_integer(*it, "status_code").value_or(-1);
+    h.body_length = read_optional_integer(*it, "body_length").value_or(-1);
+    h.title = read_optional_string(*it, "title").value_or("");
     if (auto hd = it->find("headers"); hd != it->end() && hd->is_object()) h.headers = *hd;
-    h.failure = opt_str(*it, "failure");
+    h.failure = read_optional_string(*it, "failure");
     r.http_request = std::move(h);
   }
-  r.chain = opt_str(j, "x_chain");
+  r.chain = read_optional_string(j, "x_chain");
   if (auto it = j.find("ip_info"); it != j.end()) r.ip_info = *it;
   return r;
 }

@@ -1,33 +1,12 @@
 // The plan and evidence types. See plan.h for the contract.
 #include "reports/format/plan.h"
 
+#include "reports/format/json_read.h"
+
 namespace vantage::format {
 namespace {
 
 using nlohmann::json;
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::string> opt_str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it != j.end() && it->is_string()) return it->get<std::string>();
-  return std::nullopt;
-}
-
-// Integers only: a float (1e300) would be undefined behaviour to convert.
-std::optional<int64_t> opt_int(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it != j.end() && it->is_number_integer()) return it->get<int64_t>();
-  return std::nullopt;
-}
-
-bool boolean(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
-}
 
 std::vector<std::string> strings(const json& j, const char* key) {
   std::vector<std::string> out;
@@ -64,22 +43,22 @@ json to_json(const PlannedEndpoint& e) {
 PlannedEndpoint planned_endpoint_from_json(const json& j) {
   PlannedEndpoint e;
   if (!j.is_object()) return e;
-  e.endpoint = str(j, "endpoint");
-  e.host = str(j, "host");
-  e.chain = str(j, "chain");
-  e.feature = str(j, "feature");
-  e.judged = boolean(j, "judged", true);
-  e.throughput = boolean(j, "throughput", false);
-  e.dns_transaction_id = opt_int(j, "dns_transaction_id").value_or(-1);
-  e.dns_udp_transaction_id = opt_int(j, "dns_udp_transaction_id").value_or(-1);
-  e.confirmed = opt_str(j, "confirmed");
-  e.url = str(j, "url");
-  e.method = str(j, "method");
-  e.port = opt_int(j, "port");
-  e.ip = opt_str(j, "ip");
-  e.transaction_id = opt_int(j, "transaction_id");
-  e.attempts = opt_int(j, "attempts");
-  e.failure = str(j, "failure");
+  e.endpoint = read_string(j, "endpoint");
+  e.host = read_string(j, "host");
+  e.chain = read_string(j, "chain");
+  e.feature = read_string(j, "feature");
+  e.judged = read_bool(j, "judged", true);
+  e.throughput = read_bool(j, "throughput", false);
+  e.dns_transaction_id = read_optional_integer(j, "dns_transaction_id").value_or(-1);
+  e.dns_udp_transaction_id = read_optional_integer(j, "dns_udp_transaction_id").value_or(-1);
+  e.confirmed = read_optional_string(j, "confirmed");
+  e.url = read_string(j, "url");
+  e.method = read_string(j, "method");
+  e.port = read_optional_integer(j, "port");
+  e.ip = read_optional_string(j, "ip");
+  e.transaction_id = read_optional_integer(j, "transaction_id");
+  e.attempts = read_optional_integer(j, "attempts");
+  e.failure = read_string(j, "failure");
   return e;
 }
 
@@ -108,7 +87,7 @@ std::vector<Feature> features_from_json(const json& j) {
   if (!j.is_object()) return out;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!it.value().is_object()) continue;
-    out.push_back({it.key(), str(it.value(), "rule"), str(it.value(), "description"), boolean(it.value(), "judged", true)});
+    out.push_back({it.key(), read_string(it.value(), "rule"), read_string(it.value(), "description"), read_bool(it.value(), "judged", true)});
   }
   return out;
 }
@@ -132,11 +111,11 @@ json to_json(const Canary& c) {
 std::optional<Canary> canary_from_json(const json& j) {
   if (!j.is_object()) return std::nullopt;
   Canary c;
-  c.status = str(j, "status");
+  c.status = read_string(j, "status");
   if (auto it = j.find("throughput_kbps"); it != j.end() && it->is_number()) c.throughput_kbps = it->get<double>();
   if (auto it = j.find("endpoints"); it != j.end() && it->is_array())
     for (const auto& e : *it)
-      if (e.is_object()) c.endpoints.push_back({str(e, "endpoint"), str(e, "status"), opt_str(e, "failure")});
+      if (e.is_object()) c.endpoints.push_back({read_string(e, "endpoint"), read_string(e, "status"), read_optional_string(e, "failure")});
   return c;
 }
 
@@ -149,8 +128,8 @@ json to_json(const ControlRecord& c) {
 std::optional<ControlRecord> control_record_from_json(const json& j) {
   if (!j.is_object()) return std::nullopt;
   ControlRecord c;
-  c.url = str(j, "url");
-  c.unreachable = opt_str(j, "unreachable");
+  c.url = read_string(j, "url");
+  c.unreachable = read_optional_string(j, "unreachable");
   if (auto it = j.find("answers"); it != j.end() && it->is_object())
     for (auto a = it->begin(); a != it->end(); ++a) c.answers[a.key()] = control_response_from_json(a.value());
   return c;

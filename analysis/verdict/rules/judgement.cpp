@@ -1,6 +1,8 @@
 // The rules' shared evidence. See judgement.h.
 #include "analysis/verdict/rules/judgement.h"
 
+#include "reports/format/json_read.h"
+
 namespace vantage::analysis::rules {
 
 using nlohmann::json;
@@ -13,24 +15,13 @@ const json& array_or_empty(const json& j, const char* key) {
   return (it != j.end() && it->is_array()) ? *it : empty;
 }
 
-bool boolean(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
-}
-
-// Integers only: a float (e.g. 1e300) would be undefined behaviour to convert.
-int64_t integer(const json& j, const char* key, int64_t fallback) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_number_integer()) ? it->get<int64_t>() : fallback;
-}
-
 // Whether the chain's last step is on record as a success. Without this, a
 // plan whose observations are missing or malformed would read as "ok".
 bool final_step_succeeded(const json& keys, const std::string& chain, int64_t tx) {
   auto null_failure = [](const json& o) { return o.contains("failure") && o["failure"].is_null(); };
   if (chain == vocab::kChainTcp) {
     for (const json* o : by_transaction(keys, "tcp_connect", tx))
-      if (o->contains("status") && (*o)["status"].is_object() && boolean((*o)["status"], "success", false)) return true;
+      if (o->contains("status") && (*o)["status"].is_object() && format::read_bool((*o)["status"], "success", false)) return true;
     return false;
   }
   if (chain == vocab::kChainTls) {
@@ -48,16 +39,13 @@ bool final_step_succeeded(const json& keys, const std::string& chain, int64_t tx
 
 }  // namespace
 
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
+std::string str(const json& j, const char* key) { return format::read_string(j, key); }
 
 std::vector<const json*> by_transaction(const json& keys, const char* array, int64_t tx) {
   std::vector<const json*> out;
   if (tx < 0) return out;
   for (const auto& o : array_or_empty(keys, array))
-    if (o.is_object() && integer(o, "transaction_id", -1) == tx) out.push_back(&o);
+    if (o.is_object() && format::read_optional_integer(o, "transaction_id").value_or(-1) == tx) out.push_back(&o);
   return out;
 }
 

@@ -3,18 +3,11 @@
 #include <cstdint>
 
 #include "analysis/verdict/rules/rules.h"
+#include "reports/format/json_read.h"
 
 namespace vantage::analysis {
-namespace {
 
 using nlohmann::json;
-
-bool boolean(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
-}
-
-}  // namespace
 
 double request_throughput_kbps(const json& request, const VerdictPolicy& policy) {
   if (!request.is_object() || !rules::str(request, "failure").empty() || !request.contains("response")) return -1;
@@ -34,7 +27,7 @@ double partial_transfer_kbps(const json& request, const VerdictPolicy& policy) {
   const std::string failure = rules::str(request, "failure");
   // Ended early: timed out, or the sample ended with the body cut short.
   const bool timed_out = failure == vocab::kTimeout;
-  const bool cut = failure.empty() && boolean(r, "body_is_truncated", false) && rules::str(r, "x_download_stopped") == "window";
+  const bool cut = failure.empty() && format::read_bool(r, "body_is_truncated", false) && rules::str(r, "x_download_stopped") == "window";
   if (!timed_out && !cut) return -1;
   auto number = [&](const char* key) { return r.contains(key) && r[key].is_number() ? r[key].get<double>() : -1.0; };
   const double bytes = number("x_body_bytes"), secs = number("x_download_seconds"), stall = number("x_body_stall_seconds");
