@@ -25,22 +25,28 @@ rules::EndpointVerdict judge_endpoint(const rules::Measurement& m, const format:
     j.undecided(vocab::kInterrupted, "not measured: the run was interrupted or hit its deadline");
     return j.v;
   }
-  const rules::DnsFindings dns = rules::judge_dns(j);
+  rules::judge_dns(j);
   if (j.decided) return j.v;
   const rules::ChainOutcome chain = rules::chain_outcome(j);
   if (chain.failed_step.empty() && !chain.complete) {
     j.note("no complete observation recorded for this endpoint");
     return j.v;
   }
-  rules::judge_failure_at_suspect_address(j, dns, chain);
   using Rule = void (*)(rules::Judgement&, const rules::ChainOutcome&);
-  for (Rule rule : {Rule(rules::judge_tcp), Rule(rules::judge_tls), Rule(rules::judge_http_failure_down),
-                    Rule(rules::judge_throughput_on_failure), Rule(rules::judge_http_failure),
-                    Rule(rules::judge_http_status), Rule(rules::judge_throughput)}) {
-    if (j.decided) return j.v;
+  static constexpr Rule kRules[] = {
+      rules::judge_failure_at_suspect_address,  // a step failed at an address DNS should not have given
+      rules::judge_tcp,
+      rules::judge_tls,
+      rules::judge_http_failure_down,      // before throttling: an outage is not a policer
+      rules::judge_throughput_on_failure,  // a timed-out body still flowing, slowly
+      rules::judge_http_failure,
+      rules::judge_http_status,  // every step succeeded from here on
+      rules::judge_throughput,
+  };
+  for (Rule rule : kRules) {
     rule(j, chain);
+    if (j.decided) return j.v;
   }
-  if (j.decided) return j.v;
   j.ok();
   return j.v;
 }

@@ -44,8 +44,7 @@ std::vector<UdpResponse> udp_responses(const json& keys, int64_t tx) {
 
 }  // namespace
 
-DnsFindings judge_dns(Judgement& j) {
-  DnsFindings found;
+void judge_dns(Judgement& j) {
   const json& keys = *j.m.keys;
   // The system lookup (shared per host).
   std::string dns_failure;
@@ -71,7 +70,7 @@ DnsFindings judge_dns(Judgement& j) {
       // probe's own trouble, not the resolver's.
       j.undecided(dns_failure, "DNS lookup failed locally: " + dns_failure);
     }
-    return found;
+    return;
   }
 
   // Several differing responses to the one UDP query: an answer was injected
@@ -132,7 +131,7 @@ DnsFindings judge_dns(Judgement& j) {
     else if (!v4.empty() && outside_count == static_cast<int>(v4.size()))
       j.blame(vocab::kMethodDns, "", "DNS answer " + outside + " is outside the service's known networks");
     else j.ok();
-    return found;
+    return;
   }
 
   const std::string ip = j.ep.ip.value_or("");
@@ -143,12 +142,11 @@ DnsFindings judge_dns(Judgement& j) {
   // disagreeing is not by itself DNS manipulation.
   if (!ip.empty() && j.control && !j.control_dns_failed() && !control_addrs.empty() && !control_gave(ip))
     j.note("the control's DNS did not return " + ip);
-  found.suspect_answer = outside || injected;
-  return found;
+  j.suspect_answer = outside || injected;
 }
 
-void judge_failure_at_suspect_address(Judgement& j, const DnsFindings& dns, const ChainOutcome& chain) {
-  if (!dns.suspect_answer || chain.failed_step.empty()) return;
+void judge_failure_at_suspect_address(Judgement& j, const ChainOutcome& chain) {
+  if (!j.suspect_answer || chain.failed_step.empty()) return;
   j.blame(vocab::kMethodDns, chain.failure,
           j.ep.chain + " step failed (" + chain.failure + ") at an address the DNS should not have given" +
               chain.retry_note());

@@ -61,6 +61,9 @@ class Judgement {
   std::string addr;  // "ip:port" / "[v6]:port" of the measured address
   EndpointVerdict v;
   bool decided = false;
+  // Set by the DNS rule: the measured address should not have been given
+  // (outside the known networks, or an injected answer).
+  bool suspect_answer = false;
 
   void note(const std::string& why) { v.evidence.push_back(why); }
   // Blocked by `method`, unless the probe's own network failed its canary.

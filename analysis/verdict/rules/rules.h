@@ -9,19 +9,21 @@
 
 namespace vantage::analysis::rules {
 
-// DNS (dns.cpp). What the name's lookups say.
-struct DnsFindings {
-  bool suspect_answer = false;  // the address measured should not have been given
-};
-// The system lookup failed (blocked, down, or the probe's own trouble), a
-// DNS-only endpoint's answers (bogon, injected, outside the known networks),
-// and for other endpoints evidence about the measured address. Decides on a
-// lookup failure and for DNS-only endpoints.
-DnsFindings judge_dns(Judgement& j);
+// DNS (dns.cpp). What the name's lookups say: the system lookup failed
+// (blocked, down, or the probe's own trouble), a DNS-only endpoint's answers
+// (bogon, injected, outside the known networks), and for other endpoints
+// evidence about the measured address (Judgement::suspect_answer). Decides
+// on a lookup failure and for DNS-only endpoints.
+void judge_dns(Judgement& j);
 // A later step failed at an address the DNS should not have given: DNS is
-// blamed for it. Decides when `dns.suspect_answer`.
-void judge_failure_at_suspect_address(Judgement& j, const DnsFindings& dns, const ChainOutcome& chain);
+// blamed for it. Decides when a step failed and the answer is suspect.
+void judge_failure_at_suspect_address(Judgement& j, const ChainOutcome& chain);
 
+// The rules after the DNS, in the order judge_endpoint() runs them: a failed
+// step is DNS's (suspect address), TCP's, TLS's, an HTTP outage, a
+// throttled body or an HTTP failure; with every step done, a wrong status or
+// a slow sample.
+//
 // TCP (tcp.cpp): the connect failed. Decides when it did.
 void judge_tcp(Judgement& j, const ChainOutcome& chain);
 

@@ -159,29 +159,37 @@ TEST(DnsRule, DnsOnlyEndpointIsJudgedOnItsAnswer) {
 }
 
 TEST(DnsRule, SuspectAddressIsEvidenceUntilAStepFailsThere) {
-  bool decided = true;
-  DnsFindings found;
+  bool decided = true, suspect = false;
   Case c;
   c.lookup("").networks({"198.18.9.0/24"}).tcp("");
-  auto v = c.run([&](Judgement& j) { found = judge_dns(j); }, &decided);
+  auto v = c.run([&](Judgement& j) {
+    judge_dns(j);
+    suspect = j.suspect_answer;
+  }, &decided);
   EXPECT_FALSE(decided);  // nothing failed: later rules decide
-  EXPECT_TRUE(found.suspect_answer);
+  EXPECT_TRUE(suspect);
   EXPECT_EQ(v.evidence, std::vector<std::string>{"DNS answer 198.18.1.2 is outside the service's known networks"});
 
   Case failed;
   failed.lookup("").networks({"198.18.9.0/24"}).tcp("connection_reset");
-  v = failed.run([](Judgement& j) { judge_failure_at_suspect_address(j, judge_dns(j), chain_outcome(j)); }, &decided);
+  v = failed.run([](Judgement& j) {
+    judge_dns(j);
+    judge_failure_at_suspect_address(j, chain_outcome(j));
+  }, &decided);
   EXPECT_TRUE(decided);
   EXPECT_EQ(v.method, "dns");
   EXPECT_EQ(v.failure, "connection_reset");
 }
 
 TEST(DnsRule, InjectedAnswerRacingTheResolversIsNoted) {
-  DnsFindings found;
+  bool suspect = false;
   Case c;
   c.lookup("").udp({"198.18.1.2"}).udp({"198.18.1.9"});
-  auto v = c.run([&](Judgement& j) { found = judge_dns(j); });
-  EXPECT_TRUE(found.suspect_answer);  // the last (the resolver's) response did not give it
+  auto v = c.run([&](Judgement& j) {
+    judge_dns(j);
+    suspect = j.suspect_answer;
+  });
+  EXPECT_TRUE(suspect);  // the last (the resolver's) response did not give it
   ASSERT_FALSE(v.evidence.empty());
   EXPECT_EQ(v.evidence[0], "2 different DNS responses to one query: 198.18.1.2; 198.18.1.9");
 }
