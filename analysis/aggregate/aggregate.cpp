@@ -6,6 +6,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "reports/format/vocabulary.h"
+
 namespace vantage::analysis {
 namespace {
 
@@ -38,8 +40,8 @@ std::vector<std::string> split_methods(const std::string& m) {
   return out;
 }
 
-bool counts_as_blocked(const std::string& v) { return v == "blocked" || v == "partially_blocked"; }
-bool is_judged(const std::string& v) { return v == "accessible" || v == "down" || counts_as_blocked(v); }
+bool counts_as_blocked(const std::string& v) { return v == vocab::kBlocked || v == vocab::kPartiallyBlocked; }
+bool is_judged(const std::string& v) { return v == vocab::kAccessible || v == vocab::kDown || counts_as_blocked(v); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;

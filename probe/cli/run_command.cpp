@@ -24,6 +24,7 @@
 #include "probe/engine/engine.h"
 #include "probe/testkeys/testkeys.h"
 #include "reports/format/measurement.h"
+#include "reports/format/vocabulary.h"
 
 namespace vantage::cli {
 
@@ -48,11 +49,10 @@ std::string run_id(std::chrono::system_clock::time_point t) {
 
 json ask_control(const std::string& url, const json& request, std::chrono::milliseconds left) {
   control::ControlQuery q;
-  q.http_request = request.value("http_request", "");
-  for (const auto& a : request.value("tcp_connect", json::array())) q.tcp_connect.push_back(a);
-  q.http_method = request.value("x_http_method", "");
-  q.http_body = request.value("x_http_body", "");
-  q.chain = request.value("x_chain", "");
+  // The engine's own request (format::to_json): never malformed, but a
+  // parse error would still be an answer, not a crash.
+  if (std::string error = format::parse_control_request(request, q); !error.empty())
+    return json{{"failure", "unknown_failure: " + error}};
   // The control is trusted through the system store: --ca-bundle is about
   // the measured services, and as a CA file it would replace the system's.
   auto answer = control::ask_control(url, q, std::min<std::chrono::milliseconds>(std::chrono::seconds(20), left));
@@ -71,8 +71,8 @@ json capture_for_service(const json& x_capture, const engine::ServiceObservation
   if (!x_capture.value("enabled", false)) return out;
   std::set<std::string> mine;
   for (const auto& ep : obs.endpoints) {
-    mine.insert(ep.value("endpoint", ""));
-    mine.insert(ep.value("host", ""));
+    mine.insert(ep.endpoint);
+    mine.insert(ep.host);
   }
   for (const char* list : {"anomalies", "flows"}) {
     json kept = json::array();
@@ -233,7 +233,7 @@ int run_command(const RunOptions& o) {
     if (!o.control_url.empty()) env.test_helpers = {{"control", {{"address", o.control_url}, {"type", "https"}}}};
     json keys = testkeys::build_test_keys(*svc, result.services[name], canary,
                                           capture_for_service(x_capture, result.services[name]));
-    if (result.interrupted) keys["failure"] = "interrupted";
+    if (result.interrupted) keys["failure"] = vocab::kInterrupted;
     json m = format::make_measurement(env, std::move(keys));
     format::scrub_addresses(m, addresses);
     measurements.push_back(std::move(m));

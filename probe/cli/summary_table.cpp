@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "reports/format/vocabulary.h"
+
 namespace vantage::cli {
 
 using nlohmann::json;
@@ -60,7 +62,7 @@ std::string summary_table(const std::vector<json>& measurements) {
     rows.push_back({service, "(service)", v.value("status", "?"), join(v.value("methods", json::array())), ""});
     const json features = v.value("features", json::object());
     for (const auto& [name, f] : features.items()) {
-      std::string ev = f.value("status", "") == "accessible" ? "" : first_evidence(v, name);
+      std::string ev = f.value("status", "") == vocab::kAccessible ? "" : first_evidence(v, name);
       if (ev.size() > 100) ev = ev.substr(0, 97) + "...";
       rows.push_back({"", name, f.value("status", "?"), join(f.value("methods", json::array())), ev});
     }

@@ -51,17 +51,6 @@ std::string control_failure(CURL* h, CURLcode code, const char* error_text) {
 
 }  // namespace
 
-json control_request_json(const ControlQuery& q) {
-  json request = {{"http_request", q.http_request},
-                  {"http_request_headers", json::object()},
-                  {"tcp_connect", q.tcp_connect}};
-  for (const auto& [name, values] : q.http_request_headers) request["http_request_headers"][name] = values;
-  if (!q.http_method.empty()) request["x_http_method"] = q.http_method;
-  if (!q.http_body.empty()) request["x_http_body"] = q.http_body;
-  if (!q.chain.empty()) request["x_chain"] = q.chain;
-  return request;
-}
-
 ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
                           std::chrono::milliseconds timeout) {
   ControlAnswer result;
@@ -70,7 +59,7 @@ ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
     // Replaces bytes that are not UTF-8 (a header value from a catalog, say)
     // rather than throwing.
     const std::string body =
-        control_request_json(q).dump(-1, ' ', false, json::error_handler_t::replace);
+        format::to_json(static_cast<const format::ControlRequest&>(q)).dump(-1, ' ', false, json::error_handler_t::replace);
 
     std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
     if (!easy) {

@@ -14,16 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/format/control_protocol.h"
+
 namespace vantage::control {
 
-struct ControlQuery {
-  std::string http_request;                                     // the URL to fetch
-  std::map<std::string, std::vector<std::string>> http_request_headers;
-  std::vector<std::string> tcp_connect;                         // "ip:port" / "[v6]:port"
-  std::string http_method;                                      // "" = GET (x_http_method)
-  std::string http_body;                                        // x_http_body (POST only)
-  std::string chain;                                            // x_chain: what to measure ("" = all)
-
+// The request (one type with the helper: reports/format/control_protocol.h)
+// and how this client reaches the control.
+struct ControlQuery : format::ControlRequest {
   // Where to trust the control's certificate from (https control URLs).
   std::string ca_bundle;     // PEM file; "" = the system store only
   std::string user_agent = "vantage";
@@ -39,9 +36,6 @@ struct ControlAnswer {
   std::string error;           // the control's {"error": ...} text on a 4xx/5xx
   nlohmann::json answer;       // the parsed answer (an object) on success
 };
-
-// The JSON request body for `q` (reports/control/README.md: OONI's helper protocol plus our x_ extensions).
-nlohmann::json control_request_json(const ControlQuery& q);
 
 // `timeout` bounds the whole exchange; a helper may take up to ~15 s to
 // answer (its own deadline), so pass at least 16 s for a full answer.

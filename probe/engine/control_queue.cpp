@@ -9,6 +9,7 @@
 #include "probe/net/dns_lookup.h"
 #include "probe/net/step_clock.h"
 #include "probe/net/tcp_connect.h"
+#include "reports/format/vocabulary.h"
 
 namespace vantage::engine {
 namespace {
@@ -238,7 +239,7 @@ bool ControlQueue::wait(std::chrono::steady_clock::time_point until) {
 
 json ControlQueue::answer(std::size_t id) const {
   std::lock_guard lock(mu_);
-  if (id >= questions_.size() || !questions_[id].done) return {{"failure", "interrupted"}};
+  if (id >= questions_.size() || !questions_[id].done) return {{"failure", vocab::kInterrupted}};
   return questions_[id].answer;
 }
 
@@ -268,7 +269,7 @@ json merge_control_answers(const std::vector<json>& answers) {
     }
   }
   if (any) return merged;
-  return first_failure.is_null() ? json({{"failure", "interrupted"}}) : first_failure;
+  return first_failure.is_null() ? json({{"failure", vocab::kInterrupted}}) : first_failure;
 }
 
 }  // namespace vantage::engine

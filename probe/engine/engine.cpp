@@ -18,6 +18,7 @@
 #include "probe/net/step_clock.h"
 #include "probe/net/tcp_connect.h"
 #include "probe/net/tls_handshake.h"
+#include "reports/format/vocabulary.h"
 
 namespace vantage::engine {
 namespace {
@@ -26,8 +27,8 @@ using catalog::Chain;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr const char* kTimeout = "generic_timeout_error";
-constexpr const char* kInterrupted = "interrupted";
+using vocab::kInterrupted;
+using vocab::kTimeout;
 // What a POST endpoint is sent (the control is sent the same).
 constexpr std::size_t kPostBodyBytes = 16;
 
@@ -203,10 +204,10 @@ class Runner {
       }
       auto ctx = context();
       auto obs = net::lookup_getaddrinfo(h.name, budget(opt_.dns_timeout), ctx);
-      if (attempt > 1) obs.tags.push_back("x_retry");
+      if (attempt > 1) obs.tags.push_back(vocab::kTagRetry);
       h.attempts.push_back(obs);
       if (obs.failure && *obs.failure == kTimeout && attempt == 1) {
-        h.attempts.back().tags.push_back("x_retried");
+        h.attempts.back().tags.push_back(vocab::kTagRetried);
         continue;
       }
       break;
@@ -234,10 +235,10 @@ class Runner {
     // Judged on IPv4 alone, the family that is measured: a bogon A answer
     // beside a genuine AAAA is still a lie about the address we would use.
     if (any && v4.empty()) {
-      obs.failure = "dns_bogon_error";  // as OONI records it
+      obs.failure = vocab::kDnsBogon;  // as OONI records it
       h.failure = *obs.failure;
     } else if (h.ips.empty()) {
-      obs.failure = "dns_no_answer";  // no IPv4 address to measure
+      obs.failure = vocab::kDnsNoAnswer;  // no IPv4 address to measure
       h.failure = *obs.failure;
     }
     if (!h.failure.empty()) ask_control_dns(h);
@@ -246,9 +247,10 @@ class Runner {
   // What the control's resolver says about a name ours failed on.
   void ask_control_dns(HostLookup& h) {
     if (!control_ || !compared_hosts_.count(h.name)) return;
-    h.control_id = static_cast<long>(control_->put({{"http_request", "http://" + h.name + "/"},
-                                                    {"http_request_headers", json::object()},
-                                                    {"x_chain", "dns"}}));
+    format::ControlRequest request;
+    request.http_request = "http://" + h.name + "/";
+    request.chain = vocab::kChainDns;
+    h.control_id = static_cast<long>(control_->put(format::to_json(request)));
   }
 
   // The control measures this chain at this address: the helper runs the
@@ -256,25 +258,26 @@ class Runner {
   void ask_control_chain(ChainJob& job) {
     if (!control_ || !job.compare || job.control_id >= 0) return;
     const std::string address = join_address(job.ip, job.port);
-    json request{{"http_request_headers", json::object()}, {"tcp_connect", {address}}};
+    format::ControlRequest request;
+    request.tcp_connect = {address};
     switch (job.kind) {
       case Chain::Tcp:
-        request["http_request"] = "http://" + address + "/";
-        request["x_chain"] = "tcp";
+        request.http_request = "http://" + address + "/";
+        request.chain = vocab::kChainTcp;
         break;
       case Chain::Tls:
-        request["http_request"] = "https://" + job.host + ":" + std::to_string(job.port) + "/";
-        request["x_chain"] = "tls";
+        request.http_request = "https://" + job.host + ":" + std::to_string(job.port) + "/";
+        request.chain = vocab::kChainTls;
         break;
       default:
-        request["http_request"] = job.url;
-        request["x_chain"] = catalog::chain_name(job.kind);
+        request.http_request = job.url;
+        request.chain = catalog::chain_name(job.kind);
         if (job.method == "POST") {
-          request["x_http_method"] = "POST";
-          request["x_http_body"] = std::string(kPostBodyBytes, '\0');
+          request.http_method = "POST";
+          request.http_body = std::string(kPostBodyBytes, '\0');
         }
     }
-    job.control_id = static_cast<long>(control_->put(request));
+    job.control_id = static_cast<long>(control_->put(format::to_json(request)));
   }
 
   static std::string with_dns_port(const std::string& resolver) {
@@ -364,9 +367,9 @@ class Runner {
         return;
       }
       if (attempt > 1) {
-        for (auto& o : job.tcp) o.tags.push_back("x_retried");
-        for (auto& o : job.tls) o.tags.push_back("x_retried");
-        for (auto& o : job.http) o.tags.push_back("x_retried");
+        for (auto& o : job.tcp) o.tags.push_back(vocab::kTagRetried);
+        for (auto& o : job.tls) o.tags.push_back(vocab::kTagRetried);
+        for (auto& o : job.http) o.tags.push_back(vocab::kTagRetried);
       }
       // A retry that the deadline would cut short could only time out
       // again: it would be the deadline speaking, not the network.
@@ -405,7 +408,7 @@ class Runner {
     job.transaction_id = ctx.transaction_id;
     const std::string address = join_address(job.ip, job.port);
     auto tag = [&](auto& obs) {
-      if (attempt > 1) obs.tags.push_back("x_retry");
+      if (attempt > 1) obs.tags.push_back(vocab::kTagRetry);
     };
     auto event = [&](const std::string& op, const format::Failure& failure) {
       format::NetworkEvent ev;
@@ -500,34 +503,31 @@ class Runner {
       }
       const int64_t dns_tx = h->attempts.empty() ? -1 : h->attempts.back().transaction_id;
       const int64_t udp_tx = h->udp.empty() ? -1 : h->udp.front().transaction_id;
-      json base{{"host", e.host},
-                {"chain", catalog::chain_name(e.chain)},
-                {"feature", e.feature},
-                {"judged", e.judged},
-                {"throughput", e.throughput},
-                {"dns_transaction_id", dns_tx},
-                {"dns_udp_transaction_id", udp_tx},
-                {"confirmed", e.confirmed ? json(*e.confirmed) : json(nullptr)}};
-      if (!e.url.empty()) base["url"] = e.url, base["method"] = e.method;
+      format::PlannedEndpoint base;
+      base.host = e.host;
+      base.chain = catalog::chain_name(e.chain);
+      base.feature = e.feature;
+      base.judged = e.judged;
+      base.throughput = e.throughput;
+      base.dns_transaction_id = dns_tx;
+      base.dns_udp_transaction_id = udp_tx;
+      base.confirmed = e.confirmed;
+      if (!e.url.empty()) base.url = e.url, base.method = e.method;
       if (e.chain == Chain::Dns) {
-        json ep = base;
-        ep["endpoint"] = e.host;
-        ep["port"] = nullptr;
-        ep["ip"] = nullptr;
-        if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
+        format::PlannedEndpoint ep = base;
+        ep.endpoint = e.host;
+        if (h->failure == kInterrupted) ep.failure = kInterrupted;
         if (h->control_id >= 0) control_ids[e.host].push_back(h->control_id);
         out.endpoints.push_back(ep);
         continue;
       }
       for (int port : e.ports) {
-        json ep = base;
-        ep["endpoint"] = e.host + ":" + std::to_string(port);
-        ep["port"] = port;
+        format::PlannedEndpoint ep = base;
+        ep.endpoint = e.host + ":" + std::to_string(port);
+        ep.port = port;
         if (h->ips.empty()) {
-          ep["ip"] = nullptr;
-          ep["transaction_id"] = nullptr;
-          if (h->failure == kInterrupted) ep["failure"] = kInterrupted;
-          if (h->control_id >= 0) control_ids[ep["endpoint"]].push_back(h->control_id);
+          if (h->failure == kInterrupted) ep.failure = kInterrupted;
+          if (h->control_id >= 0) control_ids[ep.endpoint].push_back(h->control_id);
           out.endpoints.push_back(ep);
           // The HTTP step DNS stopped is recorded too, with the DNS failure
           // and the lookup's transaction, as OONI's probes do.
@@ -545,13 +545,13 @@ class Runner {
         }
         for (const auto& ip : h->ips) {
           const ChainJob* job = find_job(job_for(e, ip, port));
-          json one = ep;
-          one["ip"] = ip;
+          format::PlannedEndpoint one = ep;
+          one.ip = ip;
           if (!job) continue;
-          one["transaction_id"] = job->transaction_id;
-          one["attempts"] = job->attempts;
-          if (job->interrupted) one["failure"] = kInterrupted;
-          else if (job->control_id >= 0) control_ids[ep["endpoint"]].push_back(job->control_id);
+          one.transaction_id = job->transaction_id;
+          one.attempts = job->attempts;
+          if (job->interrupted) one.failure = kInterrupted;
+          else if (job->control_id >= 0) control_ids[ep.endpoint].push_back(job->control_id);
           out.endpoints.push_back(one);
           if (jobs_added.insert(job).second) {
             out.tcp_connect.insert(out.tcp_connect.end(), job->tcp.begin(), job->tcp.end());
@@ -565,15 +565,15 @@ class Runner {
     if (control_ && !s.canary) {
       // One answer per endpoint, united from the answers about its
       // addresses (and its name's lookup).
-      const std::string unreachable = control_->unreachable();
-      out.control = {{"url", opt_.control_url},
-                     {"answers", json::object()},
-                     {"unreachable", unreachable.empty() ? json(nullptr) : json(unreachable)}};
+      format::ControlRecord record;
+      record.url = opt_.control_url;
+      if (std::string why = control_->unreachable(); !why.empty()) record.unreachable = why;
       for (const auto& [key, ids] : control_ids) {
         std::vector<json> answers;
         for (long id : ids) answers.push_back(control_->answer(static_cast<std::size_t>(id)));
-        out.control["answers"][key] = merge_control_answers(answers);
+        record.answers[key] = format::control_response_from_json(merge_control_answers(answers));
       }
+      out.control = std::move(record);
     }
     return out;
   }

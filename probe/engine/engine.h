@@ -28,6 +28,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@
 #include "probe/capture/capture_session.h"
 #include "probe/catalog/catalog.h"
 #include "reports/format/observations.h"
+#include "reports/format/plan.h"
 
 namespace vantage::engine {
 
@@ -81,8 +83,8 @@ struct ServiceObservations {
   std::vector<format::TlsHandshakeObservation> tls_handshakes;
   std::vector<format::HttpObservation> requests;
   std::vector<format::NetworkEvent> network_events;
-  nlohmann::json endpoints = nlohmann::json::array();  // x_endpoints (the plan and its transactions)
-  nlohmann::json control = nlohmann::json::object();   // x_control
+  std::vector<format::PlannedEndpoint> endpoints;  // x_endpoints (the plan and its transactions)
+  std::optional<format::ControlRecord> control;     // x_control; none when no control was used
 };
 
 struct RunResult {

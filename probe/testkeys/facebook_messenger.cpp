@@ -27,6 +27,7 @@
 
 #include "analysis/verdict/ip_networks.h"
 #include "probe/testkeys/service_keys.h"
+#include "reports/format/plan.h"
 
 namespace vantage::testkeys {
 
@@ -57,16 +58,14 @@ json blocking(const std::vector<json>& values) {
 }  // namespace
 
 void add_facebook_messenger_keys(const catalog::Service& service, json& keys) {
-  std::vector<std::string> prefixes;
-  if (keys.contains("x_networks") && keys["x_networks"].is_object())
-    for (const auto& p : keys["x_networks"].value("prefixes", json::array()))
-      if (p.is_string()) prefixes.push_back(p);
+  const json none;
+  const std::vector<std::string> prefixes =
+      format::networks_from_json(keys.contains("x_networks") ? keys["x_networks"] : none).prefixes;
 
   // Transactions of each host's chains, from the plan.
   std::map<std::string, std::set<int64_t>> chains;
-  for (const auto& ep : keys.value("x_endpoints", json::array()))
-    if (ep.is_object() && ep.contains("transaction_id") && ep["transaction_id"].is_number_integer())
-      chains[ep.value("host", "")].insert(ep["transaction_id"].get<int64_t>());
+  for (const auto& ep : format::planned_endpoints_from_json(keys.contains("x_endpoints") ? keys["x_endpoints"] : none))
+    if (ep.transaction_id) chains[ep.host].insert(*ep.transaction_id);
   auto tally = [&](const char* kind, const std::string& host) {
     int ok = 0, bad = 0;
     const auto& txs = chains[host];

@@ -1,6 +1,8 @@
 // OONI-style feature status. See feature_status.h.
 #include "probe/testkeys/feature_status.h"
 
+#include "reports/format/vocabulary.h"
+
 namespace vantage::testkeys {
 
 OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& feature, bool any_ok) {
@@ -8,8 +10,8 @@ OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& fe
   OoniStatus s;
   for (const auto& e : keys["x_verdict"]["endpoints"]) {
     if (e.value("feature", "") != feature || e.value("judged", true) == false) continue;
-    if (e.value("failure", nlohmann::json()) == "interrupted") continue;  // never measured
-    if (e.value("status", "") == "ok") {
+    if (e.value("failure", nlohmann::json()) == vocab::kInterrupted) continue;  // never measured
+    if (e.value("status", "") == vocab::kOk) {
       ++ok;
     } else {
       ++failed;
@@ -22,7 +24,7 @@ OoniStatus ooni_feature_status(const nlohmann::json& keys, const std::string& fe
     s.failure = nullptr;
     return s;
   }
-  s.status = good ? "ok" : "blocked";
+  s.status = good ? vocab::kOk : vocab::kBlocked;
   if (good) s.failure = nullptr;
   return s;
 }

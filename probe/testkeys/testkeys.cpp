@@ -7,6 +7,8 @@
 #include "probe/testkeys/feature_status.h"
 #include "probe/testkeys/service_keys.h"
 #include "reports/format/observations_json.h"
+#include "reports/format/plan.h"
+#include "reports/format/vocabulary.h"
 
 namespace vantage::testkeys {
 
@@ -27,45 +29,46 @@ json raw_keys(const engine::ServiceObservations& obs) {
               {"tls_handshakes", to_array(obs.tls_handshakes)},
               {"requests", to_array(obs.requests)},
               {"network_events", to_array(obs.network_events)},
-              {"x_endpoints", obs.endpoints}};
+              {"x_endpoints", format::to_json(obs.endpoints)}};
 }
 
 }  // namespace
 
 json canary_summary(const engine::ServiceObservations& canary) {
   json keys = raw_keys(canary);
-  keys["x_features"] = {{"network", {{"rule", "any"}}}};
+  keys["x_features"] = format::to_json(std::vector<format::Feature>{{"network", vocab::kRuleAny, "", true}});
   // Judge the canary with the same function, minus control and canary.
   json v = analysis::compute_verdict(keys);
   double best_kbps = -1;
-  // keys["requests"] is canary.requests serialized, in the same order.
-  for (std::size_t i = 0; i < canary.requests.size(); ++i) {
-    const auto& tags = canary.requests[i].tags;
-    if (std::find(tags.begin(), tags.end(), "x_retried") != tags.end()) continue;  // the first try counts
-    best_kbps = std::max(best_kbps, analysis::request_throughput_kbps(keys["requests"][i]));
+  for (const auto& r : canary.requests) {
+    if (std::find(r.tags.begin(), r.tags.end(), vocab::kTagRetried) != r.tags.end()) continue;
+    best_kbps = std::max(best_kbps, analysis::request_throughput_kbps(format::to_json(r)));
   }
-  json endpoints = json::array();
+  format::Canary c;
   for (const auto& e : v["endpoints"])
-    endpoints.push_back({{"endpoint", e["endpoint"]}, {"status", e["status"] == "ok" ? "ok" : "failed"}, {"failure", e["failure"]}});
-  std::string status = endpoints.empty() ? "absent" : v["features"].value("network", json::object()).value("status", "") == "accessible" ? "ok" : "failed";
-  return json{{"status", status},
-              {"throughput_kbps", best_kbps > 0 ? json(best_kbps) : json(nullptr)},
-              {"endpoints", endpoints}};
+    c.endpoints.push_back({e["endpoint"].get<std::string>(), e["status"] == vocab::kOk ? vocab::kOk : vocab::kFailed,
+                           e["failure"].is_string() ? std::optional<std::string>(e["failure"].get<std::string>())
+                                                    : std::nullopt});
+  c.status = c.endpoints.empty() ? vocab::kAbsent
+             : v["features"].value("network", json::object()).value("status", "") == vocab::kAccessible ? vocab::kOk
+                                                                                                       : vocab::kFailed;
+  if (best_kbps > 0) c.throughput_kbps = best_kbps;
+  return format::to_json(c);
 }
 
 json build_test_keys(const catalog::Service& service, const engine::ServiceObservations& obs, const json& canary,
                      const json& capture) {
   json keys = raw_keys(obs);
-  json features = json::object();
+  std::vector<format::Feature> features;
   for (const auto& f : service.features) {
     bool judged = false;
     for (const auto& e : service.endpoints) judged = judged || (e.feature == f.name && e.judged);
-    features[f.name] = {{"rule", f.rule}, {"description", f.description}, {"judged", judged}};
+    features.push_back({f.name, f.rule, f.description, judged});
   }
-  keys["x_features"] = features;
-  keys["x_networks"] = {{"asns", service.asns}, {"prefixes", service.prefixes}};
+  keys["x_features"] = format::to_json(features);
+  keys["x_networks"] = format::to_json(format::Networks{service.asns, service.prefixes});
   keys["x_canary"] = canary;
-  keys["x_control"] = obs.control.empty() ? json(nullptr) : obs.control;
+  keys["x_control"] = obs.control ? format::to_json(*obs.control) : json(nullptr);
   if (!capture.is_null()) keys["x_capture"] = capture;
   keys["x_verdict"] = analysis::compute_verdict(keys);
   // The experiment-level failure OONI's specs define (null when the

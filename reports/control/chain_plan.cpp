@@ -3,13 +3,10 @@
 
 namespace vantage::control {
 
-std::string chain_plan(const nlohmann::json& request, const std::string& scheme, ChainPlan& plan) {
+std::string chain_plan(const std::string& chain, const std::string& scheme, ChainPlan& plan) {
   plan = ChainPlan{};
   plan.tls = scheme == "https";
-  const auto it = request.find("x_chain");
-  if (it == request.end() || it->is_null()) return "";
-  if (!it->is_string()) return "\"x_chain\" must be a string";
-  const std::string chain = it->get<std::string>();
+  if (chain.empty()) return "";
   if (chain == "dns") {
     plan = {chain, true, false, false, false};
   } else if (chain == "tcp") {

@@ -14,8 +14,6 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 namespace vantage::control {
 
 struct ChainPlan {
@@ -26,9 +24,9 @@ struct ChainPlan {
   bool http = true;
 };
 
-// Reads "x_chain" from `request` (absent or null: the full measurement for
-// `scheme`). Returns "" and fills `plan`, or the error text for a value that
-// is not one of the chains above.
-std::string chain_plan(const nlohmann::json& request, const std::string& scheme, ChainPlan& plan);
+// The plan for a request's "x_chain" (`chain`; "" when absent or null: the
+// full measurement for `scheme`). Returns "" and fills `plan`, or the error
+// text for a value that is not one of the chains above.
+std::string chain_plan(const std::string& chain, const std::string& scheme, ChainPlan& plan);
 
 }  // namespace vantage::control

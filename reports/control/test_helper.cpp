@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "probe/net/tcp_connect.h"
 #include "probe/net/tls_handshake.h"
 #include "reports/control/chain_plan.h"
+#include "reports/format/control_protocol.h"
 
 namespace vantage::control {
 
@@ -291,10 +293,6 @@ std::string extract_title(const std::string& body) {
   }
 }
 
-json failure_json(const format::Failure& failure) {
-  return failure ? json(valid_utf8(*failure)) : json(nullptr);
-}
-
 // ---------------------------------------------------------------- requests
 
 struct Endpoint {
@@ -323,7 +321,10 @@ constexpr const char* kInternalError = "internal error: ";
 json error_answer(const std::string& message) { return json{{"error", message}}; }
 
 // Checks every field; returns the error text, or "" when `out` is usable.
-std::string validate(const json& request, const ControlOptions& options, ValidRequest& out) {
+// The shape is the protocol's (format::parse_control_request); the limits
+// and the policy are the helper's own.
+std::string validate(const json& request, const ControlOptions& options, ValidRequest& out,
+                     format::ControlRequest& typed) {
   if (!request.is_object()) return "request is not a JSON object";
   for (const auto& [key, value] : request.items()) {
     (void)value;
@@ -331,52 +332,25 @@ std::string validate(const json& request, const ControlOptions& options, ValidRe
       return "\"" + key + "\" is not accepted: TLS trust is the helper's own configuration";
     }
   }
+  if (std::string error = format::parse_control_request(request, typed); !error.empty()) return error;
 
-  const auto url = request.find("http_request");
-  if (url == request.end() || !url->is_string()) return "\"http_request\" must be a URL string";
-  out.url = url->get<std::string>();
+  out.url = typed.http_request;
   std::string why;
   if (!parse_url(out.url, out.parsed, why)) return "\"http_request\": URL " + why;
-
-  const auto headers = request.find("http_request_headers");
-  if (headers != request.end() && !headers->is_null()) {
-    if (!headers->is_object()) return "\"http_request_headers\" must be an object of string arrays";
-    for (const auto& [name, values] : headers->items()) {
-      std::vector<std::string> list;
-      if (values.is_string()) {
-        list.push_back(values.get<std::string>());
-      } else if (values.is_array()) {
-        for (const auto& v : values) {
-          if (!v.is_string()) return "\"http_request_headers\"[\"" + valid_utf8(name) + "\"] must hold strings";
-          list.push_back(v.get<std::string>());
-        }
-      } else {
-        return "\"http_request_headers\"[\"" + valid_utf8(name) + "\"] must be an array of strings";
-      }
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      (void)lower;
-    }
-  }
   // The client's headers are checked for shape but never forwarded, its
   // User-Agent included: a helper that sends what a stranger chose (a
   // log4j-style string, a scanner's banner) is a relay for it.
   out.user_agent = options.user_agent;
 
-  const auto method = request.find("x_http_method");
-  if (method != request.end() && !method->is_null()) {
-    if (!method->is_string()) return "\"x_http_method\" must be a string";
-    out.method = method->get<std::string>();
+  if (!typed.http_method.empty()) {
+    out.method = typed.http_method;
     if (out.method != "GET" && out.method != "HEAD" && out.method != "POST") {
       return "\"x_http_method\" must be GET, HEAD or POST";
     }
   }
-  const auto body = request.find("x_http_body");
-  if (body != request.end() && !body->is_null()) {
-    if (!body->is_string()) return "\"x_http_body\" must be a string";
+  if (!typed.http_body.empty()) {
     if (out.method != "POST") return "\"x_http_body\" needs \"x_http_method\": \"POST\"";
-    out.body = body->get<std::string>();
+    out.body = typed.http_body;
     // Only the probe's shape: a few zero bytes (it tests whether a POST gets
     // through, not what it says). A caller-chosen body would make the
     // helper a relay for logins, form spam and exploits.
@@ -385,28 +359,22 @@ std::string validate(const json& request, const ControlOptions& options, ValidRe
       return "\"x_http_body\" must be at most " + std::to_string(kMaxPostBodyBytes) + " zero bytes";
   }
 
-  const auto connects = request.find("tcp_connect");
-  if (connects != request.end() && !connects->is_null()) {
-    if (!connects->is_array()) return "\"tcp_connect\" must be an array of \"ip:port\" strings";
-    if (connects->size() > kMaxTcpConnectEntries) {
-      return "\"tcp_connect\" has " + std::to_string(connects->size()) + " entries; at most " +
-             std::to_string(kMaxTcpConnectEntries) + " are allowed";
+  if (typed.tcp_connect.size() > kMaxTcpConnectEntries) {
+    return "\"tcp_connect\" has " + std::to_string(typed.tcp_connect.size()) + " entries; at most " +
+           std::to_string(kMaxTcpConnectEntries) + " are allowed";
+  }
+  for (std::size_t i = 0; i < typed.tcp_connect.size(); ++i) {
+    Endpoint endpoint;
+    endpoint.key = typed.tcp_connect[i];
+    if (!parse_endpoint(endpoint.key, endpoint.ip, endpoint.port)) {
+      return "\"tcp_connect\"[" + std::to_string(i) + "] = \"" + valid_utf8(endpoint.key) +
+             "\" is not an \"ip:port\" literal";
     }
-    for (std::size_t i = 0; i < connects->size(); ++i) {
-      const auto& entry = (*connects)[i];
-      if (!entry.is_string()) return "\"tcp_connect\"[" + std::to_string(i) + "] must be a string";
-      Endpoint endpoint;
-      endpoint.key = entry.get<std::string>();
-      if (!parse_endpoint(endpoint.key, endpoint.ip, endpoint.port)) {
-        return "\"tcp_connect\"[" + std::to_string(i) + "] = \"" + valid_utf8(endpoint.key) +
-               "\" is not an \"ip:port\" literal";
-      }
-      const bool duplicate = std::any_of(out.endpoints.begin(), out.endpoints.end(),
-                                         [&](const Endpoint& e) { return e.key == endpoint.key; });
-      if (duplicate) continue;  // measured once, answered once
-      endpoint.allowed = address_allowed(endpoint.ip, options);
-      out.endpoints.push_back(std::move(endpoint));
-    }
+    const bool duplicate = std::any_of(out.endpoints.begin(), out.endpoints.end(),
+                                       [&](const Endpoint& e) { return e.key == endpoint.key; });
+    if (duplicate) continue;  // measured once, answered once
+    endpoint.allowed = address_allowed(endpoint.ip, options);
+    out.endpoints.push_back(std::move(endpoint));
   }
   return "";
 }
@@ -526,13 +494,12 @@ bool response_header_kept(const std::string& lower_name) {
   return false;
 }
 
-json measure_http(Run& run) {
-  json answer = {{"status_code", -1}, {"body_length", -1}, {"title", ""},
-                 {"headers", json::object()}, {"failure", nullptr}};
+format::ControlHttp measure_http(Run& run) {
+  format::ControlHttp answer;
   std::string failure;
   const std::string ip = choose_http_ip(run, failure);
   if (ip.empty()) {
-    answer["failure"] = failure;
+    answer.failure = failure;
     return answer;
   }
   net::HttpOptions http;
@@ -547,13 +514,12 @@ json measure_http(Run& run) {
   http.follow_redirects = false;  // a redirect could lead past the address policy
   const auto observation = net::http_request(http, net::StepContext{&run.clock, 0});
   if (observation.failure || !observation.status_code) {
-    answer["failure"] = observation.failure ? valid_utf8(*observation.failure) : "http_request_failed";
+    answer.failure = observation.failure ? valid_utf8(*observation.failure) : "http_request_failed";
     return answer;
   }
-  answer["status_code"] = *observation.status_code;
-  answer["body_length"] = observation.body_bytes_received;
-  answer["title"] = extract_title(observation.response_body.data);
-  json headers = json::object();
+  answer.status_code = *observation.status_code;
+  answer.body_length = static_cast<int64_t>(observation.body_bytes_received);
+  answer.title = extract_title(observation.response_body.data);
   std::vector<std::string> seen;  // lower-cased names: the first value wins, as in OONI
   for (const auto& [name, value] : observation.response_headers) {
     std::string lower = name;
@@ -564,15 +530,19 @@ json measure_http(Run& run) {
     if (!response_header_kept(lower)) continue;
     if (std::find(seen.begin(), seen.end(), lower) != seen.end()) continue;
     seen.push_back(lower);
-    headers[valid_utf8(name)] = valid_utf8(value.substr(0, 512));
+    answer.headers[valid_utf8(name)] = valid_utf8(value.substr(0, 512));
   }
-  answer["headers"] = std::move(headers);
   return answer;
 }
 
-json measure(Run& run) {
+std::optional<std::string> failure_text(const format::Failure& failure) {
+  if (failure) return valid_utf8(*failure);
+  return std::nullopt;
+}
+
+format::ControlResponse measure(Run& run) {
   std::vector<std::thread> workers;
-  json http_answer;
+  format::ControlHttp http_answer;
   // Threads may fail to start under resource exhaustion; those steps run
   // inline instead (slower, still bounded by their timeouts).
   auto start = [&](auto&& work) {
@@ -588,29 +558,28 @@ json measure(Run& run) {
   if (run.plan.http) http_answer = measure_http(run);
   for (auto& worker : workers) worker.join();
 
-  json answer;
-  json addrs = json::array();
-  for (const auto& a : run.dns.answers) {
-    if (!a.ipv4.empty()) addrs.push_back(a.ipv4);
-    if (!a.ipv6.empty()) addrs.push_back(a.ipv6);
-  }
-  if (run.plan.dns) answer["dns"] = {{"failure", failure_json(run.dns.failure)}, {"addrs", std::move(addrs)}};
-  json tcp = json::object();
-  json tls = json::object();
-  for (const auto& endpoint : run.request.endpoints) {
-    tcp[endpoint.key] = {{"status", !endpoint.connect_failure.has_value()},
-                         {"failure", failure_json(endpoint.connect_failure)}};
-    if (endpoint.tls_done) {
-      tls[endpoint.key] = {{"server_name", run.request.parsed.host},
-                           {"status", !endpoint.tls.failure.has_value()},
-                           {"failure", failure_json(endpoint.tls.failure)}};
+  format::ControlResponse answer;
+  if (run.plan.dns) {
+    format::ControlDns dns;
+    dns.failure = failure_text(run.dns.failure);
+    for (const auto& a : run.dns.answers) {
+      if (!a.ipv4.empty()) dns.addrs.push_back(a.ipv4);
+      if (!a.ipv6.empty()) dns.addrs.push_back(a.ipv6);
     }
+    answer.dns = std::move(dns);
   }
-  if (run.plan.connect) answer["tcp_connect"] = std::move(tcp);
-  if (run.plan.tls) answer["tls_handshake"] = std::move(tls);
-  if (run.plan.http) answer["http_request"] = std::move(http_answer);
-  if (!run.plan.chain.empty()) answer["x_chain"] = run.plan.chain;
-  answer["ip_info"] = json::object();
+  std::map<std::string, format::ControlConnect> tcp;
+  std::map<std::string, format::ControlHandshake> tls;
+  for (const auto& endpoint : run.request.endpoints) {
+    tcp[endpoint.key] = {!endpoint.connect_failure.has_value(), failure_text(endpoint.connect_failure)};
+    if (endpoint.tls_done)
+      tls[endpoint.key] = {run.request.parsed.host, !endpoint.tls.failure.has_value(), failure_text(endpoint.tls.failure)};
+  }
+  if (run.plan.connect) answer.tcp_connect = std::move(tcp);
+  if (run.plan.tls) answer.tls_handshake = std::move(tls);
+  if (run.plan.http) answer.http_request = std::move(http_answer);
+  if (!run.plan.chain.empty()) answer.chain = run.plan.chain;
+  answer.ip_info = json::object();
   return answer;
 }
 
@@ -658,15 +627,16 @@ json handle_control_request(const json& request, const ControlOptions& options) 
   try {
     Run run;
     run.options = &options;
-    const std::string error = validate(request, options, run.request);
+    format::ControlRequest typed;
+    const std::string error = validate(request, options, run.request, typed);
     if (!error.empty()) return error_answer(error);
-    if (const std::string chain_error = chain_plan(request, run.request.parsed.scheme, run.plan); !chain_error.empty())
+    if (const std::string chain_error = chain_plan(typed.chain, run.request.parsed.scheme, run.plan); !chain_error.empty())
       return error_answer(chain_error);
     run.deadline = Clock::now() + options.overall;
     run.trust.system_store = options.system_store;
     run.trust.ca_bundle_file = options.ca_bundle;
     run.trust.verify = true;
-    return measure(run);
+    return format::to_json(measure(run));
   } catch (const std::exception& e) {
     // Only resource exhaustion can get here; the client still gets JSON.
     return error_answer(std::string(kInternalError) + e.what());

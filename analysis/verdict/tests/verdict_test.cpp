@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "reports/format/observations_json.h"
+#include "reports/format/plan.h"
 
 namespace vantage::analysis {
 namespace {
@@ -48,21 +49,24 @@ class Keys {
   }
 
   Keys& feature(const std::string& name, const std::string& rule, bool judged = true) {
-    keys_["x_features"][name] = {{"rule", rule}, {"judged", judged}};
+    features_.push_back({name, rule, "", judged});
+    keys_["x_features"] = format::to_json(features_);
     return *this;
   }
   Keys& prefixes(std::vector<std::string> p) {
-    keys_["x_networks"] = {{"asns", json::array()}, {"prefixes", p}};
+    keys_["x_networks"] = format::to_json(format::Networks{{}, std::move(p)});
     return *this;
   }
   Keys& canary(const std::string& status, double kbps = -1) {
-    keys_["x_canary"] = {{"status", status}, {"throughput_kbps", kbps > 0 ? json(kbps) : json(nullptr)}};
+    keys_["x_canary"] = format::to_json(format::Canary{status, kbps > 0 ? std::optional<double>(kbps) : std::nullopt, {}});
     return *this;
   }
-  // The control's answer for endpoint "host:port" (OONI test-helper shape).
+  // The control's answer for endpoint "host:port" (the helper's shape,
+  // through the one parser the probe stores it with).
   Keys& control(const std::string& endpoint, const json& answer) {
-    if (!keys_["x_control"].is_object()) keys_["x_control"] = {{"url", "https://control.test/"}, {"answers", json::object()}};
-    keys_["x_control"]["answers"][endpoint] = answer;
+    if (!control_) control_ = format::ControlRecord{"https://control.test/", {}, std::nullopt};
+    control_->answers[endpoint] = format::control_response_from_json(answer);
+    keys_["x_control"] = format::to_json(*control_);
     return *this;
   }
 
@@ -77,28 +81,27 @@ class Keys {
     if (e.dns_failure.empty() || e.dns_failure == "dns_bogon_error") q.answers.push_back({"A", e.ip, "", "", 60});
     keys_["queries"].push_back(format::to_json(q));
 
-    json ep{{"endpoint", e.chain == "dns" ? e.host : e.host + ":" + std::to_string(e.port)},
-            {"host", e.host},
-            {"chain", e.chain},
-            {"feature", e.feature},
-            {"judged", e.judged},
-            {"throughput", e.throughput},
-            {"dns_transaction_id", dns_tx}};
+    format::PlannedEndpoint ep;
+    ep.endpoint = e.chain == "dns" ? e.host : e.host + ":" + std::to_string(e.port);
+    ep.host = e.host;
+    ep.chain = e.chain;
+    ep.feature = e.feature;
+    ep.judged = e.judged;
+    ep.throughput = e.throughput;
+    ep.dns_transaction_id = dns_tx;
     if (e.chain == "dns" || !e.dns_failure.empty()) {
-      ep["port"] = e.chain == "dns" ? json(nullptr) : json(e.port);
-      ep["ip"] = nullptr;
-      ep["transaction_id"] = nullptr;
-      keys_["x_endpoints"].push_back(ep);
+      if (e.chain != "dns") ep.port = e.port;
+      push(ep);
       return *this;
     }
     const int64_t tx = next_tx_++;
-    ep["port"] = e.port;
-    ep["ip"] = e.ip;
-    ep["transaction_id"] = tx;
-    ep["attempts"] = e.attempts;
+    ep.port = e.port;
+    ep.ip = e.ip;
+    ep.transaction_id = tx;
+    ep.attempts = e.attempts;
     if (e.interrupted) {
-      ep["failure"] = "interrupted";
-      keys_["x_endpoints"].push_back(ep);
+      ep.failure = "interrupted";
+      push(ep);
       return *this;
     }
     const std::string address = e.ip + ":" + std::to_string(e.port);
@@ -132,7 +135,7 @@ class Keys {
       r.response_body.truncated = !e.download_stopped.empty();
       keys_["requests"].push_back(format::to_json(r));
     }
-    keys_["x_endpoints"].push_back(ep);
+    push(ep);
     return *this;
   }
 
@@ -140,7 +143,11 @@ class Keys {
   json verdict() const { return compute_verdict(keys_); }
 
  private:
+  void push(const format::PlannedEndpoint& ep) { keys_["x_endpoints"].push_back(format::to_json(ep)); }
+
   json keys_ = json::object();
+  std::vector<format::Feature> features_;
+  std::optional<format::ControlRecord> control_;
   int64_t next_tx_ = 1;
 };
 

@@ -63,7 +63,7 @@ TEST(Engine, MeasuresEachAddressOnceAndSharesTheResult) {
   const auto& obs = result.services.at("svc");
   EXPECT_EQ(obs.tcp_connect.size(), 1u);
   ASSERT_EQ(obs.endpoints.size(), 2u);
-  EXPECT_EQ(obs.endpoints[0]["transaction_id"], obs.endpoints[1]["transaction_id"]);
+  EXPECT_EQ(obs.endpoints[0].transaction_id, obs.endpoints[1].transaction_id);
   EXPECT_FALSE(obs.tcp_connect[0].failure.has_value());
   EXPECT_EQ(obs.queries.size(), 1u);
 }
@@ -75,7 +75,7 @@ TEST(Engine, RecordsRefusedWithoutRetry) {
   const auto& obs = result.services.at("svc");
   ASSERT_EQ(obs.tcp_connect.size(), 1u);
   EXPECT_EQ(obs.tcp_connect[0].failure.value_or(""), "connection_refused");
-  EXPECT_EQ(obs.endpoints[0]["attempts"], 1);
+  EXPECT_EQ(obs.endpoints[0].attempts, 1);
 }
 
 TEST(Engine, AnHttpsChainStoppedBeforeHttpStillRecordsItsRequest) {
@@ -107,8 +107,8 @@ TEST(Engine, RetriesATimeoutOnceAndKeepsBothAttempts) {
   EXPECT_EQ(obs.tcp_connect[1].failure.value_or(""), "generic_timeout_error");
   EXPECT_NE(std::find(obs.tcp_connect[0].tags.begin(), obs.tcp_connect[0].tags.end(), "x_retried"),
             obs.tcp_connect[0].tags.end());
-  EXPECT_EQ(obs.endpoints[0]["attempts"], 2);
-  EXPECT_EQ(obs.endpoints[0]["transaction_id"], obs.tcp_connect[1].transaction_id);
+  EXPECT_EQ(obs.endpoints[0].attempts, 2);
+  EXPECT_EQ(obs.endpoints[0].transaction_id, obs.tcp_connect[1].transaction_id);
   EXPECT_GE(took, 0.55);
 }
 
@@ -144,7 +144,7 @@ TEST(Engine, DeadlineStopsChainsThatHaveNotStarted) {
   auto result = run(cat, {"svc"}, opt);
   EXPECT_LT(seconds_since(t0), 2.0);
   int interrupted = 0;
-  for (const auto& ep : result.services.at("svc").endpoints) interrupted += ep.value("failure", "") == "interrupted";
+  for (const auto& ep : result.services.at("svc").endpoints) interrupted += ep.failure == "interrupted";
   EXPECT_GT(interrupted, 0);
 }
 
@@ -158,7 +158,7 @@ TEST(Engine, InterruptedRunMeasuresNothingMoreButReturns) {
   EXPECT_TRUE(result.interrupted);
   EXPECT_TRUE(result.services.at("svc").tcp_connect.empty());
   ASSERT_EQ(result.services.at("svc").endpoints.size(), 1u);
-  EXPECT_EQ(result.services.at("svc").endpoints[0].value("failure", ""), "interrupted");
+  EXPECT_EQ(result.services.at("svc").endpoints[0].failure, "interrupted");
 }
 
 // A control URL on loopback: the reachability check connects to it.
@@ -182,10 +182,11 @@ TEST(Engine, AsksTheControlOnlyAboutFailingEndpoints) {
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0]["tcp_connect"][0], "127.0.0.1:" + std::to_string(closed.port()));
   EXPECT_EQ(asked[0]["x_chain"], "tcp");  // the helper only connects
-  const auto& control_keys = result.services.at("svc").control;
-  EXPECT_EQ(control_keys["url"], opt.control_url);
-  EXPECT_TRUE(control_keys["unreachable"].is_null());
-  EXPECT_TRUE(control_keys["answers"].contains("127.0.0.1:" + std::to_string(closed.port())));
+  ASSERT_TRUE(result.services.at("svc").control);
+  const auto& control_keys = *result.services.at("svc").control;
+  EXPECT_EQ(control_keys.url, opt.control_url);
+  EXPECT_FALSE(control_keys.unreachable);
+  EXPECT_TRUE(control_keys.answers.count("127.0.0.1:" + std::to_string(closed.port())));
 }
 
 TEST(Engine, AsksTheControlWhileRetryingNotAfterwards) {
@@ -207,9 +208,12 @@ TEST(Engine, AsksTheControlWhileRetryingNotAfterwards) {
   EXPECT_GT(asked_at.load(), 0.25);  // after the first attempt failed...
   EXPECT_LT(asked_at.load(), 0.5);   // ...while the retry runs
   EXPECT_LT(took, 0.95);             // not 0.6 s of chains + 0.4 s of control
-  const auto& answers = result.services.at("svc").control["answers"];
+  ASSERT_TRUE(result.services.at("svc").control);
+  const auto& answers = result.services.at("svc").control->answers;
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers.begin().value()["tcp_connect"].begin().value()["status"], false);
+  ASSERT_TRUE(answers.begin()->second.tcp_connect);
+  ASSERT_EQ(answers.begin()->second.tcp_connect->size(), 1u);
+  EXPECT_FALSE(answers.begin()->second.tcp_connect->begin()->second.status);
 }
 
 TEST(Engine, OneControlRequestForAVolleyOfBlackHoledAddresses) {
@@ -237,9 +241,13 @@ TEST(Engine, OneControlRequestForAVolleyOfBlackHoledAddresses) {
   auto result = run(cat, {"svc"}, opt);
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0]["tcp_connect"].size(), 10u);
-  const auto& answers = result.services.at("svc").control["answers"];
+  ASSERT_TRUE(result.services.at("svc").control);
+  const auto& answers = result.services.at("svc").control->answers;
   EXPECT_EQ(answers.size(), 10u);
-  for (const auto& a : answers) EXPECT_EQ(a["tcp_connect"].size(), 1u);  // each endpoint its own address
+  for (const auto& [key, a] : answers) {  // each endpoint its own address
+    ASSERT_TRUE(a.tcp_connect);
+    EXPECT_EQ(a.tcp_connect->size(), 1u);
+  }
 }
 
 TEST(Engine, UnreachableControlIsNoticedOnceAndCostsOneConnectTimeout) {
@@ -262,10 +270,11 @@ TEST(Engine, UnreachableControlIsNoticedOnceAndCostsOneConnectTimeout) {
   auto result = run(cat, {"svc"}, opt);
   EXPECT_LT(seconds_since(t0), 0.9);  // the chains' 0.6 s; the control's check overlapped them
   EXPECT_EQ(calls.load(), 0);
-  const auto& x = result.services.at("svc").control;
-  EXPECT_EQ(x["unreachable"], "generic_timeout_error");
-  ASSERT_EQ(x["answers"].size(), 6u);
-  for (const auto& a : x["answers"]) EXPECT_EQ(a["failure"], "control_unreachable: generic_timeout_error");
+  ASSERT_TRUE(result.services.at("svc").control);
+  const auto& x = *result.services.at("svc").control;
+  EXPECT_EQ(x.unreachable, "generic_timeout_error");
+  ASSERT_EQ(x.answers.size(), 6u);
+  for (const auto& [key, a] : x.answers) EXPECT_EQ(a.failure, "control_unreachable: generic_timeout_error");
 }
 
 TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {

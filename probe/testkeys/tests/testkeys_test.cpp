@@ -40,33 +40,29 @@ class Observed {
   void endpoint(const catalog::Endpoint& e, int port, const std::string& failed_step = "",
                 const std::string& failure = "", const std::string& ip = "198.18.1.2") {
     int64_t dns_tx = resolve(e.host, ip, failed_step == "dns" ? failure : "");
-    json ep{{"host", e.host},
-            {"chain", catalog::chain_name(e.chain)},
-            {"feature", e.feature},
-            {"judged", e.judged},
-            {"throughput", e.throughput},
-            {"dns_transaction_id", dns_tx},
-            {"confirmed", nullptr}};
-    if (!e.url.empty()) ep["url"] = e.url, ep["method"] = e.method;
+    format::PlannedEndpoint ep;
+    ep.host = e.host;
+    ep.chain = catalog::chain_name(e.chain);
+    ep.feature = e.feature;
+    ep.judged = e.judged;
+    ep.throughput = e.throughput;
+    ep.dns_transaction_id = dns_tx;
+    if (!e.url.empty()) ep.url = e.url, ep.method = e.method;
     if (e.chain == catalog::Chain::Dns) {
-      ep["endpoint"] = e.host;
-      ep["port"] = nullptr;
-      ep["ip"] = nullptr;
+      ep.endpoint = e.host;
       obs.endpoints.push_back(ep);
       return;
     }
-    ep["endpoint"] = e.host + ":" + std::to_string(port);
-    ep["port"] = port;
+    ep.endpoint = e.host + ":" + std::to_string(port);
+    ep.port = port;
     if (failed_step == "dns") {
-      ep["ip"] = nullptr;
-      ep["transaction_id"] = nullptr;
       obs.endpoints.push_back(ep);
       return;
     }
     const int64_t tx = next_tx_++;
-    ep["ip"] = ip;
-    ep["transaction_id"] = tx;
-    ep["attempts"] = 1;
+    ep.ip = ip;
+    ep.transaction_id = tx;
+    ep.attempts = 1;
     obs.endpoints.push_back(ep);
 
     auto fail_if = [&](const char* step) { return failed_step == step ? format::Failure(failure) : format::Failure(); };
@@ -255,7 +251,7 @@ TEST(WhatsApp, PlanKeys) {
   EXPECT_EQ(k["tcp_connect"].size(), 8u);  // 3 hosts × 2 ports + registration + web
   EXPECT_EQ(k["tls_handshakes"].size(), 2u);
   EXPECT_EQ(k["requests"].size(), 2u);
-  EXPECT_EQ(k["x_endpoints"], obs.endpoints);
+  EXPECT_EQ(k["x_endpoints"], format::to_json(obs.endpoints));
   EXPECT_EQ(k["x_features"]["messaging"]["rule"], "any");
   EXPECT_EQ(k["x_features"]["registration"]["rule"], "all");
   EXPECT_EQ(k["x_features"]["web"]["judged"], true);
@@ -275,13 +271,18 @@ TEST(WhatsApp, PlanKeys) {
 TEST(WhatsApp, ControlRecordedAndUsed) {
   auto s = whatsapp();
   auto obs = whatsapp_obs(s, {{"web.whatsapp.com:443", {"tcp", "generic_timeout_error"}}});
-  obs.control = {{"url", "https://control.test/"},
-                 {"answers",
-                  {{"web.whatsapp.com:443",
-                    {{"dns", {{"failure", nullptr}, {"addrs", {"198.18.1.2"}}}},
-                     {"tcp_connect", {{"198.18.1.2:443", {{"status", false}, {"failure", "generic_timeout_error"}}}}}}}}}};
+  format::ControlResponse answer;
+  answer.dns = format::ControlDns{std::nullopt, {"198.18.1.2"}};
+  answer.tcp_connect = std::map<std::string, format::ControlConnect>{{"198.18.1.2:443", {false, "generic_timeout_error"}}};
+  obs.control = format::ControlRecord{"https://control.test/", {{"web.whatsapp.com:443", answer}}, std::nullopt};
   json k = build_test_keys(s, obs, ok_canary());
-  EXPECT_EQ(k["x_control"], obs.control);
+  EXPECT_EQ(k["x_control"], format::to_json(*obs.control));
+  // The stored shape, field by field.
+  EXPECT_EQ(k["x_control"]["url"], "https://control.test/");
+  EXPECT_TRUE(k["x_control"]["unreachable"].is_null());
+  EXPECT_EQ(k["x_control"]["answers"]["web.whatsapp.com:443"]["tcp_connect"]["198.18.1.2:443"],
+            json({{"status", false}, {"failure", "generic_timeout_error"}}));
+  EXPECT_EQ(k["x_control"]["answers"]["web.whatsapp.com:443"]["dns"], json({{"failure", nullptr}, {"addrs", {"198.18.1.2"}}}));
   EXPECT_EQ(k["x_verdict"]["features"]["web"]["status"], "down");
   EXPECT_EQ(k["x_verdict"]["confidence"], "high");
   // OONI's key has no "down": the endpoint failed, so it reads "blocked".

@@ -345,7 +345,7 @@ TEST(ControlClient, RequestBodyCarriesExtensions) {
   query.tcp_connect = {"192.0.2.1:443"};
   query.http_method = "POST";
   query.http_body = "a=1";
-  const json body = control_request_json(query);
+  const json body = format::to_json(query);
   EXPECT_EQ(body, json::parse(R"({"http_request":"https://a.example/x",
       "http_request_headers":{"Accept":["*/*"]},"tcp_connect":["192.0.2.1:443"],
       "x_http_method":"POST","x_http_body":"a=1"})"));
