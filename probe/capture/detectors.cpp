@@ -9,6 +9,7 @@
 
 #include "probe/capture/dns_message.h"
 #include "probe/capture/tls_record.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::capture {
 namespace {
@@ -33,15 +34,7 @@ struct Peer {
 // An ICMP sender is a router on the path, not one of our flows: keep it only
 // when it is a public address.
 std::string icmp_sender_text(const IpAddress& ip) {
-  const auto& b = ip.bytes;
-  bool is_private = false;
-  if (ip.version == 4) {
-    is_private = b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
-                 (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
-                 (b[0] == 100 && (b[1] & 0xc0) == 64);
-  } else if (ip.version == 6) {
-    is_private = (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
-  }
+  const bool is_private = ip::in_special_range(ip::Address{ip.version, ip.bytes}, ip::kLocal);
   return is_private ? "[private]" : ip.to_string();
 }
 

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "reports/format/ip_address.h"
+
 namespace vantage::capture {
 namespace {
 
@@ -212,8 +214,7 @@ bool IpAddress::parse(std::string_view text, IpAddress& out) {
 }
 
 std::string format_address(const IpAddress& ip, uint16_t port) {
-  const std::string host = ip.to_string();
-  return ip.version == 6 ? "[" + host + "]:" + std::to_string(port) : host + ":" + std::to_string(port);
+  return ip::join_host_port(ip.to_string(), port);
 }
 
 bool parse_address(std::string_view text, IpAddress& ip, uint16_t& port, uint16_t default_port) {

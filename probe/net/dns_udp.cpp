@@ -27,6 +27,7 @@
 #include "probe/net/dns_lookup.h"
 #include "probe/net/failure.h"
 #include "probe/net/socket.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::net {
 
@@ -77,13 +78,13 @@ std::optional<ResolverAddress> parse_resolver(const std::string& spec) {
     sin->sin_port = htons(static_cast<uint16_t>(port));
     address.length = sizeof(sockaddr_in);
     address.family = AF_INET;
-    address.text = host + ":" + port_text;
+    address.text = ip::join_host_port(host, port);
   } else if (inet_pton(AF_INET6, host.c_str(), &sin6->sin6_addr) == 1) {
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(static_cast<uint16_t>(port));
     address.length = sizeof(sockaddr_in6);
     address.family = AF_INET6;
-    address.text = "[" + host + "]:" + port_text;
+    address.text = ip::join_host_port(host, port);
   } else {
     return std::nullopt;
   }

@@ -22,6 +22,7 @@
 
 #include "probe/net/curl_failure.h"
 #include "probe/net/failure.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::net {
 
@@ -153,10 +154,7 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   return error.empty() ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
-std::string with_brackets_if_ipv6(const std::string& ip) {
-  if (ip.find(':') != std::string::npos && ip.front() != '[') return "[" + ip + "]";
-  return ip;
-}
+std::string with_brackets_if_ipv6(const std::string& ip) { return ip::bracket_host(ip); }
 
 }  // namespace
 

@@ -36,10 +36,12 @@
 #include "reports/collector/client_address.h"
 #include "reports/collector/collector.h"
 #include "reports/collector/collector_http.h"
-#include "reports/collector/rate_limiter.h"
+#include "reports/server/rate_limiter.h"
 #include "reports/collector/store.h"
 #include "reports/control/test_helper.h"
 #include "reports/control/control_http.h"
+#include "reports/format/ip_address.h"
+#include "reports/format/read_file.h"
 #include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
@@ -49,15 +51,6 @@ namespace {
 
 using json = nlohmann::json;
 using namespace vantage;
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 }  // namespace
 
@@ -134,7 +127,8 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-collector: --tls-cert and --tls-key go together\n";
     return 2;
   }
-  if (!tls_cert.empty() && (!read_file(tls_cert, http.tls_cert_pem) || !read_file(tls_key, http.tls_key_pem))) {
+  if (!tls_cert.empty() && (!format::read_file(tls_cert, http.tls_cert_pem).empty() ||
+                            !format::read_file(tls_key, http.tls_key_pem).empty())) {
     std::cerr << "vantage-collector: cannot read --tls-cert " << tls_cert << " / --tls-key " << tls_key << "\n";
     return 2;
   }
@@ -176,8 +170,8 @@ int main(int argc, char** argv) {
   collector::CollectorOptions options;
   options.collector_name = collector_name;
   collector::Collector col(*store, options);
-  collector::RateLimiter limiter(rate, burst);
-  collector::RateLimiter control_limiter(control_rate, control_burst);
+  server::RateLimiter limiter(rate, burst);
+  server::RateLimiter control_limiter(control_rate, control_burst);
 
   // Signals are taken by sigwait in main, never in a handler; blocked before
   // any thread exists so every server thread inherits the mask.
@@ -266,8 +260,7 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-collector: " << error << "\n";
     return 1;
   }
-  const std::string where =
-      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" + std::to_string(server.port());
+  const std::string where = ip::join_host_port(http.host, server.port());
   server::log_json_line({{"event", "listening"}, {"address", where}, {"store", store->name()},
                          {"tls", !tls_cert.empty()}, {"max_body", http.max_body}, {"rate", rate}, {"burst", burst},
                          {"control", control}, {"threads", http.threads}, {"workers", http.workers}, {"max_connections", http.max_connections},

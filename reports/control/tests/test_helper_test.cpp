@@ -108,10 +108,10 @@ TEST(ControlValidation, MalformedJsonBodyIs400) {
 TEST(ControlPolicy, ParsesNetworks) {
   IpNetwork network;
   EXPECT_TRUE(parse_ip_network("198.18.0.0/15", network));
-  EXPECT_EQ(network.prefix_length, 15);
+  EXPECT_EQ(network.network.prefix_length, 15);
   EXPECT_TRUE(parse_ip_network("fd00::/8", network));
   EXPECT_TRUE(parse_ip_network("10.1.2.3", network));
-  EXPECT_EQ(network.prefix_length, 32);
+  EXPECT_EQ(network.network.prefix_length, 32);
   EXPECT_FALSE(parse_ip_network("198.18.0.0/33", network));
   EXPECT_FALSE(parse_ip_network("198.18.0.0/", network));
   EXPECT_FALSE(parse_ip_network("lab/15", network));

@@ -1,10 +1,11 @@
-// Tests for IP classification: bogon ranges (IPv4, IPv6, IPv4-mapped) and
-// prefix membership edge cases.
-#include "analysis/verdict/ip_networks.h"
+// Tests for IP classification: bogon ranges (IPv4, IPv6, IPv4-mapped),
+// prefix membership edge cases, and the capture's and the test helper's
+// views of the same range table.
+#include "reports/format/ip_address.h"
 
 #include <gtest/gtest.h>
 
-namespace vantage::analysis {
+namespace vantage::ip {
 namespace {
 
 TEST(Bogon, Ipv4Ranges) {
@@ -107,5 +108,76 @@ TEST(Prefix, AnyPrefix) {
   EXPECT_FALSE(in_any_prefix("31.13.31.1", {}));
 }
 
+bool special(const char* text, unsigned uses, Spelling spelling = Spelling::literal) {
+  const auto a = parse_address(text, spelling);
+  EXPECT_TRUE(a.has_value()) << text;
+  return a && in_special_range(*a, uses);
+}
+
+// The capture's "[private]" ICMP senders: RFC 1918, loopback, link-local, CGN
+// and ULA only; the lab's benchmark range and the bogon-only ranges are kept.
+TEST(Local, CaptureRanges) {
+  for (const char* ip : {"10.1.2.3", "127.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "169.254.9.9",
+                         "100.64.0.1", "100.127.255.255", "fc00::1", "fdff::1", "fe80::1", "febf::1"})
+    EXPECT_TRUE(special(ip, kLocal)) << ip;
+  for (const char* ip : {"198.18.0.1", "0.0.0.1", "192.0.0.8", "224.0.0.1", "8.8.8.8", "100.128.0.0", "::1", "ff02::1",
+                         "fec0::1", "2001:db8::1",
+                         // read literally (a packet's IPv6 source): not the IPv4 address it carries
+                         "::ffff:10.0.0.1"})
+    EXPECT_FALSE(special(ip, kLocal)) << ip;
+}
+
+// The test helper's policy: everything special is refused, whatever the
+// IPv6 spelling of an IPv4 address.
+TEST(NonPublic, HelperRangesAndSpellings) {
+  for (const char* ip : {"198.18.0.1", "198.19.255.255", "192.0.2.1", "198.51.100.1", "203.0.113.1", "0.1.2.3",
+                         "10.0.0.1", "224.0.0.1", "255.255.255.255", "2001:db8::1", "fec0::1", "ff02::1", "100::1",
+                         "2001:1::1", "64:ff9b:1::1"})
+    EXPECT_TRUE(special(ip, kNonPublic, Spelling::embedded_is_v4)) << ip;
+  for (const char* ip : {"::1", "::", "::ffff:127.0.0.1", "::ffff:0:7f00:1", "::7f00:1", "64:ff9b::7f00:1",
+                         "2002:7f00:1::1", "2002:a00:1::"}) {
+    const auto a = parse_address(ip, Spelling::embedded_is_v4);
+    ASSERT_TRUE(a.has_value()) << ip;
+    EXPECT_EQ(a->family, 4) << ip;
+    EXPECT_TRUE(in_special_range(*a, kNonPublic)) << ip;
+  }
+  for (const char* ip : {"8.8.8.8", "31.13.86.51", "2a03:2880::1", "64:ff9b::808:808", "2002:808:808::1"})
+    EXPECT_FALSE(special(ip, kNonPublic, Spelling::embedded_is_v4)) << ip;
+}
+
+// The location step's "is this a public address": documentation and the
+// lab's benchmark range pass, everything local or reserved does not.
+TEST(NotGlobal, LocationRanges) {
+  for (const char* ip : {"0.0.0.0", "10.0.0.1", "127.0.0.1", "169.254.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1",
+                         "224.0.0.1", "255.255.255.255", "::", "::1", "::2", "::ff", "ff02::1", "fc00::1", "fe80::1"})
+    EXPECT_TRUE(special(ip, kNotGlobal, Spelling::mapped_is_v4)) << ip;
+  for (const char* ip : {"198.18.9.7", "192.0.2.1", "192.0.0.8", "8.8.8.8", "2001:db8::1", "::100", "64:ff9b::a00:1",
+                         "fec0::1"})
+    EXPECT_FALSE(special(ip, kNotGlobal, Spelling::mapped_is_v4)) << ip;
+}
+
+TEST(HostPort, Ipv6InBrackets) {
+  EXPECT_EQ(join_host_port("198.18.2.7", 443), "198.18.2.7:443");
+  EXPECT_EQ(join_host_port("2001:db8::1", 443), "[2001:db8::1]:443");
+  EXPECT_EQ(join_host_port("[2001:db8::1]", 53), "[2001:db8::1]:53");
+  EXPECT_EQ(join_host_port("collector.example", 8080), "collector.example:8080");
+  EXPECT_EQ(bracket_host("::1"), "[::1]");
+  EXPECT_EQ(bracket_host("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(bracket_host(""), "");
+}
+
+TEST(Network, BareAddressAndLengths) {
+  auto n = parse_network("10.1.2.3", Spelling::literal, /*bare_address_ok=*/true);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->prefix_length, 32);
+  EXPECT_FALSE(parse_network("10.1.2.3", Spelling::literal).has_value());
+  n = parse_network("::ffff:10.0.0.0/104", Spelling::literal);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->base.family, 6);  // read as written
+  EXPECT_FALSE(parse_network("::ffff:10.0.0.0/104", Spelling::mapped_is_v4).has_value());  // an IPv4 /104
+  EXPECT_FALSE(parse_network("::/129", Spelling::literal).has_value());
+  EXPECT_FALSE(parse_network("lab/15", Spelling::literal, true).has_value());
+}
+
 }  // namespace
-}  // namespace vantage::analysis
+}  // namespace vantage::ip
