@@ -45,26 +45,12 @@ std::optional<ip::Address> parse_ip_literal(std::string literal) {
 
 // "ip:port" with the IP a literal ("[v6]:port" for IPv6) and 1 <= port <= 65535.
 bool parse_endpoint(const std::string& text, std::string& ip, int& port) {
-  std::string port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find("]:");
-    if (close == std::string::npos) return false;
-    ip = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-    if (ip.find(':') == std::string::npos) return false;  // brackets only for IPv6
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) return false;
-    ip = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    if (ip.find(':') != std::string::npos) return false;  // bare IPv6 is ambiguous
-  }
-  if (port_text.empty() || port_text.size() > 5) return false;
-  if (!std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  port = std::stoi(port_text);
-  if (port < 1 || port > 65535) return false;
+  const auto hp = ip::split_host_port(text);
+  if (!hp || !hp->port || *hp->port < 1) return false;
+  // Brackets only for IPv6, and a bare IPv6 (no port) is ambiguous.
+  if (hp->bracketed != (hp->host.find(':') != std::string::npos)) return false;
+  ip = hp->host;
+  port = *hp->port;
   return parse_ip_literal(ip).has_value();
 }
 

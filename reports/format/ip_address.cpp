@@ -161,4 +161,36 @@ std::string bracket_host(std::string_view host) {
 
 std::string join_host_port(std::string_view host, int port) { return bracket_host(host) + ":" + std::to_string(port); }
 
+std::optional<HostPort> split_host_port(std::string_view text) {
+  HostPort out;
+  std::string_view host = text;
+  std::optional<std::string_view> port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    out.bracketed = true;
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port_text = rest.substr(1);
+    }
+  } else if (const auto colon = text.find(':');
+             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  out.host = std::string(host);
+  if (!port_text) return out;
+  if (port_text->empty() || port_text->size() > 5) return std::nullopt;
+  int port = 0;
+  for (char c : *port_text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  out.port = port;
+  return out;
+}
+
 }  // namespace vantage::ip

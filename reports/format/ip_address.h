@@ -86,4 +86,17 @@ std::string bracket_host(std::string_view host);
 // "host:port" with bracket_host(): "198.18.2.7:443", "[2001:db8::1]:443".
 std::string join_host_port(std::string_view host, int port);
 
+struct HostPort {
+  std::string host;         // without brackets
+  std::optional<int> port;  // 0..65535; none when the text names none
+  bool bracketed = false;   // the host was in brackets
+};
+
+// The other way: "host", "host:port", "[host]" and "[host]:port"; a host with
+// two or more ':' and no brackets is a bare IPv6 literal without a port.
+// nullopt when the shape is wrong (an unclosed '[', junk after ']', a port
+// that is empty, not 1-5 digits, or above 65535). Callers add their own
+// rules (a port required, >= 1, the host a literal).
+std::optional<HostPort> split_host_port(std::string_view text);
+
 }  // namespace vantage::ip

@@ -166,6 +166,34 @@ TEST(HostPort, Ipv6InBrackets) {
   EXPECT_EQ(bracket_host(""), "");
 }
 
+TEST(HostPort, SplitsEveryShape) {
+  auto hp = split_host_port("198.18.2.7:443");
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_EQ(hp->host, "198.18.2.7");
+  EXPECT_EQ(hp->port, 443);
+  EXPECT_FALSE(hp->bracketed);
+  hp = split_host_port("[2001:db8::1]:53");
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_EQ(hp->host, "2001:db8::1");
+  EXPECT_EQ(hp->port, 53);
+  EXPECT_TRUE(hp->bracketed);
+  hp = split_host_port("2001:db8::1");  // bare IPv6: no port
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_EQ(hp->host, "2001:db8::1");
+  EXPECT_FALSE(hp->port.has_value());
+  hp = split_host_port("[::1]");
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_EQ(hp->host, "::1");
+  EXPECT_FALSE(hp->port.has_value());
+  hp = split_host_port("resolver");
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_FALSE(hp->port.has_value());
+  EXPECT_EQ(split_host_port("h:0")->port, 0);
+  EXPECT_EQ(split_host_port("h:65535")->port, 65535);
+  for (const char* bad : {"h:", "h:65536", "h:123456", "h:8x", "h:-1", "[::1", "[::1]x", "[::1]:", "[::1]:+1"})
+    EXPECT_FALSE(split_host_port(bad).has_value()) << bad;
+}
+
 TEST(Network, BareAddressAndLengths) {
   auto n = parse_network("10.1.2.3", Spelling::literal, /*bare_address_ok=*/true);
   ASSERT_TRUE(n.has_value());
