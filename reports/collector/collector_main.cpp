@@ -79,12 +79,7 @@ int main(int argc, char** argv) {
                  "largest request body, in bytes, on the wire and after gzip decompression (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
-  app.add_option("--rate", rate, "requests per second per client (0 = no limit; 429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--burst", burst, "requests a client may send at once before --rate applies")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  server::add_rate_flags(app, rate, burst, "", "requests");
   app.add_option("--trust-proxy", trusted_proxies,
                  "ADDR of a reverse proxy in front (repeatable): requests from it are counted against the last "
                  "X-Forwarded-For hop it did not add itself; from anyone else X-Forwarded-For is ignored");
@@ -102,12 +97,7 @@ int main(int argc, char** argv) {
   app.add_option("--control-allow-net", control_nets, "CIDR the control helper may connect to (repeatable)");
   app.add_flag("--control-allow-private", control_private,
                "let the control helper connect to loopback/private addresses");
-  app.add_option("--control-rate", control_rate, "control requests per second per client (429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--control-burst", control_burst, "control requests a client may send at once")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  server::add_rate_flags(app, control_rate, control_burst, "control-", "control requests");
   std::string dashboard_assets, dashboard_data;
   app.add_option("--dashboard-assets", dashboard_assets,
                  "serve /dashboard/ pages from this directory (default: this build's or the installed pages)")

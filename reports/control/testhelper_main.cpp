@@ -65,12 +65,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
   vantage::server::add_server_flags(app, http, limits);
-  app.add_option("--rate", rate, "control requests per second per client (0 = no limit; 429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--burst", burst, "control requests a client may send at once before --rate applies")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  vantage::server::add_rate_flags(app, rate, burst, "", "control requests");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
