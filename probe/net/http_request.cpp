@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "probe/net/curl_failure.h"
+#include "probe/net/curl_init.h"
 #include "probe/net/failure.h"
 #include "reports/format/ip_address.h"
 
@@ -29,11 +30,6 @@ namespace vantage::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct EasyFree {
   void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
@@ -159,7 +155,7 @@ std::string with_brackets_if_ipv6(const std::string& ip) { return ip::bracket_ho
 }  // namespace
 
 format::HttpObservation http_request(const HttpOptions& options, const StepContext& ctx) {
-  global_init_once();
+  curl_global_init_once();
   format::HttpObservation obs;
   obs.url = options.url;
   obs.method = options.method;
