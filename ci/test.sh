@@ -35,7 +35,7 @@ cmake --build build/asan -j"$jobs"
 echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 
-echo "== fuzz targets (short runs; longer: see probe/capture/CMakeLists.txt)"
+echo "== fuzz targets (short runs; longer: see the top CMakeLists.txt)"
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF "${launcher[@]}" >/dev/null
 cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors \
   fuzz_collector_submission fuzz_spool_index

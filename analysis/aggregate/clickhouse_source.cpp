@@ -1,9 +1,9 @@
 // Aggregation as SQL in ClickHouse. See clickhouse_source.h for the contract.
 #include "analysis/aggregate/clickhouse_source.h"
 
-#include <curl/curl.h>
-
 #include <sstream>
+
+#include "reports/clickhouse/clickhouse_http.h"
 
 namespace vantage::analysis {
 namespace {
@@ -30,46 +30,15 @@ Target parse_url(const std::string& url) {
   return t;
 }
 
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 std::string run(const Target& t, const std::string& sql, std::string& out) {
-  out.clear();
-  CURL* curl = curl_easy_init();
-  if (!curl) return "clickhouse: cannot create a curl handle";
-  curl_easy_setopt(curl, CURLOPT_URL, t.base.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, sql.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(sql.size()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 600000L);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  const CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return "clickhouse: " + t.base + ": " + curl_easy_strerror(rc);
-  if (status != 200) {
-    std::string msg = out.substr(0, 400);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return "clickhouse: HTTP " + std::to_string(status) + ": " + msg;
-  }
-  return "";
+  clickhouse::Statement statement;
+  statement.base_url = t.base;
+  statement.sql = sql;
+  statement.timeout = std::chrono::minutes(10);  // aggregation over every measurement
+  return clickhouse::run(statement, out);
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
+using clickhouse::quote;
 
 std::string where(const Filters& f) {
   std::string w;

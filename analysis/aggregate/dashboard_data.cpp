@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "analysis/aggregate/clickhouse_source.h"
+#include "reports/format/utc_time.h"
 
 namespace vantage::analysis {
 
@@ -44,14 +45,7 @@ std::string sqlite_path(const std::string& url) {
 
 }  // namespace
 
-std::string utc_now_iso() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now_iso() { return format::utc_time(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ"); }
 
 json analyse_measurement(const json& m) {
   if (m.is_object() && m.contains("test_keys") && m["test_keys"].is_object() && m["test_keys"].contains("x_verdict") &&

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "reports/format/read_file.h"
+
 namespace vantage::dashboard {
 
 namespace fs = std::filesystem;
@@ -26,29 +28,9 @@ Response error_response(int status, const std::string& message) {
 }
 
 bool read_file(const fs::path& path, std::uintmax_t limit, std::string& out, std::string& error) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) {
-    error = path.string() + ": " + ec.message();
-    return false;
-  }
-  if (size > limit) {
-    error = path.string() + ": larger than " + std::to_string(limit) + " bytes";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = path.string() + ": cannot be opened";
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    error = path.string() + ": read error";
-    return false;
-  }
-  out = std::move(buffer).str();
-  return true;
+  const std::string why = format::read_file(path.string(), out, limit);
+  if (!why.empty()) error = path.string() + ": " + why;
+  return why.empty();
 }
 
 bool name_char(char c) {

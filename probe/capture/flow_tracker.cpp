@@ -7,6 +7,7 @@
 
 #include "probe/capture/dns_message.h"
 #include "probe/capture/tls_record.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::capture {
 
@@ -25,20 +26,12 @@ const char* to_string(OutboundKind kind) {
   return "syn";
 }
 
-namespace {
-// The one place capture classifies an address (private, loopback, link-local,
-// CGNAT, ULA): callers go through icmp_sender_text().
-bool is_private_address(const IpAddress& ip) {
-  const auto& b = ip.bytes;
-  if (ip.version == 4)
-    return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-           (b[0] == 169 && b[1] == 254) || (b[0] == 100 && (b[1] & 0xc0) == 64);
-  if (ip.version == 6) return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
-  return false;
+// Private, loopback, link-local, CGNAT, ULA: the one address classifier
+// (reports/format/ip_address.h), asked for the capture's list.
+std::string icmp_sender_text(const IpAddress& ip) {
+  const bool is_private = ip::in_special_range(ip::Address{ip.version, ip.bytes}, ip::kLocal);
+  return is_private ? "[private]" : ip.to_string();
 }
-}  // namespace
-
-std::string icmp_sender_text(const IpAddress& ip) { return is_private_address(ip) ? "[private]" : ip.to_string(); }
 
 FlowTracker::FlowTracker(FlowRegistry r, DetectorOptions o) : registry_(std::move(r)), options_(o) {
   auto load = [](const std::vector<std::string>& list, std::set<Peer>& into, uint16_t def) {

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "reports/format/ip_address.h"
+
 namespace vantage::capture {
 namespace {
 
@@ -212,41 +214,13 @@ bool IpAddress::parse(std::string_view text, IpAddress& out) {
 }
 
 std::string format_address(const IpAddress& ip, uint16_t port) {
-  const std::string host = ip.to_string();
-  return ip.version == 6 ? "[" + host + "]:" + std::to_string(port) : host + ":" + std::to_string(port);
+  return ip::join_host_port(ip.to_string(), port);
 }
 
 bool parse_address(std::string_view text, IpAddress& ip, uint16_t& port, uint16_t default_port) {
-  std::string_view host = text;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    host = text.substr(1, close - 1);
-    const auto rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port_text = rest.substr(1);
-    }
-  } else if (text.find(':') != text.rfind(':')) {
-    host = text;  // bare IPv6
-  } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  if (!IpAddress::parse(host, ip)) return false;
-  if (port_text.empty()) {
-    port = default_port;
-    return true;
-  }
-  if (port_text.size() > 5) return false;
-  unsigned value = 0;
-  for (char c : port_text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value > 65535) return false;
-  port = static_cast<uint16_t>(value);
+  const auto hp = ip::split_host_port(text);
+  if (!hp || !IpAddress::parse(hp->host, ip)) return false;
+  port = hp->port ? static_cast<uint16_t>(*hp->port) : default_port;
   return true;
 }
 

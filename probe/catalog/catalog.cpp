@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "reports/format/json_schema.h"
+#include "reports/format/read_file.h"
 
 namespace vantage::catalog {
 
@@ -23,15 +24,6 @@ using nlohmann::json;
 const json& schema() {
   static const json s = json::parse(kCatalogSchema);
   return s;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
 }
 
 Chain parse_chain(const std::string& s) {
@@ -78,7 +70,7 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
   for (std::size_t i = 0; i < pins.size(); ++i) {
     fs::path pem = fs::path(path).parent_path() / pins[i].get<std::string>();
     std::string text;
-    if (!read_file(pem.string(), text)) {
+    if (!format::read_file(pem.string(), text).empty()) {
       error("/trust/pinned_ca_files/" + std::to_string(i), "cannot read pinned CA file " + pem.string());
     } else if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
       error("/trust/pinned_ca_files/" + std::to_string(i), pem.string() + " holds no PEM certificate");
@@ -151,7 +143,7 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
 
 void load_into(const std::string& path, LoadResult& result) {
   std::string text;
-  if (!read_file(path, text)) {
+  if (!format::read_file(path, text).empty()) {
     result.errors.push_back({path, "", "cannot read file"});
     return;
   }

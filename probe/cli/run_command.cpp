@@ -14,6 +14,7 @@
 #include <set>
 
 #include "probe/catalog/catalog.h"
+#include "probe/cli/architecture.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/summary_table.h"
 #include "probe/cli/upload_command.h"
@@ -226,7 +227,7 @@ int run_command(const RunOptions& o) {
     env.test_start_time = result.start_time;
     env.measurement_start_time = result.start_time;
     env.test_runtime = result.runtime;
-    env.annotations = {{"architecture", "amd64"}, {"engine_name", "vantage"}, {"engine_version", VANTAGE_VERSION},
+    env.annotations = {{"architecture", host_architecture()}, {"engine_name", "vantage"}, {"engine_version", VANTAGE_VERSION},
                        {"platform", "linux"}};
     if (result.interrupted) env.annotations["x_interrupted"] = "true";
     apply_location(env, where);

@@ -21,6 +21,7 @@
 
 #include "probe/cli/results_store.h"
 #include "probe/spool/spool.h"
+#include "reports/format/utc_time.h"
 
 namespace vantage::cli {
 
@@ -29,14 +30,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string now_utc() { return format::utc_time(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ"); }
 
 constexpr int kLockBusy = -2;
 

@@ -2,6 +2,7 @@
 #include "probe/config/consent.h"
 
 #include "reports/format/atomic_file.h"
+#include "reports/format/utc_time.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -72,11 +73,7 @@ std::string record_consent(const std::string& config_dir, const std::string& how
   std::error_code ec;
   fs::create_directories(config_dir, ec);
   if (ec) return "cannot create " + config_dir + ": " + ec.message();
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string when = format::utc_time(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
   std::string body = nlohmann::json{{"version", kConsentVersion}, {"agreed_at", when}, {"how", how}}.dump(2) + "\n";
   return format::write_file_atomically(consent_path(config_dir), body, 0600);
 }

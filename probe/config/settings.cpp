@@ -2,6 +2,7 @@
 #include "probe/config/settings.h"
 
 #include "reports/format/atomic_file.h"
+#include "reports/format/read_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -195,15 +196,10 @@ std::optional<toml::table> parse_toml(const std::string& text, const std::string
 }
 
 std::string read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read: " + std::string(std::strerror(errno));
-    return "";
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > (1 << 20)) error = "larger than 1 MB: not a configuration file";
-  return s.str();
+  std::string text;
+  error = format::read_file(path, text, 1 << 20);
+  if (error.rfind("larger than", 0) == 0) error = "larger than 1 MB: not a configuration file";
+  return text;
 }
 
 }  // namespace

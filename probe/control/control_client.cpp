@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "probe/net/curl_failure.h"
+#include "probe/net/curl_init.h"
 #include "probe/net/failure.h"
 
 namespace vantage::control {
@@ -29,11 +30,6 @@ struct EasyFree {
 struct SlistFree {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
-
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
@@ -55,7 +51,7 @@ ControlAnswer ask_control(const std::string& control_url, const ControlQuery& q,
                           std::chrono::milliseconds timeout) {
   ControlAnswer result;
   try {
-    global_init_once();
+    net::curl_global_init_once();
     // Replaces bytes that are not UTF-8 (a header value from a catalog, say)
     // rather than throwing.
     const std::string body =

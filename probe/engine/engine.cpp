@@ -10,7 +10,7 @@
 #include <set>
 #include <tuple>
 
-#include "analysis/verdict/ip_networks.h"
+#include "reports/format/ip_address.h"
 #include "probe/engine/control_queue.h"
 #include "probe/engine/parallel.h"
 #include "probe/net/dns_lookup.h"
@@ -67,9 +67,7 @@ struct ChainJob {
   auto key() const { return std::tie(ip, port, kind, host, url, method); }
 };
 
-std::string join_address(const std::string& ip, int port) {
-  return ip.find(':') != std::string::npos ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port);
-}
+std::string join_address(const std::string& ip, int port) { return ip::join_host_port(ip, port); }
 
 class Runner {
  public:
@@ -224,7 +222,7 @@ class Runner {
       std::string ip = !a.ipv4.empty() ? a.ipv4 : a.ipv6;
       if (ip.empty()) continue;
       any = any || !a.ipv4.empty();
-      if (opt_.reject_bogons && analysis::is_bogon(ip)) continue;
+      if (opt_.reject_bogons && ip::is_bogon(ip)) continue;
       auto& list = a.ipv4.empty() ? v6 : v4;
       if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
     }
@@ -281,9 +279,10 @@ class Runner {
   }
 
   static std::string with_dns_port(const std::string& resolver) {
-    if (resolver.find(':') == std::string::npos) return resolver + ":53";
-    if (resolver.front() != '[' && std::count(resolver.begin(), resolver.end(), ':') > 1) return "[" + resolver + "]:53";
-    return resolver;
+    // A bare address gets port 53; "ip:port" and "[v6]:port" are kept.
+    const bool bare = resolver.find(':') == std::string::npos ||
+                      (resolver.front() != '[' && std::count(resolver.begin(), resolver.end(), ':') > 1);
+    return bare ? ip::join_host_port(resolver, 53) : resolver;
   }
 
   // Tells the capture which addresses are ours and whose they are.

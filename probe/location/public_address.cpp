@@ -12,16 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "probe/net/server_request.h"
+#include "reports/format/ip_address.h"
+
 namespace vantage::location {
 
 namespace {
-
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() + size * n > 4096) return 0;  // the answer is a few bytes: refuse anything big
-  s->append(data, size * n);
-  return size * n;
-}
 
 }  // namespace
 
@@ -38,25 +34,8 @@ std::string normalize_ip(const std::string& ip) {
 }
 
 bool is_global_address(const std::string& text) {
-  const std::string ip = normalize_ip(text);
-  unsigned char b[16];
-  if (inet_pton(AF_INET, ip.c_str(), b) == 1) {
-    if (b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224) return false;
-    if (b[0] == 169 && b[1] == 254) return false;
-    if (b[0] == 172 && (b[1] & 0xf0) == 16) return false;
-    if (b[0] == 192 && b[1] == 168) return false;
-    if (b[0] == 100 && (b[1] & 0xc0) == 64) return false;  // CGNAT: the ISP's inside
-    return true;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), b) == 1) {
-    static const unsigned char zero[16] = {};
-    if (std::memcmp(b, zero, 15) == 0) return false;           // :: and ::1
-    if (b[0] == 0xff) return false;                            // multicast
-    if ((b[0] & 0xfe) == 0xfc) return false;                   // ULA fc00::/7
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;   // link-local
-    return true;
-  }
-  return false;
+  const auto a = ip::parse_address(text, ip::Spelling::mapped_is_v4);
+  return a && !ip::in_special_range(*a, ip::kNotGlobal);
 }
 
 AddressAnswer ask_public_address(const WhoamiOptions& o) {
@@ -73,21 +52,16 @@ AddressAnswer ask_public_address(const WhoamiOptions& o) {
     a.failure = "curl_easy_init failed";
     return a;
   }
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "vantage/" VANTAGE_VERSION);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!o.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_bundle.c_str());
-  // Always set: an empty proxy turns off curl's *_proxy environment variables,
-  // so the request goes where the upload goes.
-  curl_easy_setopt(curl, CURLOPT_PROXY, o.proxy.c_str());
+  // Through the upload's proxy, so the request goes where the upload goes.
+  net::ServerRequest request;
+  request.url = url;
+  request.ca_bundle = o.ca_bundle;
+  request.proxy = o.proxy;
+  request.connect_timeout = o.timeout;
+  request.timeout = o.timeout;
+  request.max_answer = 4096;  // the answer is a few bytes: refuse anything big
+  net::set_server_request(curl, request);
+  const std::string& body = request.answer;
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

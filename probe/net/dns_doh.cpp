@@ -11,6 +11,7 @@
 #include "probe/net/dns_internal.h"
 #include "probe/net/dns_lookup.h"
 #include "probe/net/curl_failure.h"
+#include "probe/net/curl_init.h"
 #include "probe/net/failure.h"
 
 namespace vantage::net {
@@ -33,8 +34,7 @@ size_t append_body(char* data, size_t size, size_t count, void* userdata) {
 
 format::DnsObservation query_doh(const std::string& hostname, const DohQueryOptions& options,
                                  const StepContext& ctx) {
-  static std::once_flag curl_initialized;
-  std::call_once(curl_initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  curl_global_init_once();
 
   format::DnsObservation obs;
   obs.engine = "doh";

@@ -27,6 +27,7 @@
 #include "probe/net/dns_lookup.h"
 #include "probe/net/failure.h"
 #include "probe/net/socket.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::net {
 
@@ -47,27 +48,10 @@ struct ResolverAddress {
 
 // Accepts "ip", "ip:port", "ip6", "[ip6]" and "[ip6]:port"; port 53 if absent.
 std::optional<ResolverAddress> parse_resolver(const std::string& spec) {
-  std::string host = spec;
-  std::string port_text = "53";
-  if (!spec.empty() && spec.front() == '[') {
-    const auto close = spec.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    host = spec.substr(1, close - 1);
-    if (close + 1 < spec.size()) {
-      if (spec[close + 1] != ':') return std::nullopt;
-      port_text = spec.substr(close + 2);
-    }
-  } else if (const auto colon = spec.find(':');
-             colon != std::string::npos && spec.find(':', colon + 1) == std::string::npos) {
-    host = spec.substr(0, colon);
-    port_text = spec.substr(colon + 1);
-  }
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  const int port = std::stoi(port_text);
-  if (port <= 0 || port > 65535) return std::nullopt;
+  const auto hp = ip::split_host_port(spec);
+  if (!hp || (hp->port && *hp->port < 1)) return std::nullopt;
+  const std::string& host = hp->host;
+  const int port = hp->port.value_or(53);
 
   ResolverAddress address;
   auto* sin = reinterpret_cast<sockaddr_in*>(&address.storage);
@@ -77,13 +61,13 @@ std::optional<ResolverAddress> parse_resolver(const std::string& spec) {
     sin->sin_port = htons(static_cast<uint16_t>(port));
     address.length = sizeof(sockaddr_in);
     address.family = AF_INET;
-    address.text = host + ":" + port_text;
+    address.text = ip::join_host_port(host, port);
   } else if (inet_pton(AF_INET6, host.c_str(), &sin6->sin6_addr) == 1) {
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = htons(static_cast<uint16_t>(port));
     address.length = sizeof(sockaddr_in6);
     address.family = AF_INET6;
-    address.text = "[" + host + "]:" + port_text;
+    address.text = ip::join_host_port(host, port);
   } else {
     return std::nullopt;
   }

@@ -21,18 +21,15 @@
 #include <string_view>
 
 #include "probe/net/curl_failure.h"
+#include "probe/net/curl_init.h"
 #include "probe/net/failure.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::net {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void global_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct EasyFree {
   void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
@@ -153,15 +150,12 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   return error.empty() ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
-std::string with_brackets_if_ipv6(const std::string& ip) {
-  if (ip.find(':') != std::string::npos && ip.front() != '[') return "[" + ip + "]";
-  return ip;
-}
+std::string with_brackets_if_ipv6(const std::string& ip) { return ip::bracket_host(ip); }
 
 }  // namespace
 
 format::HttpObservation http_request(const HttpOptions& options, const StepContext& ctx) {
-  global_init_once();
+  curl_global_init_once();
   format::HttpObservation obs;
   obs.url = options.url;
   obs.method = options.method;

@@ -2,6 +2,7 @@
 #include "probe/spool/spool.h"
 
 #include "reports/format/atomic_file.h"
+#include "reports/format/utc_time.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -38,11 +39,7 @@ bool valid_id(const std::string& id) {
 
 std::string new_id() {
   static std::atomic<unsigned> seq{0};
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  const std::string stamp = format::utc_time(std::chrono::system_clock::now(), "%Y%m%dT%H%M%SZ");
   std::random_device rd;
   char tail[48];
   std::snprintf(tail, sizeof tail, "-%06u-%08x", seq.fetch_add(1) % 1000000, rd());

@@ -7,40 +7,20 @@
 
 #include <thread>
 
+#include "probe/net/curl_failure.h"
+#include "probe/net/server_request.h"
+
 namespace vantage::upload {
 
 using nlohmann::json;
 
 namespace {
 
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// The OONI failure string for a transfer error, and whether the request can
-// not have reached the collector (so retrying at once is safe and useful).
-std::string failure_of(CURLcode rc, bool& connection_error) {
-  connection_error = false;
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-      connection_error = true;
-      return "connection_refused";
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      connection_error = true;
-      return "dns_lookup_error";
-    case CURLE_OPERATION_TIMEDOUT: return "generic_timeout_error";
-    case CURLE_PEER_FAILED_VERIFICATION: return "ssl_invalid_certificate";
-    case CURLE_SSL_CONNECT_ERROR: return "ssl_failed_handshake";
-    case CURLE_SSL_CACERT_BADFILE: return "ssl_unknown_authority";
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE: return "eof_error";
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR: return "connection_reset";
-    case CURLE_PROXY: return "unknown_failure: proxy_error";
-    default: return std::string("unknown_failure: ") + curl_easy_strerror(rc);
-  }
+// Whether a transfer error means the request cannot have reached the
+// collector (so retrying at once is safe and useful). The failure string
+// itself is net::failure_from_curl's, the same as every measurement's.
+bool never_reached(CURLcode rc) {
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 bool has_prefix(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
@@ -90,7 +70,14 @@ Outcome CollectorClient::post_once(const std::string& url, const std::string& bo
     return out;
   }
   curl_easy_reset(curl);  // keeps the connection cache
-  std::string response;
+  net::ServerRequest request;
+  request.url = url;
+  request.ca_bundle = options_.ca_bundle;
+  request.proxy = options_.proxy;  // only the proxy the volunteer named
+  request.connect_timeout = options_.connect_timeout;
+  request.timeout = options_.timeout;
+  net::set_server_request(curl, request);
+  const std::string& response = request.answer;
   std::string payload = body;
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -101,30 +88,20 @@ Outcome CollectorClient::post_once(const std::string& url, const std::string& bo
       headers = curl_slist_append(headers, "Content-Encoding: gzip");
     }
   }
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "vantage/" VANTAGE_VERSION);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-  // Only the proxy the volunteer named: "" also ignores *_proxy variables.
-  curl_easy_setopt(curl, CURLOPT_PROXY, options_.proxy.c_str());
+  char error_text[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   const CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   out.tries = 1;
   if (rc != CURLE_OK) {
-    out.failure = failure_of(rc, out.connection_error);
+    out.failure = net::failure_from_curl(curl, rc, error_text);
+    out.connection_error = never_reached(rc);
     out.error = curl_easy_strerror(rc);
     return out;
   }

@@ -19,14 +19,14 @@
 // measurement write the same row under the same key; reads use FINAL, so it
 // is counted and returned once, and no acknowledged UID disappears when
 // ClickHouse merges the duplicates.
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "reports/clickhouse/clickhouse_http.h"
 #include "reports/collector/store.h"
+#include "reports/format/ip_address.h"
 
 namespace vantage::collector {
 
@@ -34,14 +34,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
+using clickhouse::quote;
 
 std::int64_t as_int(const json& v) {
   if (v.is_number_integer()) return v.get<std::int64_t>();
@@ -55,16 +48,10 @@ std::int64_t as_int(const json& v) {
   return 0;
 }
 
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 class ClickHouseStore final : public Store {
  public:
   ClickHouseStore(std::string host, int port, std::string database)
-      : base_("http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-              std::to_string(port) + "/"),
+      : base_("http://" + ip::join_host_port(host, port) + "/"),
         db_(std::move(database)) {}
 
   std::string name() const override { return "clickhouse"; }
@@ -258,41 +245,15 @@ class ClickHouseStore final : public Store {
   // data is the POST body (INSERT ... FORMAT JSONEachRow); otherwise the
   // statement is the body. Returns "" or "clickhouse: ..." with its message.
   std::string run(const std::string& statement, const std::string& data, std::string& out) {
-    out.clear();
-    CURL* curl = curl_easy_init();
-    if (!curl) return "clickhouse: cannot create a curl handle";
-    std::string url = base_;
-    std::string body = statement;
-    if (!data.empty()) {
-      char* escaped = curl_easy_escape(curl, statement.c_str(), static_cast<int>(statement.size()));
-      url += std::string("?query=") + (escaped ? escaped : "");
-      curl_free(escaped);
-      body = data;
-    }
+    clickhouse::Statement s;
+    s.base_url = base_;
+    s.sql = statement;
+    s.data = data;
     // Synchronous inserts only: an async insert is acknowledged before it is
     // written at all.
-    if (async_setting_) url += std::string(url.find('?') == std::string::npos ? "?" : "&") + "async_insert=0";
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");  // the store is never reached through a proxy
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    if (rc != CURLE_OK) return std::string("clickhouse: ") + base_ + ": " + curl_easy_strerror(rc);
-    if (status != 200) {
-      std::string msg = out.substr(0, 300);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      return "clickhouse: HTTP " + std::to_string(status) + ": " + msg;
-    }
-    return "";
+    if (async_setting_) s.url_settings = "async_insert=0";
+    s.timeout = std::chrono::seconds(30);
+    return clickhouse::run(s, out);
   }
 
   std::string base_;

@@ -12,6 +12,7 @@
 
 #include "reports/format/json_limits.h"
 #include "reports/format/json_schema.h"
+#include "reports/format/utc_time.h"
 
 namespace vantage::collector {
 
@@ -125,28 +126,22 @@ std::string measurement_key(const json& content) {
 
 std::string make_report_id(std::int64_t now_seconds, const std::string& test_name, const std::string& cc,
                            const std::string& asn, const std::string& collector_name, const std::string& random) {
-  std::time_t t = static_cast<std::time_t>(now_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  const std::string stamp =
+      format::utc_time(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now_seconds)), "%Y%m%dT%H%M%SZ");
   std::string name;
   for (char c : test_name)
     if (c != '_') name += c;
   const std::string asn_digits = asn.rfind("AS", 0) == 0 ? asn.substr(2) : asn;
-  return std::string(stamp) + "_" + name + "_" + cc + "_" + asn_digits + "_n" + collector_name + "_" + random;
+  return stamp + "_" + name + "_" + cc + "_" + asn_digits + "_n" + collector_name + "_" + random;
 }
 
 std::string make_measurement_uid(std::int64_t now_micros, const std::string& cc, const std::string& test_name,
                                  const std::string& key_hex) {
-  std::time_t t = static_cast<std::time_t>(now_micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[40];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+  const std::string stamp = format::utc_time(
+      std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now_micros / 1000000)), "%Y%m%d%H%M%S");
   char micros[16];
   std::snprintf(micros, sizeof micros, ".%06lld", static_cast<long long>(now_micros % 1000000));
-  return std::string(stamp) + micros + "_" + cc + "_" + test_name + "_" + key_hex.substr(0, 16);
+  return stamp + micros + "_" + cc + "_" + test_name + "_" + key_hex.substr(0, 16);
 }
 
 std::int64_t uid_time_micros(const std::string& start_time, const std::string& key_hex) {

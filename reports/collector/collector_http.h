@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "reports/collector/collector.h"
-#include "reports/collector/rate_limiter.h"
+#include "reports/server/rate_limiter.h"
 #include "reports/server/http_server.h"
 
 namespace vantage::collector {

@@ -38,10 +38,12 @@
 #include "reports/collector/client_address.h"
 #include "reports/collector/collector.h"
 #include "reports/collector/collector_http.h"
-#include "reports/collector/rate_limiter.h"
+#include "reports/server/rate_limiter.h"
 #include "reports/collector/store.h"
 #include "reports/control/test_helper.h"
 #include "reports/control/control_http.h"
+#include "reports/format/ip_address.h"
+#include "reports/format/read_file.h"
 #include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
@@ -51,15 +53,6 @@ namespace {
 
 using json = nlohmann::json;
 using namespace vantage;
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 }  // namespace
 
@@ -88,12 +81,7 @@ int main(int argc, char** argv) {
                  "largest request body, in bytes, on the wire and after gzip decompression (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
-  app.add_option("--rate", rate, "requests per second per client (0 = no limit; 429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--burst", burst, "requests a client may send at once before --rate applies")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  server::add_rate_flags(app, rate, burst, "", "requests");
   app.add_option("--trust-proxy", trusted_proxies,
                  "ADDR of a reverse proxy in front (repeatable): requests from it are counted against the last "
                  "X-Forwarded-For hop it did not add itself; from anyone else X-Forwarded-For is ignored");
@@ -111,12 +99,7 @@ int main(int argc, char** argv) {
   app.add_option("--control-allow-net", control_nets, "CIDR the control helper may connect to (repeatable)");
   app.add_flag("--control-allow-private", control_private,
                "let the control helper connect to loopback/private addresses");
-  app.add_option("--control-rate", control_rate, "control requests per second per client (429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--control-burst", control_burst, "control requests a client may send at once")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  server::add_rate_flags(app, control_rate, control_burst, "control-", "control requests");
   std::string dashboard_assets, dashboard_data;
   app.add_option("--dashboard-assets", dashboard_assets,
                  "serve /dashboard/ pages from this directory (default: this build's or the installed pages)")
@@ -136,7 +119,8 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-collector: --tls-cert and --tls-key go together\n";
     return 2;
   }
-  if (!tls_cert.empty() && (!read_file(tls_cert, http.tls_cert_pem) || !read_file(tls_key, http.tls_key_pem))) {
+  if (!tls_cert.empty() && (!format::read_file(tls_cert, http.tls_cert_pem).empty() ||
+                            !format::read_file(tls_key, http.tls_key_pem).empty())) {
     std::cerr << "vantage-collector: cannot read --tls-cert " << tls_cert << " / --tls-key " << tls_key << "\n";
     return 2;
   }
@@ -179,8 +163,8 @@ int main(int argc, char** argv) {
   collector::CollectorOptions options;
   options.collector_name = collector_name;
   collector::Collector col(*store, options);
-  collector::RateLimiter limiter(rate, burst);
-  collector::RateLimiter control_limiter(control_rate, control_burst);
+  server::RateLimiter limiter(rate, burst);
+  server::RateLimiter control_limiter(control_rate, control_burst);
 
   // Signals are taken by sigwait in main, never in a handler; blocked before
   // any thread exists so every server thread inherits the mask.
@@ -278,8 +262,7 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-collector: " << error << "\n";
     return 1;
   }
-  const std::string where =
-      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" + std::to_string(server.port());
+  const std::string where = ip::join_host_port(http.host, server.port());
   server::log_json_line({{"event", "listening"}, {"address", where}, {"store", store->name()},
                          {"tls", !tls_cert.empty()}, {"max_body", http.max_body}, {"rate", rate}, {"burst", burst},
                          {"control", control}, {"threads", http.threads}, {"workers", http.workers}, {"max_connections", http.max_connections},

@@ -8,9 +8,6 @@
 // client cannot use the helper to reach the helper's own network.
 #include "reports/control/test_helper.h"
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -37,101 +34,25 @@ using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- addresses
 
-// An IP literal as bytes. Every IPv6 form that carries an IPv4 address
-// becomes that IPv4 address, so the policy cannot be bypassed by spelling
-// 127.0.0.1 (or 10.0.0.1) differently: IPv4-mapped ::ffff:0:0/96,
-// IPv4-translated (SIIT) ::ffff:0:0:0/96, IPv4-compatible ::/96, NAT64
-// 64:ff9b::/96 and 6to4 2002::/16 (the IPv4 address in bytes 2-5).
-struct IpBytes {
-  int family = 0;
-  unsigned char bytes[16]{};
-};
-
-std::optional<IpBytes> parse_ip_literal(std::string literal) {
+// An IP literal ("[v6]" brackets allowed) with every IPv6 spelling of an
+// IPv4 address read as that address (ip::Spelling::embedded_is_v4), so the
+// policy cannot be bypassed by spelling 127.0.0.1 (or 10.0.0.1) differently;
+// ::1 and :: become 0.0.0.1 and 0.0.0.0: in 0.0.0.0/8, refused.
+std::optional<ip::Address> parse_ip_literal(std::string literal) {
   if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
     literal = literal.substr(1, literal.size() - 2);
   }
-  IpBytes ip;
-  if (inet_pton(AF_INET, literal.c_str(), ip.bytes) == 1) {
-    ip.family = AF_INET;
-    return ip;
-  }
-  if (inet_pton(AF_INET6, literal.c_str(), ip.bytes) == 1) {
-    ip.family = AF_INET6;
-    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    static const unsigned char kTranslated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
-    static const unsigned char kCompatible[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    static const unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-    int offset = -1;
-    if (std::memcmp(ip.bytes, kMapped, 12) == 0 || std::memcmp(ip.bytes, kTranslated, 12) == 0 ||
-        std::memcmp(ip.bytes, kCompatible, 12) == 0 || std::memcmp(ip.bytes, kNat64, 12) == 0)
-      offset = 12;
-    else if (ip.bytes[0] == 0x20 && ip.bytes[1] == 0x02)
-      offset = 2;
-    if (offset >= 0) {
-      unsigned char v4[4];
-      std::memcpy(v4, ip.bytes + offset, 4);
-      std::memset(ip.bytes, 0, sizeof ip.bytes);
-      std::memcpy(ip.bytes, v4, 4);
-      ip.family = AF_INET;  // ::1 and :: become 0.0.0.1 and 0.0.0.0: in 0.0.0.0/8, refused
-    }
-    return ip;
-  }
-  return std::nullopt;
-}
-
-bool network_contains(const IpNetwork& network, const IpBytes& ip) {
-  if (network.family != ip.family) return false;
-  const int full_bytes = network.prefix_length / 8;
-  if (std::memcmp(network.bytes, ip.bytes, static_cast<std::size_t>(full_bytes)) != 0) return false;
-  const int rest_bits = network.prefix_length % 8;
-  if (rest_bits == 0) return true;
-  const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest_bits));
-  return (network.bytes[full_bytes] & mask) == (ip.bytes[full_bytes] & mask);
-}
-
-// Addresses that are not on the public Internet (RFC 6890 and friends). A
-// public helper must never connect to these on a client's behalf.
-const std::vector<IpNetwork>& non_public_networks() {
-  static const std::vector<IpNetwork> networks = [] {
-    std::vector<IpNetwork> list;
-    for (const char* text :
-         {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-          "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
-          "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/127",
-          "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10",
-          "ff00::/8"}) {
-      IpNetwork network;
-      parse_ip_network(text, network);
-      list.push_back(network);
-    }
-    return list;
-  }();
-  return networks;
+  return ip::parse_address(literal, ip::Spelling::embedded_is_v4);
 }
 
 // "ip:port" with the IP a literal ("[v6]:port" for IPv6) and 1 <= port <= 65535.
 bool parse_endpoint(const std::string& text, std::string& ip, int& port) {
-  std::string port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find("]:");
-    if (close == std::string::npos) return false;
-    ip = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-    if (ip.find(':') == std::string::npos) return false;  // brackets only for IPv6
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos) return false;
-    ip = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    if (ip.find(':') != std::string::npos) return false;  // bare IPv6 is ambiguous
-  }
-  if (port_text.empty() || port_text.size() > 5) return false;
-  if (!std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  port = std::stoi(port_text);
-  if (port < 1 || port > 65535) return false;
+  const auto hp = ip::split_host_port(text);
+  if (!hp || !hp->port || *hp->port < 1) return false;
+  // Brackets only for IPv6, and a bare IPv6 (no port) is ambiguous.
+  if (hp->bracketed != (hp->host.find(':') != std::string::npos)) return false;
+  ip = hp->host;
+  port = *hp->port;
   return parse_ip_literal(ip).has_value();
 }
 
@@ -192,8 +113,7 @@ bool parse_url(const std::string& url, ParsedUrl& out, std::string& why) {
       }
       port_text = rest.substr(1);
     }
-    IpBytes ignored;
-    if (inet_pton(AF_INET6, out.host.c_str(), ignored.bytes) != 1) {
+    if (const auto literal = ip::parse_address(out.host, ip::Spelling::literal); !literal || literal->family != 6) {
       why = "has an invalid IPv6 literal";
       return false;
     }
@@ -588,26 +508,11 @@ format::ControlResponse measure(Run& run) {
 bool parse_ip_network(const std::string& text, IpNetwork& out) {
   out = IpNetwork{};
   out.text = text;
-  const auto slash = text.find('/');
-  const std::string address = text.substr(0, slash);
-  if (inet_pton(AF_INET, address.c_str(), out.bytes) == 1) {
-    out.family = AF_INET;
-  } else if (inet_pton(AF_INET6, address.c_str(), out.bytes) == 1) {
-    out.family = AF_INET6;
-  } else {
-    return false;
-  }
-  const int max_length = out.family == AF_INET ? 32 : 128;
-  out.prefix_length = max_length;
-  if (slash != std::string::npos) {
-    const std::string length = text.substr(slash + 1);
-    if (length.empty() || length.size() > 3 ||
-        !std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return false;
-    }
-    out.prefix_length = std::stoi(length);
-    if (out.prefix_length > max_length) return false;
-  }
+  // Networks are read as written: the policy's addresses are normalized
+  // (parse_ip_literal), a configured network is not.
+  const auto network = ip::parse_network(text, ip::Spelling::literal, /*bare_address_ok=*/true);
+  if (!network) return false;
+  out.network = *network;
   return true;
 }
 
@@ -616,11 +521,10 @@ bool address_allowed(const std::string& ip, const ControlOptions& options) {
   if (!parsed) return false;
   if (!options.allowed_networks.empty()) {
     return std::any_of(options.allowed_networks.begin(), options.allowed_networks.end(),
-                       [&](const IpNetwork& network) { return network_contains(network, *parsed); });
+                       [&](const IpNetwork& network) { return ip::contains(network.network, *parsed); });
   }
   if (options.allow_private) return true;
-  return std::none_of(non_public_networks().begin(), non_public_networks().end(),
-                      [&](const IpNetwork& network) { return network_contains(network, *parsed); });
+  return !ip::in_special_range(*parsed, ip::kNonPublic);
 }
 
 json handle_control_request(const json& request, const ControlOptions& options) {

@@ -22,14 +22,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/format/ip_address.h"
+
 namespace vantage::control {
 
 // An IP network "a.b.c.d/len" or "v6::/len".
 struct IpNetwork {
-  std::string text;          // as given, for messages
-  int family = 0;            // AF_INET or AF_INET6
-  unsigned char bytes[16]{};
-  int prefix_length = 0;
+  std::string text;  // as given, for messages
+  ip::Network network;
 };
 
 // Parses "198.18.0.0/15", "::1/128" or a bare address (a /32 or /128).

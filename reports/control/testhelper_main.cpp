@@ -18,9 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "reports/collector/rate_limiter.h"
+#include "reports/server/rate_limiter.h"
 #include "reports/control/control_http.h"
 #include "reports/control/test_helper.h"
+#include "reports/format/ip_address.h"
 #include "reports/server/http_server.h"
 #include "reports/server/json_log.h"
 #include "reports/server/listen_address.h"
@@ -64,12 +65,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
   vantage::server::add_server_flags(app, http, limits);
-  app.add_option("--rate", rate, "control requests per second per client (0 = no limit; 429 beyond)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--burst", burst, "control requests a client may send at once before --rate applies")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  vantage::server::add_rate_flags(app, rate, burst, "", "control requests");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -111,7 +107,7 @@ int main(int argc, char** argv) {
   using vantage::server::Request;
   // Each control request makes the helper open up to 64 connections and one
   // HTTP request: a per-client rate limit keeps it from being a scanner.
-  vantage::collector::RateLimiter limiter(rate, burst);
+  vantage::server::RateLimiter limiter(rate, burst);
   server.set_filter([&limiter](const Request& req) -> std::optional<vantage::server::Response> {
     if (req.path == "/health" || limiter.allow(req.peer)) return std::nullopt;
     auto r = vantage::server::error_response(429, "too many requests from this client; retry later");
@@ -125,8 +121,7 @@ int main(int argc, char** argv) {
     std::cerr << "vantage-testhelper: " << error << "\n";
     return 1;
   }
-  const std::string where =
-      (http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host) + ":" + std::to_string(server.port());
+  const std::string where = vantage::ip::join_host_port(http.host, server.port());
   json started = {{"event", "listening"}, {"address", where}, {"max_body", max_body}};
   json nets = json::array();
   for (const auto& n : options.allowed_networks) nets.push_back(n.text);

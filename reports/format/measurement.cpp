@@ -11,14 +11,6 @@ namespace vantage::format {
 
 using nlohmann::json;
 
-std::string utc_time(std::chrono::system_clock::time_point tp, const char* strftime_format) {
-  std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, strftime_format, &tm);
-  return buf;
-}
 
 std::string ooni_time(std::chrono::system_clock::time_point tp) { return utc_time(tp, "%Y-%m-%d %H:%M:%S"); }
 

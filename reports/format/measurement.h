@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "reports/format/utc_time.h"
+
 namespace vantage::format {
 
 struct Envelope {
@@ -28,8 +30,6 @@ struct Envelope {
   nlohmann::json test_helpers = nlohmann::json::object();
 };
 
-// tp in UTC with a strftime format.
-std::string utc_time(std::chrono::system_clock::time_point tp, const char* strftime_format);
 
 // "YYYY-MM-DD HH:MM:SS" in UTC, as OONI writes times.
 std::string ooni_time(std::chrono::system_clock::time_point tp);

@@ -1,6 +1,8 @@
 // Structured server logs. See json_log.h.
 #include "reports/server/json_log.h"
 
+#include "reports/format/utc_time.h"
+
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -9,12 +11,7 @@ namespace vantage::server {
 
 void log_json_line(nlohmann::json line) {
   static std::mutex mu;
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  line["ts"] = stamp;
+  line["ts"] = format::utc_time(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::lock_guard<std::mutex> lock(mu);
   std::fprintf(stderr, "%s\n", text.c_str());

@@ -27,6 +27,15 @@ void add_server_flags(CLI::App& app, ServerOptions& http, ServerFlags& flags) {
       ->check(CLI::Range(1, 3600));
 }
 
+void add_rate_flags(CLI::App& app, double& rate, double& burst, const std::string& prefix, const std::string& what) {
+  app.add_option("--" + prefix + "rate", rate, what + " per second per client (0 = no limit; 429 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--" + prefix + "burst", burst, what + " a client may send at once before --" + prefix + "rate applies")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+}
+
 void apply_server_flags(const ServerFlags& flags, ServerOptions& http) {
   http.head_timeout = std::chrono::seconds(flags.head_timeout);
   http.request_timeout = std::chrono::seconds(flags.request_timeout);

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 #include "reports/server/http_server.h"
 
 namespace vantage::server {
@@ -20,6 +22,12 @@ struct ServerFlags {
 // Adds --threads, --workers, --max-connections, --per-ip-connections, --head-timeout,
 // --request-timeout and --idle-timeout, with their ranges.
 void add_server_flags(CLI::App& app, ServerOptions& http, ServerFlags& flags);
+
+// Adds --PREFIXrate and --PREFIXburst, a per-client request rate limit
+// (rate_limiter.h), with their ranges; `what` names the requests in the help
+// ("requests", "control requests"). add_rate_flags(app, r, b, "control-", ...)
+// gives --control-rate and --control-burst.
+void add_rate_flags(CLI::App& app, double& rate, double& burst, const std::string& prefix, const std::string& what);
 
 // Copies the parsed deadlines into `http`.
 void apply_server_flags(const ServerFlags& flags, ServerOptions& http);

@@ -16,17 +16,8 @@ namespace {
 using json = nlohmann::json;
 using testing::ListeningPort;
 using testing::loopback;
+using testing::loopback_only;
 using testing::TargetServer;
-
-ControlOptions loopback_only() {
-  ControlOptions options;
-  IpNetwork network;
-  EXPECT_TRUE(parse_ip_network("127.0.0.0/8", network));
-  options.allowed_networks.push_back(network);
-  options.system_store = false;
-  options.ca_bundle = net::testing::test_pki().root_bundle_file;
-  return options;
-}
 
 TEST(ControlChain, TcpChainOnlyConnects) {
   // Accepts connections and never answers: an HTTP request would wait out

@@ -21,6 +21,16 @@ std::mutex user_agent_mutex;
 
 std::string loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
+ControlOptions loopback_only() {
+  ControlOptions options;
+  IpNetwork network;
+  if (!parse_ip_network("127.0.0.0/8", network)) throw std::logic_error("127.0.0.0/8 does not parse");
+  options.allowed_networks.push_back(network);
+  options.system_store = false;
+  options.ca_bundle = net::testing::test_pki().root_bundle_file;
+  return options;
+}
+
 TargetServer::TargetServer(const net::testing::Identity* identity)
     : last_user_agent_(std::make_shared<std::string>()) {
   if (identity != nullptr) {

@@ -10,6 +10,7 @@
 
 #include "probe/net/tests/loopback_servers.h"
 #include "probe/net/tests/test_pki.h"
+#include "reports/control/test_helper.h"
 
 namespace httplib {
 class Server;
@@ -47,5 +48,9 @@ class TargetServer {
 
 // "127.0.0.1:<port>"
 std::string loopback(int port);
+
+// Helper options for tests: only 127.0.0.0/8 may be contacted (as the lab
+// passes --allow-net), trusting the test PKI's root and not the system's.
+ControlOptions loopback_only();
 
 }  // namespace vantage::control::testing

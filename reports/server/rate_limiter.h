@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace vantage::collector {
+namespace vantage::server {
 
 class RateLimiter {
  public:
@@ -56,4 +56,4 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
-}  // namespace vantage::collector
+}  // namespace vantage::server
