@@ -28,11 +28,32 @@ declare -gA _vantage_subcommands=(
   [vantage config]="show get set"
   [vantage schedule]="install status remove"
 )
-# Positional words per command path; "@files" completes file names.
+# Positional words per command path; "@files" completes file names,
+# "@services" the services of the catalog (_vantage_services).
 declare -gA _vantage_positionals=(
-  [vantage run]="whatsapp signal wechat all"
+  [vantage run]="@services"
   [vantage catalog check]="@files"
 )
+
+# The services `vantage run` takes: one per catalog file (canary and schema
+# aside) of --catalog DIR when it was typed, else of the catalog installed
+# beside the program (<prefix>/share/vantage/tests_catalog), as vantage
+# itself finds it; then "all".
+_vantage_services() {
+  local dir=$1 bin f out=""
+  if [[ -z $dir ]]; then
+    bin=$(command -v vantage) || return
+    dir=${bin%/*}/../share/vantage/tests_catalog
+  fi
+  for f in "$dir"/*.json; do
+    [[ -e $f ]] || continue
+    f=${f##*/}
+    f=${f%.json}
+    [[ $f == canary || $f == *.schema ]] && continue
+    out+=" $f"
+  done
+  echo "$out all"
+}
 # Flags that take a value: a file, a directory, or anything else.
 _vantage_file_flags=" -o --output --ca-bundle --pcap --config --geoip-asn-db --geoip-country-db "
 _vantage_dir_flags=" --catalog --results-dir "
@@ -49,10 +70,11 @@ _vantage() {
     cur=${words[cword]} prev=${words[cword - 1]}
   fi
   local takes_value="$_vantage_file_flags$_vantage_dir_flags$_vantage_value_flags"
-  local path=vantage i w
+  local path=vantage i w catalog=""
   for ((i = 1; i < cword; i++)); do
     w=${words[i]}
     if [[ $takes_value == *" $w "* ]]; then
+      [[ $w == --catalog ]] && catalog=${words[i + 1]}
       ((i++))
     elif [[ " ${_vantage_subcommands[$path]-} " == *" $w "* ]]; then
       path="$path $w"
@@ -76,6 +98,8 @@ _vantage() {
   local positional=${_vantage_positionals[$path]-}
   if [[ $positional == @files ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
+  elif [[ $positional == @services ]]; then
+    COMPREPLY=($(compgen -W "$(_vantage_services "$catalog")" -- "$cur"))
   else
     COMPREPLY=($(compgen -W "${_vantage_subcommands[$path]-} $positional" -- "$cur"))
   fi
