@@ -26,7 +26,7 @@ struct Endpoint {
   bool throughput = false;  // measure download throughput (throttling)
   bool judged = true;       // false: recorded, not part of the verdict
   std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
-  std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_...); "" = none
+  std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_..., a Signal backend); "" = none
 };
 
 struct Feature {

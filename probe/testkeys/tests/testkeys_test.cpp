@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "analysis/verdict/verdict.h"
 #include "probe/testkeys/service_keys.h"
@@ -298,10 +299,15 @@ catalog::Service signal_service() {
   s.test_version = "0.1.0";
   s.features = {{"messaging", "", "all"}, {"contacts", "", "all"}, {"calls", "", "all"},
                 {"storage", "", "all"},   {"updates", "", "all"},  {"uptime", "", "all"}};
-  s.endpoints.push_back(web_endpoint("https://chat.signal.org/", "messaging"));
-  s.endpoints.push_back(web_endpoint("https://cdsi.signal.org/", "contacts"));
-  s.endpoints.push_back(web_endpoint("https://sfu.voip.signal.org/", "calls"));
-  s.endpoints.push_back(web_endpoint("https://storage.signal.org/", "storage"));
+  // OONI's four backends, as the catalog names them (ooni_id).
+  for (const auto& [url, feature, id] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"https://chat.signal.org/", "messaging", "chat"},
+           {"https://cdsi.signal.org/", "contacts", "cdsi"},
+           {"https://sfu.voip.signal.org/", "calls", "sfu"},
+           {"https://storage.signal.org/", "storage", "storage"}}) {
+    s.endpoints.push_back(web_endpoint(url, feature));
+    s.endpoints.back().ooni_id = id;
+  }
   auto updates = web_endpoint("https://updates.signal.org/desktop/Packages", "updates");
   updates.throughput = true;
   s.endpoints.push_back(updates);
@@ -639,6 +645,20 @@ TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
       if (!generic.count(it.key())) got.insert(it.key());
     EXPECT_EQ(got, keys) << file;
   }
+}
+
+// Signal's backends are data: the shipped catalog names OONI's four, and
+// only those count in signal_backend_status.
+TEST(ServiceKeys, SignalCatalogNamesOonisFourBackends) {
+  auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/signal.json");
+  ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
+  std::map<std::string, std::string> ids;
+  for (const auto& e : r.catalog.services.at(0).endpoints)
+    if (!e.ooni_id.empty()) ids[e.ooni_id] = e.host;
+  EXPECT_EQ(ids, (std::map<std::string, std::string>{{"cdsi", "cdsi.signal.org"},
+                                                      {"chat", "chat.signal.org"},
+                                                      {"sfu", "sfu.voip.signal.org"},
+                                                      {"storage", "storage.signal.org"}}));
 }
 
 TEST(ServiceKeys, OneBuilderPerOoniSpecificService) {
