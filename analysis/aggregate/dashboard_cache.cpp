@@ -66,15 +66,13 @@ DashboardResponse DashboardCache::get(const DashboardRequest& request) {
       ++stats_.hits;
       return *it->second->response;
     }
-    if (computing_[key] == 0 && computing_count_ < options_.max_computing) break;
+    if (!computing_.count(key) && computing_.size() < options_.max_computing) break;
     if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (computing_[key] == 0) computing_.erase(key);
       ++stats_.refused;
       return busy();
     }
   }
-  computing_[key] = 1;
-  ++computing_count_;
+  computing_.insert(key);
   ++stats_.misses;
   // Taken before the scan: a measurement stored meanwhile makes the answer
   // stale at once.
@@ -89,7 +87,6 @@ DashboardResponse DashboardCache::get(const DashboardRequest& request) {
   }
   lock.lock();
   computing_.erase(key);
-  --computing_count_;
   if (response.status == 200 && response.body.size() <= options_.max_bytes) {
     if (auto it = by_key_.find(key); it != by_key_.end()) {
       bytes_ -= it->second->response ? it->second->response->body.size() : 0;

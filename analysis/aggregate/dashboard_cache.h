@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "analysis/aggregate/dashboard_data.h"
@@ -74,8 +75,7 @@ class DashboardCache {
   std::condition_variable changed_;
   std::list<Entry> lru_;  // most recently used first
   std::map<std::string, std::list<Entry>::iterator> by_key_;
-  std::map<std::string, int> computing_;  // key -> computations in flight (0 or 1)
-  unsigned computing_count_ = 0;
+  std::set<std::string> computing_;  // keys being computed (one computation each)
   std::size_t bytes_ = 0;
   Stats stats_;
 };
