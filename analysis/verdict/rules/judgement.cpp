@@ -1,6 +1,7 @@
 // The rules' shared evidence. See judgement.h.
 #include "analysis/verdict/rules/judgement.h"
 
+#include "reports/format/ip_address.h"
 #include "reports/format/json_read.h"
 
 namespace vantage::analysis::rules {
@@ -76,9 +77,7 @@ Measurement Measurement::parse(const json& keys) {
 
 Judgement::Judgement(const Measurement& measurement, const format::PlannedEndpoint& endpoint, const VerdictPolicy& p)
     : m(measurement), ep(endpoint), policy(p) {
-  const std::string ip = ep.ip.value_or("");
-  const std::string port = std::to_string(ep.port.value_or(0));
-  addr = ip.find(':') != std::string::npos ? "[" + ip + "]:" + port : ip + ":" + port;
+  addr = ip::join_host_port(ep.ip.value_or(""), ep.port.value_or(0));
   if (m.control)
     if (auto it = m.control->answers.find(ep.endpoint); it != m.control->answers.end() && it->second.answered())
       control = &it->second;
