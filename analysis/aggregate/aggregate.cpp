@@ -105,8 +105,17 @@ std::string Filters::validate() const {
   return "";
 }
 
+namespace {
+void append_probe_identity(std::string& out, const MeasurementKeys& k) {
+  out.append(k.probe_asn).append(1, '|').append(k.software_name).append(1, '|');
+  out.append(k.software_version).append(1, '|').append(k.day);
+}
+}  // namespace
+
 std::string probe_identity(const MeasurementKeys& k) {
-  return k.probe_asn + "|" + k.software_name + "|" + k.software_version + "|" + k.day;
+  std::string out;
+  append_probe_identity(out, k);
+  return out;
 }
 
 std::string service_display_name(const std::string& s) {
@@ -170,64 +179,94 @@ void append_key(std::string& key, const std::string& part) {
 }  // namespace
 
 int Aggregator::probe_id(const std::string& probe) {
-  auto [it, inserted] = probe_ids_.try_emplace(probe, static_cast<int>(probe_ids_.size()));
-  return it->second;
+  if (auto it = probe_ids_.find(probe); it != probe_ids_.end()) return it->second;
+  return probe_ids_.emplace(probe, static_cast<int>(probe_ids_.size())).first->second;
 }
 
-void Aggregator::add_row(const std::string& key, const Cell& c, int probe, std::int64_t n) {
-  auto [it, inserted] = rows_.try_emplace(key);
-  Row& r = it->second;
-  if (inserted) {
-    r.cell = c;
-    r.cell.probe.clear();
-  } else if (r.cell.probe_network_name.empty()) {
-    r.cell.probe_network_name = c.probe_network_name;
-  }
+std::vector<Aggregator::Row>& Aggregator::group(const std::string& day, const std::string& cc, const std::string& asn,
+                                                const std::string& service) {
+  std::string& key = key_buffer_;
+  key.clear();
+  for (const std::string* part : {&day, &cc, &asn, &service}) append_key(key, *part);
+  if (auto it = groups_.find(key); it != groups_.end()) return it->second;
+  return groups_[key];
+}
+
+Aggregator::Row& Aggregator::row(std::vector<Row>& group, const Cell& c) {
+  for (Row& r : group)
+    if (r.cell.verdict == c.verdict && r.cell.feature == c.feature && r.cell.method == c.method) {
+      if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = c.probe_network_name;
+      return r;
+    }
+  Row& r = group.emplace_back();
+  r.cell = c;
+  r.cell.probe.clear();
+  return r;
+}
+
+void Aggregator::count(Row& r, int probe, std::int64_t n) {
   r.measurements += n;
   auto pos = std::lower_bound(r.probes.begin(), r.probes.end(), probe);
   if (pos == r.probes.end() || *pos != probe) r.probes.insert(pos, probe);
 }
 
+// The hot path (once per measurement): one hash lookup finds the cells of
+// its day, network and service; its service and feature cells are a short
+// scan there, and a Cell is made only for a row not seen before.
 void Aggregator::add(const MeasurementKeys& k, const Score& s) {
-  // The key prefix is shared by the service's cell and its features' cells.
-  std::string prefix;
-  prefix.reserve(64);
-  for (const std::string* part : {&k.day, &k.probe_cc, &k.probe_asn, &k.service}) append_key(prefix, *part);
-  const int probe = probe_id(probe_identity(k));
-  Cell c{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", "", s.verdict,
-         counts_as_blocked(s.verdict) ? join(s.methods, "+") : ""};
-  std::string key = prefix;
-  append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
-  add_row(key, c, probe, 1);
-  for (const auto& [name, f] : s.features) {
-    c.feature = name;
-    c.verdict = f.status;
-    c.method = f.status == "blocked" ? join(f.methods, "+") : "";
-    key = prefix;
-    append_key(key, c.feature), append_key(key, c.verdict), append_key(key, c.method);
-    add_row(key, c, probe, 1);
-  }
+  key_buffer_.clear();
+  append_probe_identity(key_buffer_, k);
+  const int probe = probe_id(key_buffer_);
+  std::vector<Row>& rows = group(k.day, k.probe_cc, k.probe_asn, k.service);
+  std::string& method = method_buffer_;
+  auto add_one = [&](const std::string& feature, const std::string& verdict, const std::vector<std::string>& methods,
+                     bool with_methods) {
+    method.clear();
+    if (with_methods)
+      for (std::size_t i = 0; i < methods.size(); ++i) method += (i ? "+" : ""), method += methods[i];
+    for (Row& r : rows)
+      if (r.cell.verdict == verdict && r.cell.feature == feature && r.cell.method == method) {
+        if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = k.probe_network_name;
+        return count(r, probe, 1);
+      }
+    count(row(rows, Cell{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", feature, verdict, method}),
+          probe, 1);
+  };
+  static const std::string kService;
+  add_one(kService, s.verdict, s.methods, counts_as_blocked(s.verdict));
+  for (const auto& [name, f] : s.features) add_one(name, f.status, f.methods, f.status == vocab::kBlocked);
 }
 
 void Aggregator::add_cell(const Cell& c, std::int64_t n) {
-  std::string key;
-  key.reserve(96);
-  for (const std::string* part : {&c.day, &c.probe_cc, &c.probe_asn, &c.service, &c.feature, &c.verdict, &c.method})
-    append_key(key, *part);
-  add_row(key, c, probe_id(c.probe), n);
+  std::vector<Row>& rows = group(c.day, c.probe_cc, c.probe_asn, c.service);
+  count(row(rows, c), probe_id(c.probe), n);
+}
+
+void Aggregator::merge(const Aggregator& other) {
+  std::vector<int> ids(other.probe_ids_.size());
+  for (const auto& [probe, id] : other.probe_ids_) ids[static_cast<std::size_t>(id)] = probe_id(probe);
+  for (const auto& [key, theirs] : other.groups_) {
+    std::vector<Row>& rows = groups_[key];
+    for (const Row& r : theirs) {
+      Row& mine = row(rows, r.cell);
+      mine.measurements += r.measurements;
+      for (int p : r.probes) count(mine, ids[static_cast<std::size_t>(p)], 0);
+    }
+  }
 }
 
 std::int64_t Aggregator::measurements() const {
   std::int64_t n = 0;
-  for (const auto& [_, r] : rows_)
-    if (r.cell.feature.empty()) n += r.measurements;
+  for (const auto& [_, rows] : groups_)
+    for (const Row& r : rows)
+      if (r.cell.feature.empty()) n += r.measurements;
   return n;
 }
 
 json Aggregator::to_json(const Filters& filters, const std::string& generated_at, const CusumPolicy& policy) const {
   std::vector<const Row*> sorted;
-  sorted.reserve(rows_.size());
-  for (const auto& [_, r] : rows_) sorted.push_back(&r);
+  for (const auto& [_, rows] : groups_)
+    for (const Row& r : rows) sorted.push_back(&r);
   auto tie = [](const Row* r) {
     const Cell& c = r->cell;
     return std::tie(c.day, c.probe_cc, c.probe_asn, c.service, c.feature, c.verdict, c.method);

@@ -86,6 +86,8 @@ class Aggregator {
   void add(const MeasurementKeys& keys, const Score& score);
   // `n` measurements of one cell (rows grouped elsewhere).
   void add_cell(const Cell& cell, std::int64_t n);
+  // Adds everything `other` counted (another part of the same input).
+  void merge(const Aggregator& other);
 
   std::int64_t measurements() const;
 
@@ -103,10 +105,17 @@ class Aggregator {
     std::int64_t measurements = 0;
     std::vector<int> probes;  // interned probe ids, sorted, unique
   };
-  void add_row(const std::string& key, const Cell& cell, int probe, std::int64_t n);
+  // The rows of one day, network and service (found or made).
+  std::vector<Row>& group(const std::string& day, const std::string& cc, const std::string& asn,
+                          const std::string& service);
+  static Row& row(std::vector<Row>& group, const Cell& cell);  // found or made from `cell`
+  static void count(Row& row, int probe, std::int64_t n);
   int probe_id(const std::string& probe);
-  std::unordered_map<std::string, Row> rows_;
+  // Rows by day, network and service: a measurement's cells share these, so
+  // one hash lookup finds them all.
+  std::unordered_map<std::string, std::vector<Row>> groups_;
   std::unordered_map<std::string, int> probe_ids_;
+  std::string key_buffer_, method_buffer_;
 };
 
 // Human name of a service for change-point texts ("whatsapp" -> "WhatsApp").

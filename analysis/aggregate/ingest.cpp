@@ -5,11 +5,19 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <thread>
+#include <utility>
 
 #include "analysis/aggregate/clickhouse_source.h"
 
@@ -87,9 +95,11 @@ bool has_suffix(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
+using LineFn = std::function<void(std::string_view line, std::size_t readable)>;
+
 // Reads `read` to the end, calling `line` for each non-empty line; the
 // buffer keeps simdjson's padding readable after every line.
-std::string for_each_line(const std::function<long(char*, std::size_t)>& read, Ingest& ingest,
+std::string for_each_line(const std::function<long(char*, std::size_t)>& read, const LineFn& line,
                           const std::string& what) {
   std::vector<char> buf(std::size_t(4) << 20);
   std::size_t have = 0;
@@ -106,7 +116,7 @@ std::string for_each_line(const std::function<long(char*, std::size_t)>& read, I
       const std::size_t end = nl ? static_cast<std::size_t>(nl - buf.data()) : have;
       std::size_t len = end - start;
       while (len > 0 && (buf[start + len - 1] == '\r' || buf[start + len - 1] == ' ')) --len;
-      if (len > 0) ingest.add_text(std::string_view(buf.data() + start, len), buf.size() - start);
+      if (len > 0) line(std::string_view(buf.data() + start, len), buf.size() - start);
       start = nl ? end + 1 : have;
     }
     std::memmove(buf.data(), buf.data() + start, have - start);
@@ -151,6 +161,11 @@ void MeasurementIndex::offer(json entry, std::string body, json x_analysis) {
   std::push_heap(heap_.begin(), heap_.end(), item_greater);
 }
 
+void MeasurementIndex::merge(MeasurementIndex&& other) {
+  for (Item& i : other.heap_) offer(std::move(i.entry), std::move(i.body), std::move(i.x_analysis));
+  other.heap_.clear();
+}
+
 std::vector<const MeasurementIndex::Item*> MeasurementIndex::newest_first() const {
   std::vector<const Item*> out;
   for (const auto& i : heap_) out.push_back(&i);
@@ -165,6 +180,12 @@ json MeasurementIndex::to_json() const {
 }
 
 // ---- Ingest -------------------------------------------------------------
+
+IngestStats& IngestStats::operator+=(const IngestStats& o) {
+  bytes += o.bytes, lines += o.lines, measurements += o.measurements, malformed += o.malformed;
+  filtered_out += o.filtered_out, rows_aggregated_in_store += o.rows_aggregated_in_store;
+  return *this;
+}
 
 struct Ingest::Parser {
   od::parser parser;
@@ -286,24 +307,107 @@ std::string Ingest::add_jsonl_file(const std::string& path) {
           int got = gzread(gz, p, static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30)));
           return got;
         },
-        *this, path);
+        [this](std::string_view text, std::size_t readable) { add_text(text, readable); }, path);
     int errnum = 0;
     const char* msg = gzerror(gz, &errnum);
     if (err.empty() && errnum != Z_OK && errnum != Z_BUF_ERROR) err = path + ": gzip: " + msg;
     gzclose(gz);
     return err;
   }
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return path + ": cannot open: " + std::strerror(errno);
-  std::string err = for_each_line(
-      [&](char* p, std::size_t n) -> long {
-        std::size_t got = std::fread(p, 1, n, f);
-        if (got == 0 && std::ferror(f)) return -1;
-        return static_cast<long>(got);
-      },
-      *this, path);
-  std::fclose(f);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return path + ": cannot open: " + std::strerror(errno);
+  struct stat st {};
+  const std::uint64_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  std::string err = add_jsonl_ranges(fd, size, path);
+  ::close(fd);
   return err;
+}
+
+namespace {
+
+// Reads [begin, end) of `fd` with pread (end = UINT64_MAX: to EOF).
+std::function<long(char*, std::size_t)> range_reader(int fd, std::uint64_t begin, std::uint64_t end) {
+  return [fd, at = begin, end](char* p, std::size_t n) mutable -> long {
+    if (at >= end) return 0;
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, end - at));
+    for (;;) {
+      const ssize_t got = ::pread(fd, p, n, static_cast<off_t>(at));
+      if (got < 0 && errno == EINTR) continue;
+      if (got > 0) at += static_cast<std::uint64_t>(got);
+      return got;
+    }
+  };
+}
+
+// The first offset after `from` that starts a line (just past a '\n'), or `size`.
+std::uint64_t next_line_start(int fd, std::uint64_t from, std::uint64_t size) {
+  char buf[4096];
+  while (from < size) {
+    const ssize_t got = ::pread(fd, buf, sizeof buf, static_cast<off_t>(from));
+    if (got <= 0) return size;
+    if (const void* nl = std::memchr(buf, '\n', static_cast<std::size_t>(got)))
+      return from + static_cast<std::uint64_t>(static_cast<const char*>(nl) - buf) + 1;
+    from += static_cast<std::uint64_t>(got);
+  }
+  return size;
+}
+
+}  // namespace
+
+std::string Ingest::add_jsonl_ranges(int fd, std::uint64_t size, const std::string& path) {
+  unsigned threads = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>({threads, 8u, static_cast<unsigned>(size / std::max<std::uint64_t>(options_.min_bytes_per_thread, 1))});
+  if (threads <= 1) {
+    return for_each_line(range_reader(fd, 0, UINT64_MAX),
+                         [this](std::string_view text, std::size_t readable) { add_text(text, readable); }, path);
+  }
+  // Each thread reads its own range of whole lines into an Ingest of its
+  // own; they are merged in file order, so the result is the one reading
+  // the file from start to end gives (the figures are sums and unions;
+  // the index keeps the newest by a total order).
+  std::vector<std::uint64_t> cuts{0};
+  for (unsigned i = 1; i < threads; ++i) cuts.push_back(std::max(cuts.back(), next_line_start(fd, size * i / threads, size)));
+  cuts.push_back(UINT64_MAX);
+  IngestOptions child_options = options_;
+  child_options.progress = nullptr;
+  std::vector<std::unique_ptr<Ingest>> parts;
+  std::vector<std::string> errors(threads);
+  std::atomic<std::uint64_t> lines{0}, bytes{0};
+  std::atomic<unsigned> running{threads};
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < threads; ++i) parts.push_back(std::make_unique<Ingest>(child_options));
+  for (unsigned i = 0; i < threads; ++i) {
+    workers.emplace_back([&, i] {
+      Ingest& part = *parts[i];
+      std::uint64_t n = 0, b = 0;
+      errors[i] = for_each_line(range_reader(fd, cuts[i], cuts[i + 1]),
+                                [&](std::string_view text, std::size_t readable) {
+                                  part.add_text(text, readable);
+                                  b += text.size() + 1;
+                                  if (++n % 4096 == 0) lines += 4096, bytes += std::exchange(b, 0);
+                                },
+                                path);
+      --running;
+    });
+  }
+  while (running > 0 && options_.progress) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    IngestStats so_far = stats_;
+    so_far.lines += lines, so_far.bytes += bytes;
+    options_.progress(so_far);
+  }
+  for (auto& w : workers) w.join();
+  for (unsigned i = 0; i < threads; ++i) {
+    if (!errors[i].empty()) return errors[i];
+    merge(std::move(*parts[i]));
+  }
+  return "";
+}
+
+void Ingest::merge(Ingest&& part) {
+  aggregator_.merge(part.aggregator_);
+  index_.merge(std::move(part.index_));
+  stats_ += part.stats_;
 }
 
 std::string Ingest::add_sqlite(const std::string& path) {

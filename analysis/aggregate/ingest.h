@@ -42,6 +42,8 @@ class MeasurementIndex {
   // Newest first.
   std::vector<const Item*> newest_first() const;
   nlohmann::json to_json() const;
+  // Offers every entry of `other` (another part of the same input).
+  void merge(MeasurementIndex&& other);
 
  private:
   std::size_t limit_;
@@ -55,6 +57,7 @@ struct IngestStats {
   std::uint64_t malformed = 0;      // not a JSON object
   std::uint64_t filtered_out = 0;
   std::uint64_t rows_aggregated_in_store = 0;  // ClickHouse: measurements counted by SQL
+  IngestStats& operator+=(const IngestStats& other);
 };
 
 struct IngestOptions {
@@ -62,6 +65,10 @@ struct IngestOptions {
   bool rescore = false;      // re-run compute_verdict on Vantage measurements too
   bool keep_bodies = false;  // keep the index's measurement bodies (dashboard)
   std::size_t index_limit = 5000;
+  // A plain JSON Lines file is read by this many threads, each its own range
+  // of whole lines (0 = one per core, at most 8), of at least this many bytes each.
+  unsigned threads = 0;
+  std::uint64_t min_bytes_per_thread = std::uint64_t(32) << 20;
   // Called now and then with the stats so far (progress line).
   std::function<void(const IngestStats&)> progress;
 };
@@ -109,6 +116,9 @@ class Ingest {
   IngestStats stats_;
   std::unique_ptr<Parser> parser_;
   std::uint64_t next_progress_ = 0;
+
+  std::string add_jsonl_ranges(int fd, std::uint64_t size, const std::string& path);
+  void merge(Ingest&& part);
 };
 
 }  // namespace vantage::analysis

@@ -211,5 +211,41 @@ TEST_F(IngestFiles, RescoreAndRecordedAgreeAndIndexKeepsTheNewest) {
   EXPECT_EQ(json::parse(agg)["totals"]["measurements"], 10);
 }
 
+// A file read by several threads (each its own range of whole lines, the
+// cuts falling inside lines) gives what one thread reading it in order gives:
+// the same aggregates, stats and index, first-seen network names included.
+TEST_F(IngestFiles, ThreadsReadingRangesGiveTheSingleThreadResult) {
+  {
+    std::ofstream out(dir_ / "a.jsonl");
+    const char* statuses[] = {"blocked", "accessible", "down", "inconclusive"};
+    for (int i = 0; i < 400; ++i) {
+      json m = vantage("2026-11-" + std::to_string(10 + i % 7), "AS" + std::to_string(1 + i % 5), statuses[i % 4],
+                       "0.1." + std::to_string(i % 3));
+      m["measurement_start_time"] = m["measurement_start_time"].get<std::string>().substr(0, 11) +
+                                    (i % 2 ? "11:" : "10:") + std::to_string(10 + i % 50) + ":00";
+      m["probe_network_name"] = i < 7 ? "" : "ISP " + std::to_string(i % 11);  // the first seen name wins
+      if (i % 37 == 5) out << "{broken\n";
+      out << m.dump() << "\n";
+    }
+  }
+  auto read = [&](unsigned threads) {
+    IngestOptions o;
+    o.threads = threads;
+    o.min_bytes_per_thread = 1000;
+    o.index_limit = 25;
+    Ingest ingest(o);
+    EXPECT_EQ(ingest.add_input((dir_ / "a.jsonl").string()), "");
+    const auto& s = ingest.stats();
+    return json{{"aggregates", ingest.aggregator().to_json(Filters{}, "t")},
+                {"index", ingest.index().to_json()},
+                {"stats", {s.bytes, s.lines, s.measurements, s.malformed, s.filtered_out}}};
+  };
+  const json one = read(1);
+  EXPECT_EQ(one["stats"][2], 400);
+  EXPECT_EQ(one["stats"][3], 11);
+  EXPECT_EQ(one["index"].size(), 25u);
+  for (unsigned threads : {2u, 3u, 8u}) EXPECT_EQ(read(threads), one) << threads << " threads";
+}
+
 }  // namespace
 }  // namespace vantage::analysis
