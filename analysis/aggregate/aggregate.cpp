@@ -276,19 +276,25 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
   struct Network {
     std::string cc, asn, name, name_day, service, feature;
     std::int64_t measurements = 0;
-    std::set<int> probes;
+    std::vector<int> probes;  // with repeats until unique_size()
     std::map<std::string, std::int64_t> counts{{"accessible", 0}, {"blocked", 0}, {"partially_blocked", 0},
                                                {"down", 0}, {"inconclusive", 0}, {"unscorable", 0}};
     std::map<std::string, std::int64_t> methods;
     std::string first_seen, last_seen, first_blocked, last_blocked;
     std::map<std::string, DailyRate> days;
-    std::map<std::string, std::pair<std::int64_t, std::set<int>>> day_support;  // all measurements, probes
+    std::map<std::string, std::pair<std::int64_t, std::vector<int>>> day_support;  // all measurements, probes
+  };
+  // The number of distinct ids in `ids` (sorted and deduplicated in place).
+  auto unique_size = [](std::vector<int>& ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids.size();
   };
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Network> networks;
 
   json daily = json::array();
   std::int64_t total = 0, unscorable = 0;
-  std::set<int> all_probes;
+  std::vector<int> all_probes;
   std::string first_day, last_day;
   for (const Row* r : sorted) {
     const Cell& c = r->cell;
@@ -299,7 +305,7 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
     if (c.feature.empty()) {
       total += r->measurements;
       if (c.verdict == "unscorable") unscorable += r->measurements;
-      all_probes.insert(r->probes.begin(), r->probes.end());
+      all_probes.insert(all_probes.end(), r->probes.begin(), r->probes.end());
       if (first_day.empty() || c.day < first_day) first_day = c.day;
       if (last_day.empty() || c.day > last_day) last_day = c.day;
     }
@@ -307,7 +313,7 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
     if (n.measurements == 0) n.cc = c.probe_cc, n.asn = c.probe_asn, n.service = c.service, n.feature = c.feature;
     if (!c.probe_network_name.empty() && c.day >= n.name_day) n.name = c.probe_network_name, n.name_day = c.day;
     n.measurements += r->measurements;
-    n.probes.insert(r->probes.begin(), r->probes.end());
+    n.probes.insert(n.probes.end(), r->probes.begin(), r->probes.end());
     n.counts[c.verdict] += r->measurements;
     for (const auto& m : split_methods(c.method)) n.methods[m] += r->measurements;
     if (n.first_seen.empty() || c.day < n.first_seen) n.first_seen = c.day;
@@ -322,17 +328,17 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
     if (counts_as_blocked(c.verdict)) d.blocked += r->measurements;
     auto& support = n.day_support[c.day];
     support.first += r->measurements;
-    support.second.insert(r->probes.begin(), r->probes.end());
+    support.second.insert(support.second.end(), r->probes.begin(), r->probes.end());
   }
 
   json network_rows = json::array();
   json changes = json::array();
-  for (const auto& [_, n] : networks) {
+  for (auto& [_, n] : networks) {
     const std::int64_t blocked = n.counts.at("blocked") + n.counts.at("partially_blocked");
     const std::int64_t denominator = blocked + n.counts.at("accessible") + n.counts.at("down");
     network_rows.push_back(
         {{"probe_cc", n.cc}, {"probe_asn", n.asn}, {"probe_network_name", n.name}, {"service", n.service},
-         {"feature", n.feature}, {"measurements", n.measurements}, {"probes", n.probes.size()},
+         {"feature", n.feature}, {"measurements", n.measurements}, {"probes", unique_size(n.probes)},
          {"counts", n.counts}, {"blocking_rate", denominator ? json(rounded(static_cast<double>(blocked) / static_cast<double>(denominator))) : json(nullptr)},
          {"methods", n.methods.empty() ? json::object() : json(n.methods)},
          {"first_seen", n.first_seen}, {"last_seen", n.last_seen},
@@ -342,11 +348,11 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
       if (d.judged > 0) series.push_back(d);
     for (const auto& cp : detect_changes(series, policy)) {
       std::int64_t support = 0;
-      std::set<int> probes;
+      std::vector<int> probes;
       for (std::size_t i = cp.begin; i < cp.end; ++i) {
         const auto& s = n.day_support.at(series[i].day);
         support += s.first;
-        probes.insert(s.second.begin(), s.second.end());
+        probes.insert(probes.end(), s.second.begin(), s.second.end());
       }
       const bool up = cp.rate_after > cp.rate_before;
       const std::string what = service_display_name(n.service) + (n.feature.empty() ? "" : " " + n.feature);
@@ -354,7 +360,7 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
       changes.push_back({{"probe_cc", n.cc}, {"probe_asn", n.asn}, {"service", n.service}, {"feature", n.feature},
                          {"day", day}, {"direction", up ? "blocked" : "unblocked"},
                          {"rate_before", rounded(cp.rate_before)}, {"rate_after", rounded(cp.rate_after)},
-                         {"measurements", support}, {"probes", probes.size()},
+                         {"measurements", support}, {"probes", unique_size(probes)},
                          {"text", what + (up ? " blocked in " : " no longer blocked in ") + n.asn + " (" + n.cc +
                                       ") since " + day}});
     }
@@ -363,7 +369,7 @@ json Aggregator::to_json(const Filters& filters, const std::string& generated_at
               {"filters", filters.to_json()},
               {"totals",
                {{"measurements", total}, {"scored", total - unscorable}, {"unscorable", unscorable},
-                {"probes", all_probes.size()}, {"first_day", null_if_empty(first_day)},
+                {"probes", unique_size(all_probes)}, {"first_day", null_if_empty(first_day)},
                 {"last_day", null_if_empty(last_day)}}},
               {"daily", daily},
               {"networks", network_rows},
