@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--testhelper", help="vantage-testhelper: run as the control, as a volunteer would")
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated, of: " + ", ".join(CASES))
     ap.add_argument("--capture", choices=("off", "on", "both"), default="both")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the run directory (measurements-CASE-CAPTURE.jsonl) and say where it is")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("probe_bench: needs root (network namespaces)")
@@ -163,7 +165,10 @@ def main():
                 run_case(c, args, rundir, env, capture)
     finally:
         lab("down", prefix, rundir)
-        shutil.rmtree(rundir, ignore_errors=True)
+        if args.keep:
+            print(f"kept {rundir}")
+        else:
+            shutil.rmtree(rundir, ignore_errors=True)
 
 
 if __name__ == "__main__":

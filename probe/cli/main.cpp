@@ -14,6 +14,7 @@
 #include "probe/cli/unattended.h"
 #include "probe/config/consent.h"
 #include "probe/config/schedule.h"
+#include "probe/net/dns_lookup.h"
 #include "probe/cli/results_store.h"
 #include "probe/cli/run_command.h"
 #include "probe/cli/summary_table.h"
@@ -152,6 +153,8 @@ int main(int argc, char** argv) {
   // libcurl runs with CURLOPT_NOSIGNAL; a peer closing mid-write must be an
   // error value, not a killed process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread and any lookup (it sets RES_OPTIONS; see dns_lookup.h).
+  net::tune_system_resolver_retransmission();
   // Before any thread: the location lookup and the measurements use libcurl
   // at once.
   curl_global_init(CURL_GLOBAL_DEFAULT);

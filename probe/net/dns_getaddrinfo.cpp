@@ -13,6 +13,8 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -21,6 +23,19 @@
 #include "probe/net/failure.h"
 
 namespace vantage::net {
+
+std::string tune_system_resolver_retransmission(const std::string& resolv_conf) {
+  if (std::getenv("RES_OPTIONS") != nullptr) return "";
+  std::ifstream in(resolv_conf);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line.compare(start, 7, "options") != 0) continue;
+    if (line.find("timeout:") != std::string::npos || line.find("attempts:") != std::string::npos) return "";
+  }
+  const std::string options = "timeout:2 attempts:4";
+  return ::setenv("RES_OPTIONS", options.c_str(), 0) == 0 ? options : "";
+}
 
 namespace {
 

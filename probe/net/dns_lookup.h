@@ -22,6 +22,17 @@ namespace vantage::net {
 
 enum class QueryType { A, AAAA };
 
+// The system resolver's retransmission, set once before any thread starts
+// (it works through the RES_OPTIONS environment variable, which glibc reads
+// on its first lookup). glibc waits 5 s before sending a lost query again,
+// so on a lossy link one lost packet held every test back by 5 s; this
+// makes it 2 s, 4 tries (8 s in all, past the probe's own 7 s DNS timeout,
+// so a resolver that never answers is still a timeout, not glibc's
+// EAI_AGAIN). Leaves everything alone when RES_OPTIONS is set or
+// `resolv_conf` already sets `timeout:` or `attempts:`: those are the
+// volunteer's choice. Returns the options set, or "" when it set none.
+std::string tune_system_resolver_retransmission(const std::string& resolv_conf = "/etc/resolv.conf");
+
 format::DnsObservation lookup_getaddrinfo(const std::string& hostname,
                                           std::chrono::milliseconds timeout,
                                           const StepContext& ctx);
@@ -31,11 +42,16 @@ struct UdpQueryOptions {
   QueryType type = QueryType::A;
   std::chrono::milliseconds timeout{4000};  // until the first response
   std::chrono::milliseconds hold{0};        // listen on after the first one
+  // Until a response with our id arrives, the same query (same id) is sent
+  // again this often, as a stub resolver does: one lost packet on a lossy
+  // link then costs this long, not the whole timeout. 0 = send once.
+  std::chrono::milliseconds resend_every{1000};
 };
 
 // Returns one observation per response packet received (tag "x_hold_on" on
 // those after the first), or a single observation with the failure when none
-// arrived (generic_timeout_error) or the socket failed.
+// arrived (generic_timeout_error) or the socket failed. A query sent more
+// than once has the tag "x_resent" on its observations.
 std::vector<format::DnsObservation> query_udp(const std::string& hostname,
                                               const UdpQueryOptions& options,
                                               const StepContext& ctx);

@@ -8,7 +8,9 @@
 // The socket is connected so that an ICMP port-unreachable surfaces as
 // ECONNREFUSED (injectors spoof the resolver's address and port, so their
 // packets still pass the connected socket's filter). Never blocks longer than
-// timeout + hold; never sends more than the one query.
+// timeout + hold. Until a matching answer arrives the same query is sent
+// again every `resend_every` (a lost packet is then a short delay, not a
+// timeout); once one has arrived, nothing more is sent.
 //
 // query_udp_many holds a batch of such queries at once: one socket each, all
 // polled by one loop, so every query's hold-on window runs concurrently
@@ -18,6 +20,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -103,6 +106,9 @@ struct PendingQuery {
   uint16_t id = 0;
   Socket sock;
   std::chrono::steady_clock::time_point deadline;
+  std::string query;  // as sent, for resending
+  std::chrono::steady_clock::time_point next_send = std::chrono::steady_clock::time_point::max();
+  int sends = 0;
   bool matched = false;
   bool done = false;
   std::optional<std::string> failure;  // the query's only result when set
@@ -118,7 +124,8 @@ void start_query(PendingQuery& q, const ResolverAddress& resolver, const std::st
   };
   q.id = random_query_id();
   q.base.query_id = q.id;
-  const std::string query = build_dns_query(hostname, options.type, q.id);
+  q.query = build_dns_query(hostname, options.type, q.id);
+  const std::string& query = q.query;
   if (query.empty()) return fail("unknown_failure: hostname cannot be encoded in a DNS query");
   q.sock = Socket(::socket(resolver.family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!q.sock.valid()) return fail(failure_from_errno(errno));
@@ -131,6 +138,20 @@ void start_query(PendingQuery& q, const ResolverAddress& resolver, const std::st
     return fail(failure_from_errno(errno));
   if (::send(q.sock.fd(), query.data(), query.size(), 0) != static_cast<ssize_t>(query.size()))
     return fail(failure_from_errno(errno));
+  q.sends = 1;
+  if (options.resend_every.count() > 0) q.next_send = std::chrono::steady_clock::now() + options.resend_every;
+}
+
+// Sends the query again when no answer has come by its resend time. A send
+// that fails only stops the resending: the first send's answer may still come.
+void maybe_resend(PendingQuery& q, std::chrono::steady_clock::time_point now, const UdpQueryOptions& options) {
+  if (q.matched || q.next_send > now) return;
+  if (::send(q.sock.fd(), q.query.data(), q.query.size(), 0) != static_cast<ssize_t>(q.query.size())) {
+    q.next_send = std::chrono::steady_clock::time_point::max();
+    return;
+  }
+  ++q.sends;
+  q.next_send = now + options.resend_every;
 }
 
 // Reads one packet for `q` (its socket is readable).
@@ -219,9 +240,10 @@ std::vector<std::vector<format::DnsObservation>> query_udp_many(const std::vecto
         q.done = true;
         continue;
       }
+      maybe_resend(q, now, options);
       fds.push_back({q.sock.fd(), POLLIN, 0});
       owner.push_back(i);
-      next_deadline = std::min(next_deadline, q.deadline);
+      next_deadline = std::min({next_deadline, q.deadline, q.matched ? q.deadline : q.next_send});
     }
     if (fds.empty()) break;
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count();
@@ -250,6 +272,8 @@ std::vector<std::vector<format::DnsObservation>> query_udp_many(const std::vecto
     } else {
       out[i] = std::move(q.responses);
     }
+    if (q.sends > 1)
+      for (auto& obs : out[i]) obs.tags.push_back("x_resent");
   }
   return out;
 }

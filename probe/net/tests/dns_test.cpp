@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <thread>
@@ -268,6 +269,62 @@ TEST_F(DnsTest, UdpSilenceTimesOut) {
   EXPECT_GE(elapsed, 300ms);
   EXPECT_LT(elapsed, 300ms + 1500ms);  // hold never applies without an answer
   EXPECT_EQ(server.queries_received(), 1);
+}
+
+// A lost query (or a lost answer) costs one resend interval, not the whole
+// timeout: the same query, same id, goes out again until an answer comes,
+// and the observation says it was resent.
+TEST_F(DnsTest, UdpLostQueryIsResentUntilAnswered) {
+  FakeDnsReply reply;
+  reply.ipv4 = {"198.18.0.10"};
+  FakeDnsServer server({reply});
+  server.ignore_queries(2);
+  UdpQueryOptions o{server.address(), QueryType::A, 3000ms, 0ms};
+  o.resend_every = 200ms;
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = query_udp("a.example", o, ctx);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].failure, std::nullopt);
+  ASSERT_EQ(results[0].answers.size(), 1u);
+  EXPECT_EQ(results[0].tags, std::vector<std::string>{"x_resent"});
+  EXPECT_EQ(server.queries_received(), 3);
+  EXPECT_GE(elapsed, 400ms);
+  EXPECT_LT(elapsed, 2000ms);
+
+  // Once answered, nothing more is sent, however long the hold-on lasts.
+  FakeDnsServer quick({reply});
+  o = {quick.address(), QueryType::A, 3000ms, 700ms};
+  o.resend_every = 100ms;
+  EXPECT_EQ(query_udp("a.example", o, ctx).front().tags, std::vector<std::string>{});
+  EXPECT_EQ(quick.queries_received(), 1);
+
+  // resend_every 0: the query goes out once, and silence is a timeout.
+  FakeDnsServer silent({});
+  o = {silent.address(), QueryType::A, 500ms, 0ms};
+  o.resend_every = 0ms;
+  EXPECT_EQ(query_udp("a.example", o, ctx).front().failure, "generic_timeout_error");
+  EXPECT_EQ(silent.queries_received(), 1);
+}
+
+TEST_F(DnsTest, SystemResolverRetransmissionIsTunedOnlyWhenTheVolunteerHasNot) {
+  const std::string conf = ::testing::TempDir() + "/resolv-" + std::to_string(::getpid()) + ".conf";
+  auto write = [&](const std::string& text) { std::ofstream(conf) << text; };
+  ::unsetenv("RES_OPTIONS");
+  write("nameserver 198.18.0.53\n  options   timeout:5 rotate\n");
+  EXPECT_EQ(tune_system_resolver_retransmission(conf), "");
+  EXPECT_EQ(std::getenv("RES_OPTIONS"), nullptr);
+  write("nameserver 198.18.0.53\noptions attempts:3\n");
+  EXPECT_EQ(tune_system_resolver_retransmission(conf), "");
+  write("nameserver 198.18.0.53\n# options timeout:1 (a comment)\noptions edns0\n");
+  EXPECT_EQ(tune_system_resolver_retransmission(conf), "timeout:2 attempts:4");
+  ASSERT_NE(std::getenv("RES_OPTIONS"), nullptr);
+  EXPECT_STREQ(std::getenv("RES_OPTIONS"), "timeout:2 attempts:4");
+  ::setenv("RES_OPTIONS", "timeout:9", 1);
+  EXPECT_EQ(tune_system_resolver_retransmission(conf), "");  // the volunteer's own
+  EXPECT_STREQ(std::getenv("RES_OPTIONS"), "timeout:9");
+  ::unsetenv("RES_OPTIONS");
+  std::remove(conf.c_str());
 }
 
 TEST_F(DnsTest, UdpRecordsBothRacingResponsesInArrivalOrder) {

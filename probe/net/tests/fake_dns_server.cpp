@@ -174,6 +174,10 @@ void FakeDnsServer::serve() {
       last_query_ = query;
     }
     queries_received_++;
+    if (ignore_ > 0) {
+      --ignore_;
+      continue;
+    }
     for (const auto& reply : replies_) {
       std::this_thread::sleep_until(arrived + reply.delay);
       // The same socket (so the same source port, as an injector spoofing the

@@ -49,6 +49,8 @@ class FakeDnsServer {
 
   std::string address() const;  // "127.0.0.1:port" or "[::1]:port"
   int queries_received() const { return queries_received_.load(); }
+  // The next `n` queries get no reply at all (lost packets).
+  void ignore_queries(int n) { ignore_ = n; }
   std::string last_query() const;
 
  private:
@@ -60,6 +62,7 @@ class FakeDnsServer {
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> queries_received_{0};
+  std::atomic<int> ignore_{0};
   mutable std::mutex mutex_;
   std::string last_query_;
   std::thread thread_;
