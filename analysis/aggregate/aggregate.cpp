@@ -210,16 +210,40 @@ void Aggregator::count(Row& r, int probe, std::int64_t n) {
   if (pos == r.probes.end() || *pos != probe) r.probes.insert(pos, probe);
 }
 
+ScoreView::Feature& ScoreView::add_feature() {
+  if (feature_count == features.size()) features.emplace_back();
+  Feature& f = features[feature_count++];
+  f.name = f.status = {};
+  f.methods.clear();
+  return f;
+}
+
+void ScoreView::assign(const Score& s) {
+  clear();
+  verdict = s.verdict;
+  methods.assign(s.methods.begin(), s.methods.end());
+  for (const auto& [name, f] : s.features) {
+    Feature& v = add_feature();
+    v.name = name, v.status = f.status;
+    v.methods.assign(f.methods.begin(), f.methods.end());
+  }
+}
+
+void Aggregator::add(const MeasurementKeys& k, const Score& s) {
+  view_buffer_.assign(s);
+  add(k, view_buffer_);
+}
+
 // The hot path (once per measurement): one hash lookup finds the cells of
 // its day, network and service; its service and feature cells are a short
 // scan there, and a Cell is made only for a row not seen before.
-void Aggregator::add(const MeasurementKeys& k, const Score& s) {
+void Aggregator::add(const MeasurementKeys& k, const ScoreView& s) {
   key_buffer_.clear();
   append_probe_identity(key_buffer_, k);
   const int probe = probe_id(key_buffer_);
   std::vector<Row>& rows = group(k.day, k.probe_cc, k.probe_asn, k.service);
   std::string& method = method_buffer_;
-  auto add_one = [&](const std::string& feature, const std::string& verdict, const std::vector<std::string>& methods,
+  auto add_one = [&](std::string_view feature, std::string_view verdict, const std::vector<std::string_view>& methods,
                      bool with_methods) {
     method.clear();
     if (with_methods)
@@ -229,12 +253,15 @@ void Aggregator::add(const MeasurementKeys& k, const Score& s) {
         if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = k.probe_network_name;
         return count(r, probe, 1);
       }
-    count(row(rows, Cell{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", feature, verdict, method}),
+    count(row(rows, Cell{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", std::string(feature),
+                         std::string(verdict), method}),
           probe, 1);
   };
-  static const std::string kService;
-  add_one(kService, s.verdict, s.methods, counts_as_blocked(s.verdict));
-  for (const auto& [name, f] : s.features) add_one(name, f.status, f.methods, f.status == vocab::kBlocked);
+  add_one({}, s.verdict, s.methods, s.verdict == vocab::kBlocked || s.verdict == vocab::kPartiallyBlocked);
+  for (std::size_t i = 0; i < s.feature_count; ++i) {
+    const ScoreView::Feature& f = s.features[i];
+    add_one(f.name, f.status, f.methods, f.status == vocab::kBlocked);
+  }
 }
 
 void Aggregator::add_cell(const Cell& c, std::int64_t n) {

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,29 @@ struct MeasurementKeys {
   std::string probe_cc, probe_asn, probe_network_name;
   std::string service;  // test_name
   std::string software_name, software_version;
+};
+
+// A measurement's score as aggregation reads it, as views: into a parser's
+// buffers (the ingest's hot path, which allocates nothing per measurement)
+// or into a Score. Reused from one measurement to the next: only the first
+// `feature_count` features are the current one's.
+struct ScoreView {
+  struct Feature {
+    std::string_view name, status;
+    std::vector<std::string_view> methods;  // sorted
+  };
+  std::string_view verdict;
+  std::vector<std::string_view> methods;  // sorted, of the blocked features
+  std::vector<Feature> features;
+  std::size_t feature_count = 0;
+
+  void clear() {
+    verdict = {};
+    methods.clear();
+    feature_count = 0;
+  }
+  Feature& add_feature();  // a cleared entry after the current ones
+  void assign(const Score& score);  // views into `score`, which must outlive them
 };
 
 struct Cell {
@@ -84,6 +108,7 @@ class Aggregator {
  public:
   // One scored measurement: its service-level cell and one per feature.
   void add(const MeasurementKeys& keys, const Score& score);
+  void add(const MeasurementKeys& keys, const ScoreView& score);
   // `n` measurements of one cell (rows grouped elsewhere).
   void add_cell(const Cell& cell, std::int64_t n);
   // Adds everything `other` counted (another part of the same input).
@@ -116,6 +141,7 @@ class Aggregator {
   std::unordered_map<std::string, std::vector<Row>> groups_;
   std::unordered_map<std::string, int> probe_ids_;
   std::string key_buffer_, method_buffer_;
+  ScoreView view_buffer_;
 };
 
 // Human name of a service for change-point texts ("whatsapp" -> "WhatsApp").

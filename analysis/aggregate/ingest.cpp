@@ -56,17 +56,20 @@ std::string_view get_sv(od::value v) {
   return s;
 }
 
-void read_strings(od::value v, std::vector<std::string>& out) {
+// Views into the parser's buffers: valid until its next document.
+void read_strings(od::value v, std::vector<std::string_view>& out) {
   od::array a;
   if (v.get_array().get(a)) return;
   for (auto e : a) {
     std::string_view s;
-    if (!e.get_string().get(s)) out.emplace_back(s);
+    if (!e.get_string().get(s)) out.push_back(s);
   }
 }
 
-// test_keys.x_verdict -> the recorded score (only what aggregation needs).
-void read_verdict(od::object v, Score& s) {
+// test_keys.x_verdict -> the recorded score (only what aggregation needs),
+// as views. A feature without a status is left out; a repeated feature
+// name counts once (the first), as a JSON object read into a map would.
+void read_verdict(od::object v, ScoreView& s) {
   for (auto f : v) {
     std::string_view key = f.unescaped_key();
     if (key == "status") s.verdict = get_sv(f.value());
@@ -75,19 +78,38 @@ void read_verdict(od::object v, Score& s) {
       od::object features;
       if (f.value().get_object().get(features)) continue;
       for (auto feature : features) {
-        std::string name(std::string_view(feature.unescaped_key()));
+        std::string_view name = feature.unescaped_key();
         od::object fo;
         if (feature.value().get_object().get(fo)) continue;
-        FeatureScore fs;
+        bool seen = false;
+        for (std::size_t i = 0; i < s.feature_count && !seen; ++i) seen = s.features[i].name == name;
+        if (seen) continue;
+        ScoreView::Feature& fs = s.add_feature();
+        fs.name = name;
         for (auto g : fo) {
           std::string_view k = g.unescaped_key();
           if (k == "status") fs.status = get_sv(g.value());
           else if (k == "methods") read_strings(g.value(), fs.methods);
         }
-        if (!fs.status.empty()) s.features.emplace(std::move(name), std::move(fs));
+        if (fs.status.empty()) --s.feature_count;
       }
     }
   }
+}
+
+// The Score a recorded verdict's views stand for (only for the index).
+Score score_of(const ScoreView& v) {
+  Score s;
+  s.verdict = v.verdict;
+  s.methods.assign(v.methods.begin(), v.methods.end());
+  for (std::size_t i = 0; i < v.feature_count; ++i) {
+    FeatureScore f;
+    f.status = v.features[i].status;
+    f.methods.assign(v.features[i].methods.begin(), v.features[i].methods.end());
+    s.features.emplace(std::string(v.features[i].name), std::move(f));
+  }
+  s.scoring_rule = "vantage-verdict-recorded";
+  return s;
 }
 
 bool has_suffix(const std::string& s, const char* suffix) {
@@ -190,6 +212,9 @@ IngestStats& IngestStats::operator+=(const IngestStats& o) {
 struct Ingest::Parser {
   od::parser parser;
   std::vector<char> scratch;  // padded copies of store rows
+  ScoreView recorded;         // the current line's recorded verdict (views into `parser`)
+  std::vector<std::string_view> statuses;
+  std::string combined;       // its service verdict, when it recorded none
 };
 
 Ingest::Ingest(IngestOptions options)
@@ -207,7 +232,8 @@ void Ingest::add_text(std::string_view text, std::size_t readable, std::string_v
 
   MeasurementKeys k;
   std::string start, test_name, uid;
-  Score score;
+  ScoreView& view = parser_->recorded;
+  view.clear();
   bool recorded = false;
   try {
     auto doc = parser_->parser.iterate(text.data(), text.size(), std::max(readable, text.size() + kPadding));
@@ -238,7 +264,7 @@ void Ingest::add_text(std::string_view text, std::size_t readable, std::string_v
               if (tkey != "x_verdict") continue;
               od::object v;
               if (t.value().get_object().get(v)) continue;
-              read_verdict(v, score);
+              read_verdict(v, view);
               recorded = true;
             }
           }
@@ -257,11 +283,19 @@ void Ingest::add_text(std::string_view text, std::size_t readable, std::string_v
     ++stats_.filtered_out;
     return;
   }
+  Score score;  // only made for a measurement without a recorded verdict, or for the index
   if (recorded) {
-    std::sort(score.methods.begin(), score.methods.end());
-    score.scoring_rule = "vantage-verdict-recorded";
-    if (score.features.empty()) score.verdict = "unscorable";
-    else if (score.verdict.empty()) score.verdict = combine_features(score.features);
+    std::sort(view.methods.begin(), view.methods.end());
+    for (std::size_t i = 0; i < view.feature_count; ++i)
+      std::sort(view.features[i].methods.begin(), view.features[i].methods.end());
+    if (view.feature_count == 0) {
+      view.verdict = "unscorable";
+    } else if (view.verdict.empty()) {
+      parser_->statuses.clear();
+      for (std::size_t i = 0; i < view.feature_count; ++i) parser_->statuses.push_back(view.features[i].status);
+      parser_->combined = combine_statuses(parser_->statuses);
+      view.verdict = parser_->combined;
+    }
   } else {
     json m = json::parse(text.begin(), text.end(), nullptr, false);
     if (!m.is_object()) {
@@ -269,15 +303,17 @@ void Ingest::add_text(std::string_view text, std::size_t readable, std::string_v
       return;
     }
     score = score_measurement(m);
+    view.assign(score);
   }
-  score.service = k.service;
   ++stats_.measurements;
-  aggregator_.add(k, score);
+  aggregator_.add(k, view);
 
   if (!index_.wants(start, "\x7f")) return;  // not among the newest, whatever its id
   std::string id = is_valid_measurement_id(uid) ? uid : std::string(store_uid);
   if (!is_valid_measurement_id(id)) id = hash_id(text);
   if (!index_.wants(start, id)) return;
+  if (recorded) score = score_of(view);
+  score.service = k.service;
   json entry = {{"id", id}, {"measurement_start_time", start}, {"day", k.day}, {"probe_cc", k.probe_cc},
                 {"probe_asn", k.probe_asn}, {"service", k.service}, {"test_name", test_name},
                 {"software_name", k.software_name}, {"verdict", score.verdict}, {"methods", score.methods},

@@ -413,13 +413,13 @@ std::string method_of_failure(const std::string& failure, const std::string& ste
   return "http";
 }
 
-std::string combine_features(const std::map<std::string, FeatureScore>& features) {
+std::string combine_statuses(const std::vector<std::string_view>& statuses) {
   int acc = 0, blk = 0, dwn = 0, inc = 0, uns = 0;
-  for (const auto& [_, f] : features) {
-    if (f.status == "accessible") ++acc;
-    else if (f.status == "blocked") ++blk;
-    else if (f.status == "down") ++dwn;
-    else if (f.status == "unscorable") ++uns;
+  for (std::string_view status : statuses) {
+    if (status == "accessible") ++acc;
+    else if (status == "blocked") ++blk;
+    else if (status == "down") ++dwn;
+    else if (status == "unscorable") ++uns;
     else ++inc;
   }
   if (acc + blk + dwn + inc == 0) return "unscorable";
@@ -427,6 +427,13 @@ std::string combine_features(const std::map<std::string, FeatureScore>& features
   if (inc > 0) return "inconclusive";
   if (dwn > 0 && acc == 0) return "down";
   return "accessible";
+}
+
+std::string combine_features(const std::map<std::string, FeatureScore>& features) {
+  std::vector<std::string_view> statuses;
+  statuses.reserve(features.size());
+  for (const auto& [_, f] : features) statuses.push_back(f.status);
+  return combine_statuses(statuses);
 }
 
 Score score_measurement(const json& m) {

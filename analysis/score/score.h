@@ -21,6 +21,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vantage::analysis {
@@ -52,6 +53,8 @@ Score score_recorded_verdict(const nlohmann::json& x_verdict);
 // any blocked -> blocked when all are, else partially_blocked; then
 // inconclusive, down, accessible. No features -> unscorable.
 std::string combine_features(const std::map<std::string, FeatureScore>& features);
+// The same rule over the features' bare statuses.
+std::string combine_statuses(const std::vector<std::string_view>& statuses);
 
 // {"service_verdict", "features": {name: {status, methods}}, "scoring_rule", "notes", "methods"}
 nlohmann::json to_x_analysis(const Score& score);
