@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis/verdict/rules/rules.h"
+#include "reports/format/ip_address.h"
 #include "reports/format/vocabulary.h"
 
 namespace vantage::analysis {
@@ -25,8 +26,13 @@ rules::EndpointVerdict judge_endpoint(const rules::Measurement& m, const format:
     j.undecided(vocab::kInterrupted, "not measured: the run was interrupted or hit its deadline");
     return j.v;
   }
-  rules::judge_dns(j);
-  if (j.decided) return j.v;
+  // An endpoint reached by address (its host an IP literal) had no DNS
+  // step: whatever "queries" a measurement holds, none is about it, so the
+  // DNS rules neither block it nor find its address suspect.
+  if (!ip::parse_address(ep.host, ip::Spelling::literal)) {
+    rules::judge_dns(j);
+    if (j.decided) return j.v;
+  }
   const rules::ChainOutcome chain = rules::chain_outcome(j);
   if (chain.failed_step.empty() && !chain.complete) {
     j.note("no complete observation recorded for this endpoint");

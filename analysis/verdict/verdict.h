@@ -11,6 +11,8 @@
 // throttling) | down (the control vantage point fails the same way) |
 // inconclusive (the probe's own network failed its canary, or the
 // measurement was interrupted).
+// An endpoint whose host is an IP literal is reached by address: it has no
+// DNS step, so DNS evidence never decides it (the chain is judged from TCP).
 // Feature rules: "any" (redundant endpoints: one working is enough) or
 // "all" (every endpoint needed). Service status: accessible, blocked,
 // partially_blocked, down or inconclusive, from the feature statuses by the

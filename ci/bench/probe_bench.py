@@ -84,6 +84,9 @@ def case_spec(name, hosts, canary):
 def run_case(name, args, rundir, env, capture):
     c = censor.Censor(rundir, args.tools_dir)
     hosts = json.load(open(os.path.join(rundir, "hosts.json")))
+    # Endpoints reached by address (Telegram's data centres) are black-holed too.
+    if os.path.exists(os.path.join(rundir, "addresses.json")):
+        hosts.update(json.load(open(os.path.join(rundir, "addresses.json"))))
     canary = {e["host"] for e in json.load(open(os.path.join(rundir, "catalog", "canary.json")))["endpoints"]}
     c.apply_scenario(case_spec(name, hosts, canary))
     try:

@@ -84,6 +84,12 @@ class Censor:
         self.tools_dir = tools_dir or os.environ.get("LAB_TOOLS_DIR")
         with open(os.path.join(self.rundir, "hosts.json")) as f:
             self.hosts = json.load(f)
+        # Address literals of the catalog (Telegram's data centres) and the
+        # lab address each stands for: `names` may give them for IP rules.
+        self.addresses = {}
+        if os.path.exists(os.path.join(self.rundir, "addresses.json")):
+            with open(os.path.join(self.rundir, "addresses.json")) as f:
+                self.addresses = json.load(f)
         self.state_path = os.path.join(self.rundir, "censor-state.json")
         self.state = {"applied": [], "dns_lies": {}, "next_id": 1}
         if os.path.exists(self.state_path):
@@ -101,9 +107,12 @@ class Censor:
     def ips_of(self, spec):
         ips = list(spec.get("ips", []))
         for name in spec.get("names", []):
-            if name not in self.hosts:
-                raise CensorError(f"{name} is not a lab hostname")
-            ips.append(self.hosts[name])
+            if name in self.hosts:
+                ips.append(self.hosts[name])
+            elif name in self.addresses:
+                ips.append(self.addresses[name])
+            else:
+                raise CensorError(f"{name} is not a lab hostname or catalog address")
         out = []
         for ip in ips:
             if ip not in out:

@@ -4,15 +4,25 @@ address and writes the lab's copy of the catalog.
 
 Writes into the run directory:
   hosts.json       {"hostname": "198.18.2.x", ...}   (the lab's address plan)
+  addresses.json   {"149.154.175.50": "198.18.2.x", ...}  address-literal
+                   hosts (reached by address, e.g. Telegram's data centres)
+                   and the lab address each stands for
+  plain_http.json  ["198.18.2.x:443", ...]  lab address:port of every
+                   address-literal http endpoint: plain HTTP there, even on 443
   services.json    {"service": ["hostname", ...], ...}
   throughput.json  ["/url/path", ...]  paths that must serve a large body
   catalog/*.json   the catalog with lab networks and the lab CA as pinned CA
                    (only with --with-catalog; needs pki/lab-ca.pem)
 
 Never changes hostnames, features or ports: the probe must run the same plan
-in the lab as outside it. Never hands out an address outside 198.18.2.0/24.
+in the lab as outside it. An address literal is the one exception: it is
+replaced (in host and url) by its lab address, since a real address must
+never be on a lab interface; the catalog written is checked to hold no
+literal outside the lab's range. Never hands out an address outside
+198.18.2.0/24.
 """
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -32,6 +42,17 @@ BLOCK_SIZE = 30
 WHATSAPP_SHARED = re.compile(r"^e(\d+)\.whatsapp\.net$")
 WHATSAPP_NAMES_PER_IP = 4
 WHATSAPP_SHARED_LAST = 12
+
+
+LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+def is_address_literal(host):
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def load_catalog(catalog_dir):
@@ -81,7 +102,42 @@ def plan_addresses(services):
                 sys.exit(f"derive_catalog: address block of {name} is full")
             hosts[host] = SERVER_NET + str(number)
             names.append(host)
-    return hosts, by_service
+    # Address literals are no names: the resolvers, the PKI and the censor's
+    # name-based techniques never see them (addresses.json holds them).
+    addresses = {h: ip for h, ip in hosts.items() if is_address_literal(h)}
+    hosts = {h: ip for h, ip in hosts.items() if h not in addresses}
+    return hosts, addresses, by_service
+
+
+def plain_http_listeners(services, addresses):
+    out = set()
+    for _fn, doc in services:
+        for ep in doc["endpoints"]:
+            host = ep["host"].lower()
+            if ep.get("chain") == "http" and host in addresses:
+                for port in ep.get("ports", []):
+                    out.add(f"{addresses[host]}:{port}")
+    return sorted(out)
+
+
+def lab_endpoint(ep, addresses):
+    """The endpoint with an address-literal host (and its url) replaced by
+    the lab address it stands for."""
+    host = ep["host"].lower()
+    if host not in addresses:
+        return ep
+    ep = dict(ep, host=addresses[host])
+    if "url" in ep:
+        u = urllib.parse.urlsplit(ep["url"])
+        netloc = addresses[host] + (f":{u.port}" if u.port else "")
+        ep["url"] = urllib.parse.urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
+    return ep
+
+
+def check_no_real_address(doc, fn):
+    for ep in doc["endpoints"]:
+        if is_address_literal(ep["host"]) and ipaddress.ip_address(ep["host"]) not in LAB_RANGE:
+            sys.exit(f"derive_catalog: {fn}: {ep['host']} would leave the lab")
 
 
 def throughput_paths(services):
@@ -94,7 +150,7 @@ def throughput_paths(services):
     return sorted(paths)
 
 
-def write_catalog(services, catalog_dir, rundir):
+def write_catalog(services, addresses, catalog_dir, rundir):
     ca = os.path.join(rundir, "pki", "lab-ca.pem")
     if not os.path.exists(ca):
         sys.exit(f"derive_catalog: {ca} does not exist (make the PKI first)")
@@ -104,6 +160,8 @@ def write_catalog(services, catalog_dir, rundir):
         doc = json.loads(json.dumps(doc))
         doc["networks"] = {"asns": [], "prefixes": [SERVER_NET + "0/24"]}
         doc["trust"] = {"system_store": False, "pinned_ca_files": ["lab-ca.pem"]}
+        doc["endpoints"] = [lab_endpoint(ep, addresses) for ep in doc["endpoints"]]
+        check_no_real_address(doc, fn)
         with open(os.path.join(out, fn), "w") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
@@ -122,15 +180,17 @@ def main():
                     help="also write <rundir>/catalog (needs pki/lab-ca.pem)")
     args = ap.parse_args()
     services = load_catalog(args.catalog_dir)
-    hosts, by_service = plan_addresses(services)
+    hosts, addresses, by_service = plan_addresses(services)
     os.makedirs(args.rundir, exist_ok=True)
-    for name, value in (("hosts.json", hosts), ("services.json", by_service),
+    for name, value in (("hosts.json", hosts), ("addresses.json", addresses),
+                        ("plain_http.json", plain_http_listeners(services, addresses)),
+                        ("services.json", by_service),
                         ("throughput.json", throughput_paths(services))):
         with open(os.path.join(args.rundir, name), "w") as f:
             json.dump(value, f, indent=2, sort_keys=True)
             f.write("\n")
     if args.with_catalog:
-        write_catalog(services, args.catalog_dir, args.rundir)
+        write_catalog(services, addresses, args.catalog_dir, args.rundir)
 
 
 if __name__ == "__main__":

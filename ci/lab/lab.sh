@@ -160,8 +160,23 @@ for p in json.load(open(sys.argv[1])):
     cat <<EOF
     location / { return 200 "ok\n"; }
   }
-}
 EOF
+    # Endpoints reached by address with plain HTTP (Telegram's data centres,
+    # which speak HTTP even on 443): answered as the real ones answer OONI's
+    # POST to / (nginx's 404 page). A listen on the address itself beats the
+    # wildcard ssl one, so 443 is plain HTTP there only.
+    $PY -c 'import json,sys
+listen = json.load(open(sys.argv[1]))
+if listen:
+    print("  server {")
+    for a in listen:
+        print("    listen %s;" % a)
+    print("    server_name _;")
+    print("    add_header X-Lab-Server servers-plain always;")
+    print("    add_header X-Lab-Seen-From \"$remote_addr $lab_seen_dashed $lab_seen_reverse\" always;")
+    print("    location / { return 404; }")
+    print("  }")' "$RUNDIR/plain_http.json"
+    echo "}"
   } >"$d/nginx.conf"
 }
 
@@ -247,7 +262,9 @@ lab_up() {
   ip -n "$NS_RESOLVERS" addr add 198.18.3.54/32 dev eth0
   # dns_servfail forwards names here: sending fails at once, nothing leaves.
   ip -n "$NS_RESOLVERS" route add unreachable 198.18.3.99/32
-  for ip4 in $($PY -c 'import json,sys; print("\n".join(sorted(set(json.load(open(sys.argv[1])).values()))))' "$RUNDIR/hosts.json"); do
+  # Every name's lab address, and the lab address each address literal of
+  # the catalog stands for (never the real one).
+  for ip4 in $($PY -c 'import json,sys; print("\n".join(sorted({ip for f in sys.argv[1:] for ip in json.load(open(f)).values()})))' "$RUNDIR/hosts.json" "$RUNDIR/addresses.json"); do
     ip -n "$NS_SERVERS" addr add "$ip4/32" dev eth0
   done
   in_ns "$NS_CENSOR" sysctl -qw net.ipv4.ip_forward=1

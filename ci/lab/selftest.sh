@@ -72,6 +72,10 @@ issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
 UPDATES_URL=https://updates.signal.org/desktop/apt/dists/xenial/main/binary-amd64/Packages
 ip_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/hosts.json" "$1"; }
+# The lab address a catalog address literal (a Telegram data centre) stands for.
+addr_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/addresses.json" "$1"; }
+# OONI's POST to a data centre, plain HTTP even on 443 -> status code ("000": no answer).
+dc_post() { $CLI curl -s -o /dev/null -m 3 -X POST --data-binary 0123456789abcdef -w '%{http_code}' "http://$(addr_of "$1"):$2/"; }
 
 # --- per technique: apply arguments, then c_<check> must hold while it is
 # applied and k_<check> must hold before and after (names are "TECH|ARGS|check").
@@ -136,6 +140,11 @@ c_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-0}" -ge 50 ] && [ 
 k_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-100}" -eq 0 ]; }
 c_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = refused ] && [ "$(tcp_connect "$CU" "$(ip_of web.wechat.com)" 443)" = refused ]; }
 k_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = connected ]; }
+c_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 000 ] && [ "$(dc_post 149.154.175.50 443)" = 000 ] \
+           && [ "$(dc_post 149.154.167.51 443)" = 404 ] && [ "$(https_rc web.telegram.org)" = 0 ]; }
+k_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 404 ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; }
+c_tgweb() { [ "$(https_rc web.telegram.org)" = 35 ] && [ "$(dc_post 149.154.167.51 443)" = 404 ]; }
+k_tgweb() { [ "$(https_rc web.telegram.org)" = 0 ]; }
 c_off() { [ "$(dns_status chat.signal.org)" != NOERROR ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = unreachable ]; }
 k_off() { [ "$(dns_status chat.signal.org)" = NOERROR ] && [ "$(https_rc chat.signal.org)" = 0 ]; }
 
@@ -162,11 +171,23 @@ CASES=(
 "throttle|--names updates.signal.org --param kbit=140|thr"
 "delay|--param ms=100|delay"
 "loss|--param probability=0.5|loss"
+"ip_blackhole|--names 149.154.175.50 --ports 80,443|tgdc"
+"sni_rst|--names web.telegram.org|tgweb"
 "outage|--names web.wechat.com|out"
 "client_offline||off"
 )
 
 pass=0; fail=0; failed=()
+
+# A catalog address literal is only ever stood for by a lab address: none of
+# the real ones may be on a lab interface.
+real_on_lab=$($PY -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))))' "$RUNDIR/addresses.json" |
+  tr ' ' '\n' | while read -r a; do [ -n "$a" ] && ip -n "${PREFIX}servers" -4 addr | grep -qw "$a" && echo "$a"; done)
+if [ -z "$real_on_lab" ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; then
+  pass=$((pass + 1)); echo "PASS  catalog address literals only as lab addresses (data centre answers OONI's POST on 443)"
+else
+  fail=$((fail + 1)); failed+=(addresses); echo "FAIL  real addresses on a lab interface (${real_on_lab:-none}) or no data-centre listener"
+fi
 for c in "${CASES[@]}"; do
   IFS='|' read -r tech args check <<<"$c"
   censored=c_${check%%:*}; clean=k_${check##*:}

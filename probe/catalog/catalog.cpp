@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "reports/format/ip_address.h"
 #include "reports/format/json_schema.h"
 #include "reports/format/read_file.h"
 
@@ -123,6 +124,15 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
     ep.ooni_id = e.value("ooni_id", "");
     if (!ep.ooni_id.empty() && !ooni_ids.insert(ep.ooni_id).second)
       error(at + "/ooni_id", "ooni_id \"" + ep.ooni_id + "\" is already given to another endpoint");
+    if (is_address_literal(ep.host)) {
+      // Reached by address: there is nothing to look up, and the catalog's
+      // own address must be one the Internet routes (a bogon would have the
+      // probe connect into the volunteer's own network).
+      if (ep.chain == Chain::Dns)
+        error(at + "/chain", "host \"" + ep.host + "\" is an address literal: there is no name to look up");
+      else if (ip::is_bogon(ep.host))
+        error(at + "/host", "address literal \"" + ep.host + "\" is a bogon (private, loopback, reserved, ...)");
+    }
     if (!feature_names.count(ep.feature))
       error(at + "/feature", "feature \"" + ep.feature + "\" is not declared in /features");
     if (ep.chain != Chain::Dns && ep.ports.empty())
@@ -185,6 +195,10 @@ std::string CatalogError::to_string() const {
   std::string s = file;
   if (!field.empty()) s += ": field " + field;
   return s + ": " + message;
+}
+
+bool is_address_literal(const std::string& host) {
+  return ip::parse_address(host, ip::Spelling::literal).has_value();
 }
 
 const Feature* feature_with_status_key(const Service& s, const std::string& key) {

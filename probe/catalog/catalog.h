@@ -16,6 +16,8 @@ enum class Chain { Dns, Tcp, Tls, Http, Https };
 const char* chain_name(Chain c);
 
 struct Endpoint {
+  // A name, or an address literal (IPv4 dotted quad or IPv6 text): an
+  // endpoint reached by address has no DNS step (is_address_literal).
   std::string host;
   std::vector<int> ports;
   Chain chain = Chain::Tcp;
@@ -62,6 +64,11 @@ struct Service {
   std::vector<Feature> features;
   std::vector<Endpoint> endpoints;
 };
+
+// True when `host` is an IPv4 or IPv6 address literal: the endpoint is
+// reached at that address and nothing is looked up (no DNS query, no DNS
+// evidence; its chain starts at TCP).
+bool is_address_literal(const std::string& host);
 
 // The feature whose ooni_status_key is `key`, or null.
 const Feature* feature_with_status_key(const Service& s, const std::string& key);

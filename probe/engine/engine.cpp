@@ -39,6 +39,7 @@ struct HostLookup {
   std::vector<std::string> ips;                  // usable addresses
   std::string failure;
   long control_id = -1;                          // the control's lookup, when ours failed
+  bool literal = false;                          // an address literal: ips = {name}, nothing looked up
 };
 
 // One distinct chain to measure, shared by every endpoint that needs it.
@@ -139,17 +140,27 @@ class Runner {
         names.insert(e.host);
         if (!s->canary) compared_hosts_.insert(e.host);
       }
-    for (const auto& n : names) hosts_.push_back({n, {}, {}, {}, ""});
+    for (const auto& n : names) {
+      HostLookup h{n, {}, {}, {}, ""};
+      // Reached by address: the catalog's own address is measured as it is
+      // (it is no DNS answer, so the bogon check does not apply; the catalog
+      // refuses bogon literals), and no query is ever sent for it.
+      if (catalog::is_address_literal(n)) h.literal = true, h.ips = {n};
+      hosts_.push_back(std::move(h));
+    }
     udp_resolver_ = opt_.udp_resolver == "system" ? system_resolver() : opt_.udp_resolver;
     if (opt_.capture) {
       std::vector<std::string> resolvers;
       if (std::string sys = system_resolver(); !sys.empty()) resolvers.push_back(with_dns_port(sys));
       if (!udp_resolver_.empty()) resolvers.push_back(with_dns_port(udp_resolver_));
-      for (const auto& n : names) opt_.capture->map_qname(n, n);
+      for (const auto& h : hosts_)
+        if (!h.literal) opt_.capture->map_qname(h.name, h.name);
       opt_.capture->set_targets(resolvers, {});
     }
     start_udp_queries();
-    parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) { resolve(hosts_[i]); });
+    parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) {
+      if (!hosts_[i].literal) resolve(hosts_[i]);
+    });
   }
 
   // The first nameserver of /etc/resolv.conf (inside `ip netns exec`, the
@@ -175,13 +186,16 @@ class Runner {
       udp_thread_ = std::thread([this] {
         if (out_of_time()) return;
         std::vector<net::UdpQuery> queries;
-        for (const auto& h : hosts_) queries.push_back({h.name, context()});
+        std::vector<HostLookup*> asked;  // queries[i] is about asked[i]
+        for (auto& h : hosts_)
+          if (!h.literal) queries.push_back({h.name, context()}), asked.push_back(&h);
+        if (queries.empty()) return;
         net::UdpQueryOptions q;
         q.resolver = udp_resolver_;
         q.timeout = budget(opt_.dns_timeout);
         q.hold = opt_.dns_hold;
         auto results = net::query_udp_many(queries, q);
-        for (std::size_t i = 0; i < hosts_.size() && i < results.size(); ++i) hosts_[i].udp = std::move(results[i]);
+        for (std::size_t i = 0; i < asked.size() && i < results.size(); ++i) asked[i]->udp = std::move(results[i]);
       });
     } catch (const std::system_error&) {
       // No thread for the hold-on queries: the system lookups still run.
@@ -201,7 +215,8 @@ class Runner {
         return;
       }
       auto ctx = context();
-      auto obs = net::lookup_getaddrinfo(h.name, budget(opt_.dns_timeout), ctx);
+      auto obs = opt_.system_lookup ? opt_.system_lookup(h.name, budget(opt_.dns_timeout), ctx)
+                                    : net::lookup_getaddrinfo(h.name, budget(opt_.dns_timeout), ctx);
       if (attempt > 1) obs.tags.push_back(vocab::kTagRetry);
       h.attempts.push_back(obs);
       if (obs.failure && *obs.failure == kTimeout && attempt == 1) {

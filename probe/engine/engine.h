@@ -3,7 +3,9 @@
 // concurrently on a bounded pool.
 //
 // Contract:
-//  - every host is resolved once (system resolver); every distinct chain
+//  - every host is resolved once (system resolver), except an address
+//    literal (catalog::is_address_literal), which is measured at that
+//    address with no lookup and no hold-on query at all; every distinct chain
 //    (ip, port, kind, server name, request) is measured once and shared by
 //    the endpoints that need it;
 //  - each step has its own timeout and the run has one overall deadline, so
@@ -35,6 +37,7 @@
 
 #include "probe/capture/capture_session.h"
 #include "probe/catalog/catalog.h"
+#include "probe/net/step_clock.h"
 #include "reports/format/observations.h"
 #include "reports/format/plan.h"
 
@@ -59,6 +62,11 @@ struct EngineOptions {
   std::string udp_resolver = "system";
   std::chrono::milliseconds dns_hold{400};
   std::string ca_bundle;    // extra trusted CAs (--ca-bundle)
+  // The system lookup of one name; empty = net::lookup_getaddrinfo. Only
+  // unit tests replace it (names resolved without any resolver).
+  std::function<format::DnsObservation(const std::string& name, std::chrono::milliseconds timeout,
+                                       const net::StepContext& ctx)>
+      system_lookup;
   // Asks the control vantage point (OONI test-helper request → answer, or
   // {"failure": ...}); empty = no control. Called concurrently.
   // The second argument is the time left before the run's deadline.

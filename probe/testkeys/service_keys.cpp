@@ -16,6 +16,7 @@ constexpr Entry kBuilders[] = {
     {"signal", add_signal_keys},
     {"wechat", add_wechat_keys},
     {"facebook_messenger", add_facebook_messenger_keys},
+    {"telegram", add_telegram_keys},
 };
 
 }  // namespace

@@ -23,5 +23,6 @@ void add_whatsapp_keys(const catalog::Service& service, nlohmann::json& test_key
 void add_signal_keys(const catalog::Service& service, nlohmann::json& test_keys);
 void add_wechat_keys(const catalog::Service& service, nlohmann::json& test_keys);
 void add_facebook_messenger_keys(const catalog::Service& service, nlohmann::json& test_keys);
+void add_telegram_keys(const catalog::Service& service, nlohmann::json& test_keys);
 
 }  // namespace vantage::testkeys

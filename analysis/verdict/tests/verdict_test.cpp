@@ -990,5 +990,52 @@ TEST(Verdict, SameAfterJsonRoundTrip) {
   EXPECT_GE(statuses.size(), 6u) << before["endpoints"].dump(1);
 }
 
+// --- an endpoint reached by address (no DNS step) ---
+
+// Telegram's data centres are IP literals: nothing is looked up, so DNS
+// evidence, even if a measurement carries some for that "name", never
+// decides them, and an address outside the known networks is not a suspect
+// answer: it is the catalog's own.
+TEST(Verdict, AnAddressLiteralIsJudgedFromTcpNotDns) {
+  Ep e = tcp_ep("149.154.175.50", 80);
+  e.ip = "149.154.175.50";
+  e.feature = "dc";
+  e.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("dc", "any").prefixes({"198.18.1.0/24"}).add(e);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
+  EXPECT_EQ(endpoint0(v)["failure"], "generic_timeout_error");
+  EXPECT_EQ(endpoint0(v)["evidence"].dump().find("DNS"), std::string::npos) << endpoint0(v)["evidence"].dump();
+}
+
+TEST(Verdict, AnAddressLiteralIsNeverDnsBlockedOrDnsInconclusive) {
+  for (const char* dns_failure : {"dns_nxdomain_error", "too_many_open_files"}) {
+    Ep e = tcp_ep("149.154.167.51", 443);
+    e.ip = "149.154.167.51";
+    e.feature = "dc";
+    Keys k;
+    k.feature("dc", "any").add(e);
+    // A lookup of the literal recorded as failed and linked to it (a stray
+    // record: the engine makes none): it never happened, so it is no evidence.
+    k.json_()["queries"][0]["failure"] = dns_failure;
+    add_udp_responses(k.json_(), 0, {{"198.18.4.4", 60}, {"149.154.167.51", 50}});
+    json v = k.verdict();
+    EXPECT_EQ(endpoint0(v)["status"], "ok") << dns_failure << " " << endpoint0(v).dump();
+    EXPECT_EQ(v["features"]["dc"]["status"], "accessible") << dns_failure;
+  }
+}
+
+TEST(Verdict, ANameIsStillJudgedOnItsDns) {
+  Ep e = tcp_ep("web.example", 443);
+  Keys k;
+  k.feature("web", "all").add(e);
+  k.json_()["queries"][0]["failure"] = "dns_nxdomain_error";
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "dns");
+}
+
 }  // namespace
 }  // namespace vantage::analysis

@@ -30,7 +30,7 @@ TEST(RealCatalog, LoadsWithoutErrors) {
   ASSERT_TRUE(r.ok());
   std::vector<std::string> names;
   for (const auto& s : r.catalog.services) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"canary", "facebook_messenger", "signal", "wechat", "whatsapp"}));  // sorted
+  EXPECT_EQ(names, (std::vector<std::string>{"canary", "facebook_messenger", "signal", "telegram", "wechat", "whatsapp"}));  // sorted
   ASSERT_NE(r.catalog.canary(), nullptr);
   EXPECT_EQ(r.catalog.canary()->name, "canary");
   EXPECT_EQ(r.catalog.find("nope"), nullptr);
@@ -134,6 +134,32 @@ TEST(RealCatalog, WeChat) {
     EXPECT_FALSE(e.confirmed.has_value()) << e.host;
   }
   EXPECT_GE(long_links, 1);
+}
+
+// Telegram's data centres are reached by address: every one an IPv4
+// literal, none looked up, each dated in its note (the list goes stale).
+TEST(RealCatalog, Telegram) {
+  auto r = load_catalog_dir(kCatalogDir);
+  const Service* s = r.catalog.find("telegram");
+  ASSERT_NE(s, nullptr);
+  int dcs = 0;
+  for (const auto& e : s->endpoints) {
+    if (e.feature != "messaging") continue;
+    ++dcs;
+    EXPECT_TRUE(is_address_literal(e.host)) << e.host;
+    EXPECT_EQ(e.chain, Chain::Http) << e.host;
+    EXPECT_EQ(e.method, "POST") << e.host;
+  }
+  EXPECT_EQ(dcs, 12);  // six addresses, ports 80 and 443 each
+}
+
+TEST(Catalog, AddressLiterals) {
+  EXPECT_TRUE(is_address_literal("149.154.175.50"));
+  EXPECT_TRUE(is_address_literal("2001:b28:f23d:f001::a"));
+  EXPECT_FALSE(is_address_literal("web.telegram.org"));
+  EXPECT_FALSE(is_address_literal("149.154.175.50.example"));
+  EXPECT_FALSE(is_address_literal("1.2.3"));
+  EXPECT_FALSE(is_address_literal(""));
 }
 
 TEST(RealCatalog, SingleFileLoad) {
@@ -399,6 +425,21 @@ TEST(BadCatalog, UrlOnTcpEndpointAndThroughputOnTcp) {
   j = valid_service();
   j["endpoints"][0]["throughput"] = true;
   expect_one_error(j, "/endpoints/0/throughput", "http/https endpoints only");
+}
+
+TEST(BadCatalog, AddressLiteralWithDnsChain) {
+  json j = valid_service();
+  j["endpoints"][0] = {{"host", "198.18.2.7"}, {"chain", "dns"}, {"feature", "chat"}};
+  expect_one_error(j, "/endpoints/0/chain", "address literal");
+}
+
+TEST(BadCatalog, BogonAddressLiteral) {
+  json j = valid_service();
+  j["endpoints"][0]["host"] = "10.1.2.3";
+  expect_one_error(j, "/endpoints/0/host", "bogon");
+  j["endpoints"][0]["host"] = "198.18.2.7";  // the lab's benchmarking range is no bogon
+  TempDir dir;
+  EXPECT_TRUE(load_catalog_file(dir.write("demo.json", j.dump())).ok());
 }
 
 TEST(BadCatalog, TcpEndpointWithoutPorts) {

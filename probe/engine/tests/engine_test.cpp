@@ -1,10 +1,12 @@
 // Engine tests against real loopback servers: sharing of chains, retry on
 // timeout, the overall deadline, interruption and control queries.
-// Hosts are IP literals so nothing is ever resolved through DNS.
+// Hosts are IP literals (never looked up) or names resolved by a stand-in
+// for the system lookup, so nothing is ever asked of the host's resolver.
 #include "probe/engine/engine.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -51,13 +53,30 @@ EngineOptions loopback_options() {
   return o;
 }
 
+// Resolves every name to `ip` (as getaddrinfo would with that answer),
+// counting the lookups.
+struct StandInLookup {
+  std::string ip = "127.0.0.1";
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+  format::DnsObservation operator()(const std::string& name, std::chrono::milliseconds, const net::StepContext& ctx) const {
+    ++*calls;
+    format::DnsObservation q;
+    q.transaction_id = ctx.transaction_id;
+    q.engine = "getaddrinfo";
+    q.hostname = name;
+    q.query_type = "ANY";
+    q.answers.push_back({"A", ip, "", "", 0});
+    return q;
+  }
+};
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 TEST(Engine, MeasuresEachAddressOnceAndSharesTheResult) {
   RawTcpServer server(RawTcpServer::Behaviour::kHold);
-  // Same IP:port under two "names" (both literals resolve to 127.0.0.1).
+  // Same IP:port under two endpoints (both the literal 127.0.0.1).
   auto cat = one_service({tcp_endpoint("127.0.0.1", {server.port()}), tcp_endpoint("127.0.0.1", {server.port()})});
   auto result = run(cat, {"svc"}, loopback_options());
   const auto& obs = result.services.at("svc");
@@ -65,7 +84,7 @@ TEST(Engine, MeasuresEachAddressOnceAndSharesTheResult) {
   ASSERT_EQ(obs.endpoints.size(), 2u);
   EXPECT_EQ(obs.endpoints[0].transaction_id, obs.endpoints[1].transaction_id);
   EXPECT_FALSE(obs.tcp_connect[0].failure.has_value());
-  EXPECT_EQ(obs.queries.size(), 1u);
+  EXPECT_TRUE(obs.queries.empty());  // an address literal is not looked up
 }
 
 TEST(Engine, RecordsRefusedWithoutRetry) {
@@ -283,9 +302,10 @@ TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
   net::testing::FakeDnsServer resolver({reply});
   ClosedPort closed;
   std::vector<catalog::Endpoint> eps;
-  for (int i = 1; i <= 24; ++i) eps.push_back(tcp_endpoint("127.0.0." + std::to_string(i), {closed.port()}));
+  for (int i = 1; i <= 24; ++i) eps.push_back(tcp_endpoint("n" + std::to_string(i) + ".lab.test", {closed.port()}));
   auto cat = one_service(eps);
   auto opt = loopback_options();
+  opt.system_lookup = StandInLookup{};
   opt.udp_resolver = resolver.address();
   opt.dns_hold = 400ms;
   auto t0 = std::chrono::steady_clock::now();
@@ -299,8 +319,9 @@ TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
 }
 
 TEST(Engine, BogonAnswersAreNeverConnectedTo) {
-  auto cat = one_service({tcp_endpoint("127.0.0.1", {443})});
+  auto cat = one_service({tcp_endpoint("svc.lab.test", {443})});
   EngineOptions opt;  // reject_bogons on, as in real runs
+  opt.system_lookup = StandInLookup{};  // answers 127.0.0.1
   opt.udp_resolver = "";
   opt.connect_timeout = 300ms;
   auto result = run(cat, {"svc"}, opt);
@@ -311,20 +332,66 @@ TEST(Engine, BogonAnswersAreNeverConnectedTo) {
 }
 
 TEST(Engine, AnHttpsStepStoppedByDnsStillRecordsItsRequest) {
-  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {443}, "web");
+  catalog::Endpoint e = tcp_endpoint("web.lab.test", {443}, "web");
   e.chain = Chain::Https;
-  e.url = "https://127.0.0.1/";
+  e.url = "https://web.lab.test/";
   auto cat = one_service({e});
   cat.services[0].features = {{"web", "", "all"}};
   EngineOptions opt;  // reject_bogons on: 127.0.0.1 is refused as a DNS answer
+  opt.system_lookup = StandInLookup{};
   opt.udp_resolver = "";
   opt.connect_timeout = 300ms;
   auto result = run(cat, {"svc"}, opt);
   const auto& obs = result.services.at("svc");
   ASSERT_EQ(obs.requests.size(), 1u);
   EXPECT_EQ(obs.requests[0].failure.value_or(""), "dns_bogon_error");
-  EXPECT_EQ(obs.requests[0].url, "https://127.0.0.1/");
+  EXPECT_EQ(obs.requests[0].url, "https://web.lab.test/");
   EXPECT_EQ(obs.requests[0].transaction_id, obs.queries[0].transaction_id);
+}
+
+// An endpoint reached by address (Telegram's data centres): no system
+// lookup, no hold-on query on the wire, no DNS observation or transaction in
+// its plan; the chain starts at TCP. A name beside it is still looked up.
+TEST(Engine, AnAddressLiteralIsNeverLookedUp) {
+  net::testing::FakeDnsReply reply;
+  reply.ipv4 = {"127.0.0.1"};
+  net::testing::FakeDnsServer resolver({reply});
+  RawTcpServer server(RawTcpServer::Behaviour::kHold);
+  auto cat = one_service({tcp_endpoint("127.0.0.1", {server.port()}), tcp_endpoint("named.lab.test", {server.port()})});
+  auto opt = loopback_options();
+  StandInLookup lookup;
+  opt.system_lookup = lookup;
+  opt.udp_resolver = resolver.address();
+  opt.dns_hold = 100ms;
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  EXPECT_EQ(*lookup.calls, 1);                  // the name only
+  EXPECT_EQ(resolver.queries_received(), 1);     // likewise on the wire
+  for (const auto& q : obs.queries) EXPECT_EQ(q.hostname, "named.lab.test");
+  ASSERT_EQ(obs.endpoints.size(), 2u);
+  const auto& literal = obs.endpoints[0].host == "127.0.0.1" ? obs.endpoints[0] : obs.endpoints[1];
+  EXPECT_EQ(literal.dns_transaction_id, -1);
+  EXPECT_EQ(literal.dns_udp_transaction_id, -1);
+  EXPECT_EQ(literal.ip.value_or(""), "127.0.0.1");
+  ASSERT_TRUE(literal.transaction_id.has_value());
+  ASSERT_EQ(obs.tcp_connect.size(), 1u);  // one chain, shared by both
+  EXPECT_EQ(obs.tcp_connect[0].ip, "127.0.0.1");
+  EXPECT_FALSE(obs.tcp_connect[0].failure.has_value());
+}
+
+// The catalog refuses bogon literals, so the engine connects to a literal
+// even with the DNS answers' bogon check on: it is not an answer.
+TEST(Engine, AnAddressLiteralIsNotJudgedAsADnsAnswer) {
+  RawTcpServer server(RawTcpServer::Behaviour::kHold);
+  auto cat = one_service({tcp_endpoint("127.0.0.1", {server.port()})});
+  EngineOptions opt;  // reject_bogons on, as in real runs
+  opt.udp_resolver = "";
+  opt.connect_timeout = 300ms;
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  EXPECT_TRUE(obs.queries.empty());
+  ASSERT_EQ(obs.tcp_connect.size(), 1u);
+  EXPECT_FALSE(obs.tcp_connect[0].failure.has_value());
 }
 
 }  // namespace

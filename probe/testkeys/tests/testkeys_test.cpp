@@ -39,8 +39,11 @@ class Observed {
   // Adds one endpoint (one port) of `e`, with the failure (if any) of the
   // step `failed_step` ("dns", "tcp", "tls", "http").
   void endpoint(const catalog::Endpoint& e, int port, const std::string& failed_step = "",
-                const std::string& failure = "", const std::string& ip = "198.18.1.2") {
-    int64_t dns_tx = resolve(e.host, ip, failed_step == "dns" ? failure : "");
+                const std::string& failure = "", const std::string& answer = "198.18.1.2") {
+    const std::string& ip = catalog::is_address_literal(e.host) ? e.host : answer;
+    // An address literal is not looked up (the engine sends no query).
+    const bool literal = catalog::is_address_literal(e.host);
+    int64_t dns_tx = literal ? -1 : resolve(e.host, ip, failed_step == "dns" ? failure : "");
     format::PlannedEndpoint ep;
     ep.host = e.host;
     ep.chain = catalog::chain_name(e.chain);
@@ -633,6 +636,8 @@ TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
         "wechat_dns_service_status", "wechat_dns_service_failure", "wechat_web_status", "wechat_web_failure",
         "wechat_endpoints_blocked"}},
       {"facebook_messenger.json", std::set<std::string>(fb.begin(), fb.end())},
+      {"telegram.json",
+       {"telegram_tcp_blocking", "telegram_http_blocking", "telegram_web_status", "telegram_web_failure", "x_ooni_spec"}},
       {"canary.json", {}},
   };
   for (const auto& [file, keys] : want) {
@@ -662,7 +667,7 @@ TEST(ServiceKeys, SignalCatalogNamesOonisFourBackends) {
 }
 
 TEST(ServiceKeys, OneBuilderPerOoniSpecificService) {
-  for (const char* name : {"whatsapp", "signal", "wechat", "facebook_messenger"})
+  for (const char* name : {"whatsapp", "signal", "wechat", "facebook_messenger", "telegram"})
     EXPECT_NE(service_keys_builder(name), nullptr) << name;
   EXPECT_EQ(service_keys_builder("canary"), nullptr);
   EXPECT_EQ(service_keys_builder(""), nullptr);
@@ -810,6 +815,140 @@ TEST(FacebookMessenger, NothingMeasuredIsNull) {
   json k = build_test_keys(s, engine::ServiceObservations{}, ok_canary());
   for (const char* key : {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking",
                           "facebook_star_dns_consistent", "facebook_star_reachable", "facebook_stun_reachable"})
+    EXPECT_TRUE(k[key].is_null()) << key;
+}
+
+// --- Telegram (ts-020) ---
+
+catalog::Service telegram() {
+  auto r = catalog::load_catalog_file(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog/telegram.json");
+  EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  if (r.catalog.services.empty()) ADD_FAILURE() << "telegram.json did not load";
+  return r.catalog.services.empty() ? catalog::Service{} : r.catalog.services[0];
+}
+
+// failures: "host:port" (or "host" for every port of it) -> {step, failure}.
+engine::ServiceObservations telegram_obs(const catalog::Service& s,
+                                         const std::map<std::string, std::pair<std::string, std::string>>& failures = {}) {
+  Observed o;
+  for (const auto& e : s.endpoints)
+    for (int port : e.ports) {
+      auto it = failures.find(e.host + ":" + std::to_string(port));
+      if (it == failures.end()) it = failures.find(e.host);
+      // Telegram Web's answer: inside the catalog's Telegram networks.
+      if (it == failures.end()) o.endpoint(e, port, "", "", "149.154.167.99");
+      else o.endpoint(e, port, it->second.first, it->second.second, "149.154.167.99");
+    }
+  return o.obs;
+}
+
+const std::vector<std::string> kTelegramDcs = {"149.154.175.50", "149.154.167.51", "95.161.76.100",
+                                               "149.154.175.100", "149.154.167.91", "149.154.171.5"};
+
+std::map<std::string, std::pair<std::string, std::string>> every_dc(const std::string& step, const std::string& failure) {
+  std::map<std::string, std::pair<std::string, std::string>> m;
+  for (const auto& dc : kTelegramDcs) m[dc] = {step, failure};
+  return m;
+}
+
+// OONI's six addresses, each by address with a plain HTTP POST on 80 and on
+// 443 (http://ip/ and http://ip:443/, as OONI's probe sends them), and
+// Telegram Web over HTTPS.
+TEST(Telegram, CatalogHasOonisDataCentresByAddress) {
+  auto s = telegram();
+  EXPECT_EQ(s.test_name, "telegram");
+  std::map<std::string, std::set<int>> ports;
+  for (const auto& e : s.endpoints) {
+    if (e.host == "web.telegram.org") {
+      EXPECT_EQ(e.chain, catalog::Chain::Https);
+      EXPECT_EQ(e.url, "https://web.telegram.org/");
+      EXPECT_EQ(e.method, "GET");
+      continue;
+    }
+    EXPECT_TRUE(catalog::is_address_literal(e.host)) << e.host;
+    EXPECT_EQ(e.chain, catalog::Chain::Http) << e.host;
+    EXPECT_EQ(e.method, "POST") << e.host;
+    ASSERT_EQ(e.ports.size(), 1u) << e.host;
+    EXPECT_EQ(e.url, e.ports[0] == 80 ? "http://" + e.host + "/" : "http://" + e.host + ":443/");
+    ports[e.host].insert(e.ports[0]);
+  }
+  ASSERT_EQ(ports.size(), kTelegramDcs.size());
+  for (const auto& dc : kTelegramDcs) EXPECT_EQ(ports[dc], (std::set<int>{80, 443})) << dc;
+}
+
+TEST(Telegram, AllOkMatchesOonisExample) {
+  auto s = telegram();
+  json k = build_test_keys(s, telegram_obs(s), ok_canary());
+  const json example = ooni_example("telegram-0.3.0.json");
+  std::set<std::string> theirs, ours;
+  for (auto it = example["test_keys"].begin(); it != example["test_keys"].end(); ++it)
+    if (it.key().rfind("telegram_", 0) == 0) theirs.insert(it.key());
+  for (auto it = k.begin(); it != k.end(); ++it)
+    if (it.key().rfind("telegram_", 0) == 0) ours.insert(it.key());
+  EXPECT_EQ(ours, theirs);  // exactly OONI's four, none added under its prefix
+  ASSERT_EQ(theirs.size(), 4u);
+  // The example is an all-ok run: the same values and types.
+  for (const auto& key : theirs) EXPECT_EQ(k[key], example["test_keys"][key]) << key;
+  EXPECT_EQ(k["x_ooni_spec"], "ts-020 (2022-12-07-001), keys as OONI telegram 0.3.0");
+  EXPECT_EQ(k["x_verdict"]["status"], "accessible");
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");
+  EXPECT_EQ(k["x_verdict"]["features"]["web"]["status"], "accessible");
+  // No lookup for a data centre: the only name looked up is Telegram Web's.
+  for (const auto& q : k["queries"]) EXPECT_EQ(q["hostname"], "web.telegram.org");
+}
+
+TEST(Telegram, DataCentresBlackHoledWhileWebWorks) {
+  auto s = telegram();
+  json k = build_test_keys(s, telegram_obs(s, every_dc("tcp", "generic_timeout_error")), ok_canary());
+  EXPECT_EQ(k["telegram_tcp_blocking"], true);
+  EXPECT_EQ(k["telegram_http_blocking"], true);
+  EXPECT_EQ(k["telegram_web_status"], "ok");
+  EXPECT_TRUE(k["telegram_web_failure"].is_null());
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["methods"], json::array({"tcp_ip"}));
+  // Every data-centre endpoint was blamed on TCP, none on DNS.
+  for (const auto& e : k["x_verdict"]["endpoints"]) {
+    if (e["feature"] == "messaging") {
+      EXPECT_EQ(e["method"], "tcp_ip") << e.dump();
+    }
+  }
+}
+
+TEST(Telegram, ConnectedButNoPostAnsweredIsHttpBlockingOnly) {
+  auto s = telegram();
+  json k = build_test_keys(s, telegram_obs(s, every_dc("http", "connection_reset")), ok_canary());
+  EXPECT_EQ(k["telegram_tcp_blocking"], false);
+  EXPECT_EQ(k["telegram_http_blocking"], true);
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["methods"], json::array({"http"}));
+}
+
+TEST(Telegram, OneDataCentreAnsweringIsEnough) {
+  auto s = telegram();
+  auto failures = every_dc("tcp", "generic_timeout_error");
+  failures.erase("149.154.167.91");
+  failures["149.154.167.91:80"] = {"tcp", "connection_refused"};  // 443 still works
+  json k = build_test_keys(s, telegram_obs(s, failures), ok_canary());
+  EXPECT_EQ(k["telegram_tcp_blocking"], false);
+  EXPECT_EQ(k["telegram_http_blocking"], false);
+  EXPECT_EQ(k["x_verdict"]["features"]["messaging"]["status"], "accessible");  // rule any
+}
+
+TEST(Telegram, WebBlockedWhileDataCentresWork) {
+  auto s = telegram();
+  json k = build_test_keys(s, telegram_obs(s, {{"web.telegram.org", {"tls", "connection_reset"}}}), ok_canary());
+  EXPECT_EQ(k["telegram_tcp_blocking"], false);
+  EXPECT_EQ(k["telegram_http_blocking"], false);
+  EXPECT_EQ(k["telegram_web_status"], "blocked");
+  EXPECT_EQ(k["telegram_web_failure"], "connection_reset");
+  EXPECT_EQ(k["x_verdict"]["status"], "partially_blocked");
+  EXPECT_EQ(k["x_verdict"]["features"]["web"]["methods"], json::array({"tls"}));
+}
+
+TEST(Telegram, NothingMeasuredIsNull) {
+  auto s = telegram();
+  json k = build_test_keys(s, engine::ServiceObservations{}, ok_canary());
+  for (const char* key : {"telegram_tcp_blocking", "telegram_http_blocking", "telegram_web_status", "telegram_web_failure"})
     EXPECT_TRUE(k[key].is_null()) << key;
 }
 
