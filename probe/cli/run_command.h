@@ -25,7 +25,7 @@ struct RunOptions {
   std::string control_url;
   double timeout = 120;      // whole run, seconds
   double connect_timeout = 5;
-  int parallelism = 64;
+  int parallelism = 128;
   bool json = false;         // print measurements as JSON Lines on stdout
   bool progress = true;      // show what is being tested (on a terminal)
   bool capture = true;       // packet capture (needs CAP_NET_RAW; off with a reason otherwise)

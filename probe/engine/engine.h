@@ -44,7 +44,7 @@
 namespace vantage::engine {
 
 struct EngineOptions {
-  int parallelism = 64;
+  int parallelism = 128;
   // Longer than glibc's own retransmission (5 s), so one lost query or
   // answer on a lossy link is not a DNS failure.
   std::chrono::milliseconds dns_timeout{7000};

@@ -25,7 +25,7 @@ TEST(ApplySettings, FileFillsWhatNoFlagGave) {
   EXPECT_EQ(run.timeout, 30);
   EXPECT_EQ(run.services, std::vector<std::string>{"signal"});
   EXPECT_EQ(run.results_dir, "/var/lib/vantage");
-  EXPECT_EQ(run.parallelism, 64);  // not in the file: the default stays
+  EXPECT_EQ(run.parallelism, 128);  // not in the file: the default stays
   EXPECT_EQ(run.collector_url, "http://198.18.2.2/");
   EXPECT_TRUE(run.upload);
   EXPECT_EQ(run.location.probe_cc, "DE");
