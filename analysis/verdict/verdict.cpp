@@ -43,6 +43,7 @@ rules::EndpointVerdict judge_endpoint(const rules::Measurement& m, const format:
       rules::judge_failure_at_suspect_address,  // a step failed at an address DNS should not have given
       rules::judge_tcp,
       rules::judge_tls,
+      rules::judge_app_protocol,  // accepted, then cut once the app's bytes passed
       rules::judge_http_failure_down,      // before throttling: an outage is not a policer
       rules::judge_throughput_on_failure,  // a timed-out body still flowing, slowly
       rules::judge_http_failure,

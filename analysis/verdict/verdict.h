@@ -7,7 +7,7 @@
 // Never throws on malformed input: missing pieces make endpoints
 // "inconclusive".
 //
-// Endpoint status: ok | blocked (with method dns, tcp_ip, tls, http,
+// Endpoint status: ok | blocked (with method dns, tcp_ip, tls, app_protocol, http,
 // throttling) | down (the control vantage point fails the same way) |
 // inconclusive (the probe's own network failed its canary, or the
 // measurement was interrupted).

@@ -45,7 +45,10 @@ TECHNIQUES = sorted(list(DNS_LIE) + [
     "dns_drop", "dns_inject", "ip_blackhole", "tcp_rst_syn", "icmp_prohibited",
     "sni_rst", "stateful_sni_rst", "sni_drop", "residual", "tls_mitm",
     "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline",
-    "large_body"])
+    "large_body", "app_prologue_rst"])
+# WhatsApp's Noise prologue ("WA", protocol 6, dictionary 3): the first bytes
+# its chat client sends (tests_catalog/whatsapp.json, exchange whatsapp_noise).
+WHATSAPP_PROLOGUE_HEX = "57410603"
 
 
 class CensorError(Exception):
@@ -300,6 +303,24 @@ class Censor:
         # The censor's own RSTs leave with its own IP TTL, as a real middlebox's
         # do (here the server is only one hop further, so without this its
         # TTL would be indistinguishable): the probe's capture must see it.
+        self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
+                 "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
+
+    def _app_prologue_rst(self, entry, spec):
+        """An application-protocol DPI: the connect goes through, and the
+        connection is reset once a client packet to the names' addresses
+        carries the app's opening bytes (xt_string on `prologue`, hex;
+        default WhatsApp's). The packet itself is dropped (REJECT)."""
+        prologue = spec.get("prologue", WHATSAPP_PROLOGUE_HEX)
+        if not prologue or len(prologue) % 2 or any(c not in "0123456789abcdef" for c in prologue):
+            raise CensorError(f"app_prologue_rst: prologue must be lower-case hex, not {prologue!r}")
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [443, 5222])}):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip, *pr,
+                         "-m", "conntrack", "--ctstate", "ESTABLISHED",
+                         "-m", "string", "--algo", "bm", "--hex-string", f"|{prologue}|",
+                         "-j", "REJECT", "--reject-with", "tcp-reset")
+        # The censor's RSTs leave with its own TTL, as in sni_rst.
         self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
                  "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
 

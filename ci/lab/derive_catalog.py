@@ -9,6 +9,9 @@ Writes into the run directory:
                    and the lab address each stands for
   plain_http.json  ["198.18.2.x:443", ...]  lab address:port of every
                    address-literal http endpoint: plain HTTP there, even on 443
+  exchanges.json   {"whatsapp_noise": ["198.18.2.x:443", ...], ...}  lab
+                   address:port of every endpoint with an application-level
+                   exchange, by exchange: a server for that app listens there
   services.json    {"service": ["hostname", ...], ...}
   throughput.json  ["/url/path", ...]  paths that must serve a large body
   catalog/*.json   the catalog with lab networks and the lab CA as pinned CA
@@ -120,6 +123,19 @@ def plain_http_listeners(services, addresses):
     return sorted(out)
 
 
+def exchange_listeners(services, hosts, addresses):
+    out = {}
+    for _fn, doc in services:
+        for ep in doc["endpoints"]:
+            if "exchange" not in ep:
+                continue
+            host = ep["host"].lower()
+            ip = hosts.get(host) or addresses.get(host)
+            for port in ep.get("ports", []):
+                out.setdefault(ep["exchange"], set()).add(f"{ip}:{port}")
+    return {name: sorted(v) for name, v in out.items()}
+
+
 def lab_endpoint(ep, addresses):
     """The endpoint with an address-literal host (and its url) replaced by
     the lab address it stands for."""
@@ -184,6 +200,7 @@ def main():
     os.makedirs(args.rundir, exist_ok=True)
     for name, value in (("hosts.json", hosts), ("addresses.json", addresses),
                         ("plain_http.json", plain_http_listeners(services, addresses)),
+                        ("exchanges.json", exchange_listeners(services, hosts, addresses)),
                         ("services.json", by_service),
                         ("throughput.json", throughput_paths(services))):
         with open(os.path.join(args.rundir, name), "w") as f:

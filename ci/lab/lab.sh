@@ -291,7 +291,18 @@ lab_up() {
   write_server_nginx
   nginx -t -q -e "$RUNDIR/nginx/error.log" -c "$RUNDIR/nginx/nginx.conf" -p "$RUNDIR/nginx"
   in_ns "$NS_SERVERS" nginx -e "$RUNDIR/nginx/error.log" -c "$RUNDIR/nginx/nginx.conf" -p "$RUNDIR/nginx"
-  start_bg "$NS_SERVERS" tcp5222 "$PY" "$LAB_DIR/labserve.py" tcp 0.0.0.0 5222
+  # WhatsApp's chat servers answer the app's opening bytes (labserve.py
+  # whatsapp) on 5222 and on 443 of the chat addresses (exchanges.json):
+  # nginx owns *:443, so those are redirected in the servers' namespace to a
+  # second listener on 5223 (not 5222: an outage of 5222 alone must leave
+  # 443 working).
+  start_bg "$NS_SERVERS" tcp5222 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5222
+  start_bg "$NS_SERVERS" whatsapp443 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5223
+  for a in $($PY -c 'import json,sys
+for a in json.load(open(sys.argv[1])).get("whatsapp_noise", []):
+    if not a.endswith(":5222"): print(a)' "$RUNDIR/exchanges.json"); do
+    in_ns "$NS_SERVERS" iptables -w -t nat -A PREROUTING -d "${a%:*}" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5223
+  done
 
   # The censor's own servers: only reached through its nat REDIRECT rules.
   write_censor_nginx
@@ -303,6 +314,7 @@ lab_up() {
 
   wait_for "nginx (servers)" 50 in_ns "$NS_CLIENT" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
   wait_for "tcp listener 5222" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/198.18.2.10/5222'
+  wait_for "whatsapp listener 5223" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5223'
   wait_for "censor mitm nginx" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8443'
   wait_for "censor block page" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8081'
   wait_for "resolver echo" 50 in_ns "$NS_CLIENT" bash -c '[ -n "$(dig +short +time=1 +tries=1 @198.18.3.53 resolver-echo.lab.vantage)" ]'

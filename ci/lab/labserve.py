@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
 """labserve.py: the lab's small servers that nginx-light cannot be.
 
-  tcp HOST PORT       plain TCP listener (WhatsApp's 5222): accepts, answers
-                      one line, keeps the connection until the peer closes.
+  whatsapp HOST PORT  WhatsApp's chat servers (5222, and 443 of the chat
+                      addresses, redirected here): reads the client's first
+                      flight and, when it opens with WhatsApp's Noise
+                      prologue ("WA" + version bytes), answers the way a
+                      server does: a framed ServerHello (3-byte length, a
+                      HandshakeMessage protobuf with random ephemeral,
+                      static and payload); any other first flight is
+                      closed; a client that sends nothing is held.
   blockpage HOST PORT the censor's transparent HTTP proxy: answers every
                       request with 403 and a block page.
   dnsecho HOST PORT   an authoritative DNS server (UDP) that answers every A
@@ -12,6 +18,7 @@
 Stdlib only. Never connects anywhere: it only accepts.
 """
 import asyncio
+import os
 import socket
 import sys
 
@@ -21,12 +28,30 @@ BLOCK_PAGE = (b"<html><head><title>Access denied</title></head><body>"
               b"order of the lab censor.</p></body></html>\n")
 
 
-async def tcp_client(reader, writer):
+def whatsapp_server_hello():
+    """A frame shaped like WhatsApp's ServerHello: the bytes are random (the
+    probe only judges that something came back)."""
+    def field(number, data):
+        n, length = len(data), b""
+        while True:
+            length += bytes([(n & 0x7f) | (0x80 if n > 0x7f else 0)])
+            n >>= 7
+            if not n:
+                break
+        return bytes([number << 3 | 2]) + length + data
+    hello = field(1, os.urandom(32)) + field(2, os.urandom(48)) + field(3, os.urandom(128))
+    message = field(3, hello)  # HandshakeMessage.serverHello
+    return len(message).to_bytes(3, "big") + message
+
+
+async def whatsapp_client(reader, writer):
     try:
-        writer.write(b"lab-tcp-ok\n")
-        await writer.drain()
-        while await reader.read(4096):
-            pass
+        first = await reader.read(4096)
+        if first.startswith(b"WA"):
+            writer.write(whatsapp_server_hello())
+            await writer.drain()
+            while await reader.read(4096):
+                pass
     except (ConnectionError, OSError):
         pass
     finally:
@@ -88,7 +113,7 @@ async def serve(kind, host, port):
         await loop.create_datagram_endpoint(DnsEcho, local_addr=(host, port))
         await asyncio.Event().wait()
         return
-    handler = tcp_client if kind == "tcp" else blockpage_client
+    handler = whatsapp_client if kind == "whatsapp" else blockpage_client
     server = await asyncio.start_server(handler, host, port, backlog=BACKLOG,
                                         reuse_address=True)
     async with server:
@@ -96,8 +121,8 @@ async def serve(kind, host, port):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("tcp", "blockpage", "dnsecho"):
-        sys.exit("usage: labserve.py tcp|blockpage|dnsecho HOST PORT")
+    if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "blockpage", "dnsecho"):
+        sys.exit("usage: labserve.py whatsapp|blockpage|dnsecho HOST PORT")
     asyncio.run(serve(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 

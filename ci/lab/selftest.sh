@@ -67,6 +67,18 @@ except (socket.timeout, TimeoutError): print("timeout")
 except OSError as e: print("unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) else "other:%s" % e)
 EOF
 }
+wa_hello() {  # wa_hello NS IP PORT -> answered | reset | closed | silent | other (WhatsApp's first flight)
+  ip netns exec "$1" $PY - "$2" "$3" <<'EOF'
+import os, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+s.sendall(bytes.fromhex("57410603" "000024" "12220a20") + os.urandom(32))
+try:
+    print("answered" if s.recv(4096) else "closed")
+except ConnectionResetError: print("reset")
+except (socket.timeout, TimeoutError): print("silent")
+except OSError as e: print("other:%s" % e)
+EOF
+}
 https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
 issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
@@ -140,6 +152,10 @@ c_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-0}" -ge 50 ] && [ 
 k_loss() { local l; l=$(loss_pct); echo "loss ${l}%"; [ "${l:-100}" -eq 0 ]; }
 c_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = refused ] && [ "$(tcp_connect "$CU" "$(ip_of web.wechat.com)" 443)" = refused ]; }
 k_out() { [ "$(tcp_connect "$CT" "$(ip_of web.wechat.com)" 443)" = connected ]; }
+c_wa() { [ "$(tcp_connect "$CU" "$(ip_of e16.whatsapp.net)" 443)" = connected ] \
+        && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = reset ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = reset ] \
+        && [ "$(wa_hello "$CT" "$(ip_of e16.whatsapp.net)" 443)" = answered ]; }
+k_wa() { [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = answered ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = answered ]; }
 c_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 000 ] && [ "$(dc_post 149.154.175.50 443)" = 000 ] \
            && [ "$(dc_post 149.154.167.51 443)" = 404 ] && [ "$(https_rc web.telegram.org)" = 0 ]; }
 k_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 404 ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; }
@@ -173,6 +189,7 @@ CASES=(
 "loss|--param probability=0.5|loss"
 "ip_blackhole|--names 149.154.175.50 --ports 80,443|tgdc"
 "sni_rst|--names web.telegram.org|tgweb"
+"app_prologue_rst|--names e16.whatsapp.net|wa"
 "outage|--names web.wechat.com|out"
 "client_offline||off"
 )

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -21,6 +23,19 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// Lower-case hex (the schema checked the digits) → bytes.
+std::string hex_decode(const std::string& hex) {
+  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
+  return out;
+}
+
+bool valid_exchange_name(const std::string& name) {
+  if (name.empty() || name.size() > 40 || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
 
 const json& schema() {
   static const json s = json::parse(kCatalogSchema);
@@ -48,7 +63,8 @@ std::string url_host(const std::string& url) {
 bool is_reserved_test_key(const std::string& key) {
   static const std::set<std::string> reserved = {
       "queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events", "failure",   "failed_operation",
-      "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",      "x_capture", "x_verdict"};
+      "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",      "x_capture", "x_verdict",
+      "x_app_exchanges"};
   return reserved.count(key) > 0;
 }
 
@@ -105,6 +121,35 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
   std::set<std::string> feature_names;
   for (const auto& f : s.features) feature_names.insert(f.name);
 
+  std::map<std::string, Exchange> exchanges;
+  if (j.contains("exchanges"))
+    for (auto it = j["exchanges"].begin(); it != j["exchanges"].end(); ++it) {
+      Exchange x;
+      x.name = it.key();
+      x.description = it.value()["description"];
+      x.max_read = it.value().value("max_read", x.max_read);
+      std::size_t total = 0;
+      const std::string at = "/exchanges/" + x.name + "/send";
+      if (!valid_exchange_name(x.name))
+        error("/exchanges/" + x.name, "an exchange name is lower-case letters, digits and _ (at most 40), starting with a letter");
+      const json& parts = it.value()["send"];
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const bool hex = parts[i].contains("hex"), random = parts[i].contains("random");
+        if (hex == random) {
+          error(at + "/" + std::to_string(i), "a part is either \"hex\" or \"random\"");
+          continue;
+        }
+        ExchangePart part;
+        if (hex) part.bytes = hex_decode(parts[i]["hex"].get<std::string>());
+        else part.random = parts[i]["random"].get<std::size_t>();
+        total += part.bytes.size() + part.random;
+        x.send.push_back(std::move(part));
+      }
+      if (total > kMaxExchangeBytes)
+        error(at, "sends " + std::to_string(total) + " bytes; at most " + std::to_string(kMaxExchangeBytes));
+      exchanges[x.name] = std::move(x);
+    }
+
   std::set<std::string> ooni_ids;  // one endpoint each
   const auto& eps = j["endpoints"];
   for (std::size_t i = 0; i < eps.size(); ++i) {
@@ -145,6 +190,15 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
       if (url_host(ep.url) != ep.host) error(at + "/url", "url host \"" + url_host(ep.url) + "\" differs from host \"" + ep.host + "\"");
     }
     if (!web && !ep.url.empty()) error(at + "/url", "only http and https endpoints take a url");
+    if (e.contains("exchange")) {
+      const std::string name = e["exchange"];
+      if (auto x = exchanges.find(name); x == exchanges.end())
+        error(at + "/exchange", "exchange \"" + name + "\" is not declared in /exchanges");
+      else if (ep.chain != Chain::Tcp)
+        error(at + "/exchange", "an exchange follows a bare connect: only tcp endpoints take one");
+      else
+        ep.exchange = x->second;
+    }
     if (ep.throughput && !web) error(at + "/throughput", "throughput is measured on http/https endpoints only");
     s.endpoints.push_back(std::move(ep));
   }
@@ -179,6 +233,16 @@ void load_into(const std::string& path, LoadResult& result) {
 }
 
 }  // namespace
+
+std::string opening_bytes(const Exchange& x) {
+  static thread_local std::random_device seed;
+  std::string out;
+  for (const auto& part : x.send) {
+    out += part.bytes;
+    for (std::size_t i = 0; i < part.random; ++i) out += static_cast<char>(seed() & 0xff);
+  }
+  return out;
+}
 
 const char* chain_name(Chain c) {
   switch (c) {

@@ -15,6 +15,24 @@ namespace vantage::catalog {
 enum class Chain { Dns, Tcp, Tls, Http, Https };
 const char* chain_name(Chain c);
 
+// An application-level exchange (catalog "exchanges"): the app's own
+// opening bytes, sent after the connect, and how much of the reply is read.
+struct ExchangePart {
+  std::string bytes;       // fixed bytes
+  std::size_t random = 0;  // or this many fresh random bytes
+};
+struct Exchange {
+  std::string name;
+  std::string description;
+  std::vector<ExchangePart> send;
+  std::size_t max_read = 4096;
+};
+// The bytes to send on one connection: the fixed parts as they are, each
+// random part freshly drawn (as the app draws its ephemeral key).
+std::string opening_bytes(const Exchange& x);
+// The most an exchange may send (the parts summed).
+inline constexpr std::size_t kMaxExchangeBytes = 4096;
+
 struct Endpoint {
   // A name, or an address literal (IPv4 dotted quad or IPv6 text): an
   // endpoint reached by address has no DNS step (is_address_literal).
@@ -29,6 +47,8 @@ struct Endpoint {
   bool judged = true;       // false: recorded, not part of the verdict
   std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
   std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_..., a Signal backend); "" = none
+  // Sent after the connect (tcp chains only); none = a bare connect.
+  std::optional<Exchange> exchange;
 };
 
 struct Feature {

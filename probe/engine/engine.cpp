@@ -13,6 +13,7 @@
 #include "reports/format/ip_address.h"
 #include "probe/engine/control_queue.h"
 #include "probe/engine/parallel.h"
+#include "probe/net/app_exchange.h"
 #include "probe/net/dns_lookup.h"
 #include "probe/net/http_request.h"
 #include "probe/net/step_clock.h"
@@ -53,6 +54,8 @@ struct ChainJob {
   bool throughput = false;
   std::vector<std::string> alpn;
   net::TlsTrust trust;
+  std::optional<catalog::Exchange> exchange;  // sent after the connect (tcp chains)
+  std::string exchange_name() const { return exchange ? exchange->name : ""; }
   // Results.
   int64_t transaction_id = 0;  // final attempt
   int attempts = 0;
@@ -60,12 +63,13 @@ struct ChainJob {
   std::vector<format::TcpConnectObservation> tcp;
   std::vector<format::TlsHandshakeObservation> tls;
   std::vector<format::HttpObservation> http;
+  std::vector<format::AppExchangeObservation> exchanges;
   std::vector<format::NetworkEvent> events;
   std::string failure;  // of the final attempt
   bool compare = false;  // an endpoint of a measured service (not the canary) needs it
   long control_id = -1;  // the control's answer about this chain
 
-  auto key() const { return std::tie(ip, port, kind, host, url, method); }
+  auto key() const { return std::make_tuple(ip, port, kind, host, url, method, exchange_name()); }
 };
 
 std::string join_address(const std::string& ip, int port) { return ip::join_host_port(ip, port); }
@@ -356,6 +360,7 @@ class Runner {
     job.ip = ip;
     job.port = port;
     job.kind = e.chain;
+    job.exchange = e.exchange;
     if (job.kind != Chain::Tcp) {
       job.host = e.host;
       job.url = e.url;
@@ -384,6 +389,7 @@ class Runner {
         for (auto& o : job.tcp) o.tags.push_back(vocab::kTagRetried);
         for (auto& o : job.tls) o.tags.push_back(vocab::kTagRetried);
         for (auto& o : job.http) o.tags.push_back(vocab::kTagRetried);
+        for (auto& o : job.exchanges) o.tags.push_back(vocab::kTagRetried);
       }
       // A retry that the deadline would cut short could only time out
       // again: it would be the deadline speaking, not the network.
@@ -411,6 +417,7 @@ class Runner {
   // The nominal time one attempt of this chain may take.
   milliseconds chain_budget(const ChainJob& job) const {
     milliseconds t = opt_.connect_timeout;
+    if (job.exchange) t += opt_.exchange_timeout;
     if (job.kind == Chain::Tls || job.kind == Chain::Https) t += opt_.tls_timeout;
     if (job.kind == Chain::Http || job.kind == Chain::Https)
       t += opt_.http_timeout + (job.throughput ? opt_.throughput_window : milliseconds(0));
@@ -459,6 +466,21 @@ class Runner {
     if (tcp.observation.failure) {
       unsent_request(tcp.observation.failure, tcp.observation.t0);
       return *tcp.observation.failure;
+    }
+    if (job.kind == Chain::Tcp && job.exchange) {
+      // The app's opening bytes on the accepted connection: a censor keying
+      // on them cuts or starves it here, after a connect that worked.
+      net::AppExchangeOptions x;
+      x.exchange = job.exchange->name;
+      x.send = catalog::opening_bytes(*job.exchange);
+      x.max_read = job.exchange->max_read;
+      x.timeout = budget(opt_.exchange_timeout);
+      event("app_exchange_start", std::nullopt);
+      auto obs = net::app_exchange(tcp.socket, address, x, ctx);
+      tag(obs);
+      event("app_exchange_done", obs.failure);
+      job.exchanges.push_back(obs);
+      return obs.failure ? *obs.failure : "";
     }
     if (job.kind == Chain::Tcp) return "";
 
@@ -527,6 +549,7 @@ class Runner {
       base.dns_udp_transaction_id = udp_tx;
       base.confirmed = e.confirmed;
       if (!e.url.empty()) base.url = e.url, base.method = e.method;
+      if (e.exchange) base.exchange = e.exchange->name;
       if (e.chain == Chain::Dns) {
         format::PlannedEndpoint ep = base;
         ep.endpoint = e.host;
@@ -571,6 +594,7 @@ class Runner {
             out.tcp_connect.insert(out.tcp_connect.end(), job->tcp.begin(), job->tcp.end());
             out.tls_handshakes.insert(out.tls_handshakes.end(), job->tls.begin(), job->tls.end());
             out.requests.insert(out.requests.end(), job->http.begin(), job->http.end());
+            out.app_exchanges.insert(out.app_exchanges.end(), job->exchanges.begin(), job->exchanges.end());
             out.network_events.insert(out.network_events.end(), job->events.begin(), job->events.end());
           }
         }

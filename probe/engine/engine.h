@@ -1,5 +1,5 @@
 // The measurement engine: turns catalog services into step chains
-// (resolve → connect → TLS handshake → HTTP request) and runs them all
+// (resolve → connect → [app exchange | TLS handshake → HTTP request]) and runs them all
 // concurrently on a bounded pool.
 //
 // Contract:
@@ -51,6 +51,9 @@ struct EngineOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds tls_timeout{5000};
   std::chrono::milliseconds http_timeout{10000};
+  // An application-level exchange (catalog "exchange"): from the last byte
+  // sent until the first byte back.
+  std::chrono::milliseconds exchange_timeout{5000};
   std::chrono::milliseconds throughput_window{3000};
   std::chrono::milliseconds deadline{120000};  // whole run
   std::size_t max_ips_per_host = 4;
@@ -90,6 +93,7 @@ struct ServiceObservations {
   std::vector<format::TcpConnectObservation> tcp_connect;
   std::vector<format::TlsHandshakeObservation> tls_handshakes;
   std::vector<format::HttpObservation> requests;
+  std::vector<format::AppExchangeObservation> app_exchanges;  // x_app_exchanges
   std::vector<format::NetworkEvent> network_events;
   std::vector<format::PlannedEndpoint> endpoints;  // x_endpoints (the plan and its transactions)
   std::optional<format::ControlRecord> control;     // x_control; none when no control was used

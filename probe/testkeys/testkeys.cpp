@@ -29,6 +29,7 @@ json raw_keys(const engine::ServiceObservations& obs) {
               {"tls_handshakes", to_array(obs.tls_handshakes)},
               {"requests", to_array(obs.requests)},
               {"network_events", to_array(obs.network_events)},
+              {"x_app_exchanges", to_array(obs.app_exchanges)},
               {"x_endpoints", format::to_json(obs.endpoints)}};
 }
 

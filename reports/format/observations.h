@@ -95,6 +95,21 @@ struct HttpObservation : StepTimes {
   std::string download_stopped;
 };
 
+// One application-level exchange (x_app_exchanges, Vantage's own): on a
+// connected socket, the app's opening bytes were sent and what came back
+// within a bounded time and size was read. A reply of any bytes is a
+// success (failure empty), even if the server closed after them; a reset,
+// a close before any byte or silence until the timeout is the failure.
+struct AppExchangeObservation : StepTimes {
+  std::string address;   // "ip:port"
+  std::string exchange;  // the catalog's exchange name, e.g. "whatsapp_noise"
+  uint64_t sent_bytes = 0;
+  uint64_t received_bytes = 0;
+  std::string received_head;  // the first bytes received (at most 16)
+  bool closed_by_peer = false;  // the server closed (FIN) after its bytes
+  Failure failure;
+};
+
 struct NetworkEvent {
   double t = 0;
   int64_t transaction_id = 0;

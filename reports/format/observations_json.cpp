@@ -199,4 +199,24 @@ json to_json(const NetworkEvent& o) {
   return j;
 }
 
+std::string hex_encode(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) out += digits[c >> 4], out += digits[c & 15];
+  return out;
+}
+
+json to_json(const AppExchangeObservation& o) {
+  json j{{"address", o.address},
+         {"exchange", o.exchange},
+         {"sent_bytes", o.sent_bytes},
+         {"received_bytes", o.received_bytes},
+         {"received_hex", hex_encode(o.received_head)},
+         {"closed_by_peer", o.closed_by_peer},
+         {"failure", failure_json(o.failure)}};
+  add_times(j, o);
+  return j;
+}
+
 }  // namespace vantage::format

@@ -16,6 +16,11 @@ nlohmann::json to_json(const TcpConnectObservation& o);
 nlohmann::json to_json(const TlsHandshakeObservation& o);
 nlohmann::json to_json(const HttpObservation& o);
 nlohmann::json to_json(const NetworkEvent& o);
+// x_app_exchanges[] (Vantage's own, not an OONI sub-format): the first
+// bytes received as lower-case hex ("received_hex").
+nlohmann::json to_json(const AppExchangeObservation& o);
+// Lower-case hex of `bytes`.
+std::string hex_encode(const std::string& bytes);
 
 std::string base64_encode(const std::string& bytes);
 // Standard base64 (padding optional); false on any other character.

@@ -34,6 +34,7 @@ json to_json(const PlannedEndpoint& e) {
          {"port", e.port ? json(*e.port) : json(nullptr)},
          {"ip", or_null(e.ip)}};
   if (!e.url.empty()) j["url"] = e.url, j["method"] = e.method;
+  if (!e.exchange.empty()) j["exchange"] = e.exchange;
   if (e.chain != "dns") j["transaction_id"] = e.transaction_id ? json(*e.transaction_id) : json(nullptr);
   if (e.attempts) j["attempts"] = *e.attempts;
   if (!e.failure.empty()) j["failure"] = e.failure;
@@ -54,6 +55,7 @@ PlannedEndpoint planned_endpoint_from_json(const json& j) {
   e.confirmed = read_optional_string(j, "confirmed");
   e.url = read_string(j, "url");
   e.method = read_string(j, "method");
+  e.exchange = read_string(j, "exchange");
   e.port = read_optional_integer(j, "port");
   e.ip = read_optional_string(j, "ip");
   e.transaction_id = read_optional_integer(j, "transaction_id");

@@ -36,6 +36,9 @@ struct PlannedEndpoint {
   int64_t dns_udp_transaction_id = -1;  // the hold-on UDP query; -1 none
   std::optional<std::string> confirmed;  // catalog: date last confirmed
   std::string url, method;               // web endpoints; "" = not written
+  // The application-level exchange run after the connect (the catalog's
+  // name, its observations in x_app_exchanges); "" = none, not written.
+  std::string exchange;
   std::optional<int64_t> port;           // null for a DNS-only endpoint
   std::optional<std::string> ip;         // null: no address measured
   // The chain's final attempt (written for every endpoint but DNS-only ones:

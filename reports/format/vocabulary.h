@@ -26,6 +26,9 @@ inline constexpr const char* kMethodTcpIp = "tcp_ip";
 inline constexpr const char* kMethodTls = "tls";
 inline constexpr const char* kMethodHttp = "http";
 inline constexpr const char* kMethodThrottling = "throttling";
+// Accepted, then cut or starved once the app's own opening bytes were sent
+// (an application-level exchange, x_app_exchanges).
+inline constexpr const char* kMethodAppProtocol = "app_protocol";
 
 // Feature rules (x_features.<name>.rule).
 inline constexpr const char* kRuleAny = "any";
@@ -37,10 +40,14 @@ inline constexpr const char* kChainTcp = "tcp";
 inline constexpr const char* kChainTls = "tls";
 inline constexpr const char* kChainHttp = "http";
 inline constexpr const char* kChainHttps = "https";
+// The step after the connect that sends the app's opening bytes (the
+// verdict's failed-step name for it; not a chain of its own).
+inline constexpr const char* kStepAppExchange = "app_exchange";
 
 // Failure strings (OONI df-007 where OONI has one) that logic tests for.
 inline constexpr const char* kInterrupted = "interrupted";  // not measured: Ctrl-C or the deadline
 inline constexpr const char* kTimeout = "generic_timeout_error";
+inline constexpr const char* kEof = "eof_error";  // closed before any byte came back
 inline constexpr const char* kDnsBogon = "dns_bogon_error";
 inline constexpr const char* kDnsNoAnswer = "dns_no_answer";
 inline constexpr const char* kUnexpectedStatus = "http_unexpected_status_code";

@@ -18,8 +18,15 @@ const json& array_or_empty(const json& j, const char* key) {
 
 // Whether the chain's last step is on record as a success. Without this, a
 // plan whose observations are missing or malformed would read as "ok".
-bool final_step_succeeded(const json& keys, const std::string& chain, int64_t tx) {
+bool final_step_succeeded(const json& keys, const format::PlannedEndpoint& ep, int64_t tx) {
+  const std::string& chain = ep.chain;
   auto null_failure = [](const json& o) { return o.contains("failure") && o["failure"].is_null(); };
+  // A connect followed by the app's exchange: the exchange is the last step.
+  if (chain == vocab::kChainTcp && !ep.exchange.empty()) {
+    for (const json* o : by_transaction(keys, "x_app_exchanges", tx))
+      if (null_failure(*o) && format::read_optional_integer(*o, "received_bytes").value_or(0) > 0) return true;
+    return false;
+  }
   if (chain == vocab::kChainTcp) {
     for (const json* o : by_transaction(keys, "tcp_connect", tx))
       if (o->contains("status") && (*o)["status"].is_object() && format::read_bool((*o)["status"], "success", false)) return true;
@@ -160,7 +167,13 @@ ChainOutcome chain_outcome(const Judgement& j) {
   for (const json* o : by_transaction(keys, "requests", tx)) c.request = o;
   if (c.failed_step.empty() && c.request && !failure_of(*c.request).empty())
     c.failed_step = vocab::kChainHttp, c.failure = failure_of(*c.request);
-  c.complete = c.failed_step.empty() && tx >= 0 && final_step_succeeded(keys, j.ep.chain, tx);
+  if (c.failed_step.empty() && !j.ep.exchange.empty())
+    for (const json* o : by_transaction(keys, "x_app_exchanges", tx))
+      if (!failure_of(*o).empty()) {
+        c.failed_step = vocab::kStepAppExchange, c.failure = failure_of(*o);
+        c.exchange = o;
+      }
+  c.complete = c.failed_step.empty() && tx >= 0 && final_step_succeeded(keys, j.ep, tx);
   return c;
 }
 

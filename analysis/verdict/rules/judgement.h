@@ -85,9 +85,10 @@ class Judgement {
 
 // How the chain's final attempt ended.
 struct ChainOutcome {
-  std::string failed_step;  // "tcp" | "tls" | "http" | "" (none failed)
+  std::string failed_step;  // "tcp" | "tls" | "app_exchange" | "http" | "" (none failed)
   std::string failure;
   const nlohmann::json* request = nullptr;  // its last HTTP request, if any
+  const nlohmann::json* exchange = nullptr;  // the failed app exchange, if that failed
   bool complete = false;  // no failure and the last step is on record as a success
   int64_t attempts = 1;
   std::string retry_note() const;  // " (after N attempts)" or ""

@@ -21,7 +21,7 @@ void judge_failure_at_suspect_address(Judgement& j, const ChainOutcome& chain);
 
 // The rules after the DNS, in the order judge_endpoint() runs them: a failed
 // step is DNS's (suspect address), TCP's, TLS's, an HTTP outage, a
-// throttled body or an HTTP failure; with every step done, a wrong status or
+// failed app exchange, a throttled body or an HTTP failure; with every step done, a wrong status or
 // a slow sample.
 //
 // TCP (tcp.cpp): the connect failed. Decides when it did.
@@ -29,6 +29,14 @@ void judge_tcp(Judgement& j, const ChainOutcome& chain);
 
 // TLS (tls.cpp): the handshake failed. Decides when it did.
 void judge_tls(Judgement& j, const ChainOutcome& chain);
+
+// Application protocol (app_protocol.cpp): the connect was accepted, then the
+// app's opening bytes met a reset, a close or silence (x_app_exchanges).
+// Decides when the exchange failed: down when the control cannot connect
+// either, else blocked by "app_protocol" (the helper connects but cannot
+// run the exchange, so the probe's own accepted connect and the canary
+// decide).
+void judge_app_protocol(Judgement& j, const ChainOutcome& chain);
 
 // HTTP (http.cpp). The request failed from the control too (decides: down).
 void judge_http_failure_down(Judgement& j, const ChainOutcome& chain);

@@ -4,6 +4,7 @@
 // and re-scoring after a round trip through JSON text.
 #include "analysis/verdict/verdict.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "reports/format/observations_json.h"
@@ -34,6 +35,12 @@ struct Ep {
   std::string download_stopped;
   int attempts = 1;
   bool interrupted = false;
+  // An application-level exchange after the connect ("" = none), what came
+  // back (bytes, or the failure), and whether it is on record at all.
+  std::string exchange;
+  std::string exchange_failure;
+  uint64_t exchange_received = 0;
+  bool exchange_recorded = true;
 };
 
 format::Failure failure(const std::string& f) { return f.empty() ? format::Failure() : format::Failure(f); }
@@ -43,7 +50,8 @@ format::Failure failure(const std::string& f) { return f.empty() ? format::Failu
 class Keys {
  public:
   Keys() {
-    for (const char* a : {"queries", "tcp_connect", "tls_handshakes", "requests", "network_events", "x_endpoints"})
+    for (const char* a : {"queries", "tcp_connect", "tls_handshakes", "requests", "network_events", "x_app_exchanges",
+                          "x_endpoints"})
       keys_[a] = json::array();
     keys_["x_features"] = json::object();
   }
@@ -111,6 +119,18 @@ class Keys {
     tcp.port = e.port;
     tcp.failure = failure(e.tcp_failure);
     keys_["tcp_connect"].push_back(format::to_json(tcp));
+    ep.exchange = e.exchange;
+    if (!e.exchange.empty() && e.tcp_failure.empty() && e.exchange_recorded) {
+      format::AppExchangeObservation x;
+      x.transaction_id = tx;
+      x.address = address;
+      x.exchange = e.exchange;
+      x.sent_bytes = 43;
+      x.received_bytes = e.exchange_received;
+      x.received_head = std::string(std::min<uint64_t>(e.exchange_received, 16), 'x');
+      x.failure = failure(e.exchange_failure);
+      keys_["x_app_exchanges"].push_back(format::to_json(x));
+    }
     bool tls = e.chain == "tls" || e.chain == "https";
     bool http = e.chain == "http" || e.chain == "https";
     if (tls && e.tcp_failure.empty()) {
@@ -284,6 +304,75 @@ TEST(Verdict, TcpFailureWhileControlConnectsIsBlocked) {
   EXPECT_EQ(endpoint0(v)["status"], "blocked");
   EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");
   EXPECT_EQ(v["confidence"], "high");
+}
+
+// Accepted, then the app's opening bytes met a reset, a close or silence:
+// app_protocol, whatever the control's bare connect says unless it cannot
+// connect at all; a server that answered anything is not blocked.
+TEST(Verdict, AppExchangeIsJudgedOnWhatCameBack) {
+  struct Row {
+    const char* name;
+    std::string failure;
+    uint64_t received;
+    int control;  // 1 connects, 0 cannot connect, -1 no control
+    const char* canary;
+    const char* status;
+    const char* method;  // "" = null
+  } rows[] = {
+      {"answered", "", 275, 1, "ok", "ok", ""},
+      {"answered garbage, no control", "", 3, -1, "ok", "ok", ""},
+      {"reset once the bytes passed", "connection_reset", 0, 1, "ok", "blocked", "app_protocol"},
+      {"starved", "generic_timeout_error", 0, 1, "ok", "blocked", "app_protocol"},
+      {"closed without a byte", "eof_error", 0, 1, "ok", "blocked", "app_protocol"},
+      {"reset, no control: own evidence", "connection_reset", 0, -1, "ok", "blocked", "app_protocol"},
+      {"reset, control cannot connect", "connection_reset", 0, 0, "ok", "down", ""},
+      {"reset, canary failed", "connection_reset", 0, 1, "failed", "inconclusive", ""},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    Ep e = tcp_ep("e1.chat.example", 5222);
+    e.exchange = "whatsapp_noise";
+    e.exchange_failure = row.failure;
+    e.exchange_received = row.received;
+    Keys k;
+    k.feature("chat", "any").canary(row.canary).add(e);
+    if (row.control >= 0)
+      k.control("e1.chat.example:5222",
+                {{"tcp_connect", {{"198.18.1.2:5222", {{"status", row.control == 1},
+                                                       {"failure", row.control == 1 ? json(nullptr) : json("connection_refused")}}}}}});
+    json v = k.verdict();
+    EXPECT_EQ(endpoint0(v)["status"], row.status);
+    if (*row.method) {
+      EXPECT_EQ(endpoint0(v)["method"], row.method);
+    } else {
+      EXPECT_TRUE(endpoint0(v)["method"].is_null());
+    }
+    if (!row.failure.empty()) {
+      EXPECT_EQ(endpoint0(v)["failure"], row.failure);
+    }
+    if (std::string(row.method) == "app_protocol") {
+      EXPECT_EQ(v["methods"], json::array({"app_protocol"}));
+      EXPECT_NE(endpoint0(v)["evidence"].dump().find("whatsapp_noise exchange (43 bytes sent)"), std::string::npos);
+    }
+  }
+}
+
+// An endpoint planned with an exchange whose exchange is missing from the
+// record (or came back empty without a failure) is not "ok" on its connect
+// alone.
+TEST(Verdict, PlannedExchangeWithoutItsRecordIsInconclusive) {
+  Ep missing = tcp_ep();
+  missing.exchange = "whatsapp_noise";
+  missing.exchange_recorded = false;
+  Keys k;
+  k.feature("chat", "all").add(missing);
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "inconclusive");
+
+  Ep empty = tcp_ep();
+  empty.exchange = "whatsapp_noise";  // no failure, yet no byte: malformed
+  Keys k2;
+  k2.feature("chat", "all").add(empty);
+  EXPECT_EQ(endpoint0(k2.verdict())["status"], "inconclusive");
 }
 
 TEST(Verdict, TlsResetAfterClientHelloIsTlsBlocking) {

@@ -53,6 +53,16 @@ TEST(RealCatalog, WhatsApp) {
       EXPECT_EQ(e.chain, Chain::Tcp) << e.host;
       EXPECT_EQ(e.ports, (std::vector<int>{443, 5222})) << e.host;
       EXPECT_TRUE(e.judged);
+      // The chat servers are sent WhatsApp's opening bytes: 43 of them, the
+      // Noise prologue and the framed ClientHello with a fresh 32-byte key.
+      EXPECT_TRUE(e.exchange.has_value()) << e.host;
+      if (e.exchange) {
+        EXPECT_EQ(e.exchange->name, "whatsapp_noise");
+        std::string bytes = opening_bytes(*e.exchange);
+        ASSERT_EQ(bytes.size(), 43u);
+        EXPECT_EQ(bytes.substr(0, 11), std::string("WA\x06\x03\x00\x00\x24\x12\x22\x0a\x20", 11));
+        EXPECT_NE(bytes.substr(11), opening_bytes(*e.exchange).substr(11));  // a fresh key each time
+      }
     } else if (e.feature == "registration") {
       registration = &e;
     } else if (e.feature == "web") {
@@ -425,6 +435,53 @@ TEST(BadCatalog, UrlOnTcpEndpointAndThroughputOnTcp) {
   j = valid_service();
   j["endpoints"][0]["throughput"] = true;
   expect_one_error(j, "/endpoints/0/throughput", "http/https endpoints only");
+}
+
+json with_exchange(json j) {
+  j["exchanges"] = {{"demo_hello", {{"description", "the demo app's first flight"},
+                                    {"send", json::array({{{"hex", "4445"}}, {{"random", 4}}})},
+                                    {"max_read", 64}}}};
+  j["endpoints"][0]["exchange"] = "demo_hello";
+  return j;
+}
+
+TEST(Catalog, ExchangeIsReadIntoItsEndpoint) {
+  TempDir dir;
+  auto r = load_catalog_file(dir.write("demo.json", with_exchange(valid_service()).dump()));
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  const Endpoint& e = r.catalog.services.at(0).endpoints.at(0);
+  ASSERT_TRUE(e.exchange.has_value());
+  EXPECT_EQ(e.exchange->max_read, 64u);
+  ASSERT_EQ(e.exchange->send.size(), 2u);
+  EXPECT_EQ(e.exchange->send[0].bytes, "DE");
+  EXPECT_EQ(e.exchange->send[1].random, 4u);
+  std::string bytes = opening_bytes(*e.exchange);
+  EXPECT_EQ(bytes.size(), 6u);
+  EXPECT_EQ(bytes.substr(0, 2), "DE");
+  EXPECT_FALSE(r.catalog.services[0].endpoints[1].exchange.has_value());
+}
+
+TEST(BadCatalog, ExchangeUndeclaredOnAWrongChainOrBadlyFormed) {
+  json j = with_exchange(valid_service());
+  j["endpoints"][0]["exchange"] = "nope";
+  expect_one_error(j, "/endpoints/0/exchange", "not declared in /exchanges");
+  j = with_exchange(valid_service());
+  j["endpoints"][1]["exchange"] = "demo_hello";  // the https endpoint
+  expect_one_error(j, "/endpoints/1/exchange", "only tcp endpoints");
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"][0] = {{"hex", "ABC"}};  // odd, upper case
+  expect_one_error(j, "/exchanges/demo_hello/send/0/hex", "");
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"][0] = {{"hex", "41"}, {"random", 2}};  // both
+  expect_one_error(j, "/exchanges/demo_hello/send/0", "");
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"] = json::array({{{"random", 1024}}, {{"random", 1024}}, {{"random", 1024}},
+                                                      {{"random", 1024}}, {{"random", 1}}});
+  expect_one_error(j, "/exchanges/demo_hello/send", "at most 4096");
+  j = with_exchange(valid_service());
+  j["exchanges"]["Bad-Name"] = j["exchanges"]["demo_hello"];
+  expect_one_error(j, "/exchanges/Bad-Name", "lower-case");
 }
 
 TEST(BadCatalog, AddressLiteralWithDnsChain) {

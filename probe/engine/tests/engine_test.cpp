@@ -87,6 +87,71 @@ TEST(Engine, MeasuresEachAddressOnceAndSharesTheResult) {
   EXPECT_TRUE(obs.queries.empty());  // an address literal is not looked up
 }
 
+catalog::Exchange hello_exchange() {
+  catalog::Exchange x;
+  x.name = "demo_hello";
+  x.send = {{"WA", 0}, {"", 4}};  // fixed bytes, then fresh random ones
+  x.max_read = 64;
+  return x;
+}
+
+// After the connect, the endpoint's exchange is sent in the same
+// transaction and what came back is recorded; the plan names it.
+TEST(Engine, RunsTheEndpointsExchangeAfterTheConnect) {
+  RawTcpServer server(RawTcpServer::Behaviour::kAnswerAndHold, false, "server-hello");
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {server.port()});
+  e.exchange = hello_exchange();
+  auto result = run(one_service({e}), {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tcp_connect.size(), 1u);
+  ASSERT_EQ(obs.app_exchanges.size(), 1u);
+  const auto& x = obs.app_exchanges[0];
+  EXPECT_FALSE(x.failure.has_value()) << *x.failure;
+  EXPECT_EQ(x.exchange, "demo_hello");
+  EXPECT_EQ(x.sent_bytes, 6u);
+  EXPECT_EQ(x.received_bytes, 12u);
+  EXPECT_EQ(x.transaction_id, obs.tcp_connect[0].transaction_id);
+  EXPECT_EQ(server.first_flight().substr(0, 2), "WA");
+  EXPECT_EQ(server.first_flight().size(), 6u);
+  ASSERT_EQ(obs.endpoints.size(), 1u);
+  EXPECT_EQ(obs.endpoints[0].exchange, "demo_hello");
+}
+
+// A reset once the bytes passed ends the chain with that failure, no retry;
+// silence is a timeout, retried once like any step.
+TEST(Engine, AnExchangeCutOrStarvedIsTheChainsFailure) {
+  RawTcpServer reset(RawTcpServer::Behaviour::kResetAfterClientHello);
+  RawTcpServer silent(RawTcpServer::Behaviour::kHold);
+  catalog::Endpoint a = tcp_endpoint("127.0.0.1", {reset.port(), silent.port()});
+  a.exchange = hello_exchange();
+  auto opt = loopback_options();
+  opt.exchange_timeout = 300ms;
+  auto result = run(one_service({a}), {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.app_exchanges.size(), 3u);  // reset once, silent twice
+  int resets = 0, timeouts = 0;
+  for (const auto& x : obs.app_exchanges) {
+    EXPECT_EQ(x.sent_bytes, 6u);
+    if (x.failure == std::optional<std::string>("connection_reset")) ++resets;
+    if (x.failure == std::optional<std::string>("generic_timeout_error")) ++timeouts;
+  }
+  EXPECT_EQ(resets, 1);
+  EXPECT_EQ(timeouts, 2);
+  for (const auto& ep : obs.endpoints) EXPECT_EQ(ep.attempts, *ep.port == reset.port() ? 1 : 2);
+}
+
+// A bare connect and an exchange at the same address are two chains.
+TEST(Engine, AnExchangeIsAChainOfItsOwnBesideABareConnect) {
+  RawTcpServer server(RawTcpServer::Behaviour::kAnswerAndHold, false, "hi");
+  catalog::Endpoint bare = tcp_endpoint("127.0.0.1", {server.port()});
+  catalog::Endpoint app = bare;
+  app.exchange = hello_exchange();
+  auto result = run(one_service({bare, app}), {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  EXPECT_EQ(obs.tcp_connect.size(), 2u);
+  EXPECT_EQ(obs.app_exchanges.size(), 1u);
+}
+
 TEST(Engine, RecordsRefusedWithoutRetry) {
   ClosedPort closed;
   auto cat = one_service({tcp_endpoint("127.0.0.1", {closed.port()})});

@@ -76,13 +76,16 @@ int accept_or_stop(int listen_fd, int stop_fd) {
 }
 
 // Reads what the client sends first (its ClientHello), until it pauses.
-void drain_first_flight(int fd) {
+std::string drain_first_flight(int fd) {
   char buffer[16384];
+  std::string flight;
   int wait_ms = 2000;  // for the first bytes
   for (;;) {
     pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, wait_ms) <= 0) return;
-    if (::read(fd, buffer, sizeof buffer) <= 0) return;
+    if (::poll(&pfd, 1, wait_ms) <= 0) return flight;
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return flight;
+    flight.append(buffer, static_cast<std::size_t>(n));
     wait_ms = 50;  // then only for the rest of the same flight
   }
 }
@@ -144,7 +147,8 @@ SaturatedListener::~SaturatedListener() {
   ::close(listen_fd_);
 }
 
-RawTcpServer::RawTcpServer(Behaviour behaviour, bool ipv6) : behaviour_(behaviour) {
+RawTcpServer::RawTcpServer(Behaviour behaviour, bool ipv6, std::string answer)
+    : behaviour_(behaviour), answer_(std::move(answer)) {
   listen_fd_ = bind_loopback(128, &port_, ipv6);
   make_stop_pipe(stop_pipe_);
   thread_ = std::thread([this] { serve(); });
@@ -154,6 +158,11 @@ RawTcpServer::~RawTcpServer() {
   stop_and_join(stop_pipe_, thread_);
   for (int fd : held_) ::close(fd);
   ::close(listen_fd_);
+}
+
+std::string RawTcpServer::first_flight() const {
+  std::lock_guard lock(mu_);
+  return first_flight_;
 }
 
 void RawTcpServer::serve() {
@@ -177,6 +186,20 @@ void RawTcpServer::serve() {
         drain_first_flight(fd);  // unread data would turn close() into a RST
         ::close(fd);
         break;
+      case Behaviour::kAnswerAndHold:
+      case Behaviour::kAnswerAndClose: {
+        std::string flight = drain_first_flight(fd);
+        {
+          std::lock_guard lock(mu_);
+          first_flight_ = flight;
+        }
+        if (::write(fd, answer_.data(), answer_.size()) < 0) {
+          // the client went: nothing to answer
+        }
+        if (behaviour_ == Behaviour::kAnswerAndHold) held_.push_back(fd);
+        else ::close(fd);
+        break;
+      }
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,15 +53,22 @@ class RawTcpServer {
     kHold,                   // accept, keep open, never send anything
     kResetAfterClientHello,  // read the first bytes, then RST (SO_LINGER 0, close)
     kCloseAfterClientHello,  // read the first bytes, then close cleanly (FIN)
+    kAnswerAndHold,          // read the first bytes, send `answer`, keep open
+    kAnswerAndClose,         // read the first bytes, send `answer`, close (FIN)
   };
-  explicit RawTcpServer(Behaviour behaviour, bool ipv6 = false);
+  explicit RawTcpServer(Behaviour behaviour, bool ipv6 = false, std::string answer = "");
   ~RawTcpServer();
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
+  // The first flight of the last connection (what the client sent first).
+  std::string first_flight() const;
 
  private:
   void serve();
   Behaviour behaviour_;
+  std::string answer_;
+  mutable std::mutex mu_;
+  std::string first_flight_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   int port_ = 0;

@@ -607,7 +607,7 @@ TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
   std::set<std::string> names;
   for (auto it = k.begin(); it != k.end(); ++it) names.insert(it.key());
   EXPECT_EQ(names, (std::set<std::string>{"queries", "tcp_connect", "tls_handshakes", "requests", "network_events",
-                                          "x_endpoints", "x_features", "x_networks", "x_canary", "x_control",
+                                          "x_app_exchanges", "x_endpoints", "x_features", "x_networks", "x_canary", "x_control",
                                           "x_verdict", "failure", "failed_operation", "demo_chat_status",
                                           "demo_chat_failure", "demo_web_status"}));
 }
@@ -618,7 +618,7 @@ TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
 TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
   const std::set<std::string> generic = {"queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events",
                                          "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",
-                                         "x_verdict",   "failure",    "failed_operation"};
+                                         "x_verdict",   "failure",    "failed_operation", "x_app_exchanges"};
   std::vector<std::string> fb = {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking", "x_ooni_spec"};
   for (const char* id : {"stun", "b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"}) {
     fb.push_back(std::string("facebook_") + id + "_dns_consistent");
