@@ -127,7 +127,7 @@ std::string measurement_key(const json& content) {
 std::string make_report_id(std::int64_t now_seconds, const std::string& test_name, const std::string& cc,
                            const std::string& asn, const std::string& collector_name, const std::string& random) {
   const std::string stamp =
-      format::utc_time(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now_seconds)), "%Y%m%dT%H%M%SZ");
+      format::utc_time(static_cast<std::time_t>(now_seconds), "%Y%m%dT%H%M%SZ");
   std::string name;
   for (char c : test_name)
     if (c != '_') name += c;
@@ -137,8 +137,9 @@ std::string make_report_id(std::int64_t now_seconds, const std::string& test_nam
 
 std::string make_measurement_uid(std::int64_t now_micros, const std::string& cc, const std::string& test_name,
                                  const std::string& key_hex) {
-  const std::string stamp = format::utc_time(
-      std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now_micros / 1000000)), "%Y%m%d%H%M%S");
+  // From a time_t: the measurement's own start time may be any year the
+  // schema allows (to 9999), past what a system_clock time_point can hold.
+  const std::string stamp = format::utc_time(static_cast<std::time_t>(now_micros / 1000000), "%Y%m%d%H%M%S");
   char micros[16];
   std::snprintf(micros, sizeof micros, ".%06lld", static_cast<long long>(now_micros % 1000000));
   return stamp + micros + "_" + cc + "_" + test_name + "_" + key_hex.substr(0, 16);

@@ -6,7 +6,10 @@
 namespace vantage::format {
 
 std::string utc_time(std::chrono::system_clock::time_point tp, const char* strftime_format) {
-  std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  return utc_time(std::chrono::system_clock::to_time_t(tp), strftime_format);
+}
+
+std::string utc_time(std::time_t t, const char* strftime_format) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];

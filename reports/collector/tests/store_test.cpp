@@ -216,6 +216,13 @@ TEST(CollectorIds, KeyIgnoresReportIdAndKeyOrder) {
             "19700101T000000Z_webconnectivity_IT_123_n1_abc");
   EXPECT_EQ(make_measurement_uid(1500000, "IT", "signal", std::string(128, 'f')),
             "19700101000001.500000_IT_signal_ffffffffffffffff");
+  // A start time past 2262 (the fuzzer's find: making a nanosecond
+  // time_point of it overflowed, undefined behaviour under UBSan).
+  const std::string key(128, '0');
+  EXPECT_EQ(make_measurement_uid(uid_time_micros("4050-03-01 10:00:00", key), "IT", "signal", key),
+            "40500301100000.000000_IT_signal_0000000000000000");
+  EXPECT_EQ(make_measurement_uid(uid_time_micros("9999-12-31 23:59:59", key), "IT", "signal", key),
+            "99991231235959.000000_IT_signal_0000000000000000");
 }
 
 TEST(StoreUrl, RejectsUnknownSchemesAndBadClickHouseUrls) {
