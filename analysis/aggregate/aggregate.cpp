@@ -192,12 +192,18 @@ std::vector<Aggregator::Row>& Aggregator::group(const std::string& day, const st
   return groups_[key];
 }
 
-Aggregator::Row& Aggregator::row(std::vector<Row>& group, const Cell& c) {
+Aggregator::Row* Aggregator::find(std::vector<Row>& group, std::string_view feature, std::string_view verdict,
+                                  std::string_view method, const std::string& network_name) {
   for (Row& r : group)
-    if (r.cell.verdict == c.verdict && r.cell.feature == c.feature && r.cell.method == c.method) {
-      if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = c.probe_network_name;
-      return r;
+    if (r.cell.verdict == verdict && r.cell.feature == feature && r.cell.method == method) {
+      if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = network_name;
+      return &r;
     }
+  return nullptr;
+}
+
+Aggregator::Row& Aggregator::row(std::vector<Row>& group, const Cell& c) {
+  if (Row* r = find(group, c.feature, c.verdict, c.method, c.probe_network_name)) return *r;
   Row& r = group.emplace_back();
   r.cell = c;
   r.cell.probe.clear();
@@ -248,14 +254,12 @@ void Aggregator::add(const MeasurementKeys& k, const ScoreView& s) {
     method.clear();
     if (with_methods)
       for (std::size_t i = 0; i < methods.size(); ++i) method += (i ? "+" : ""), method += methods[i];
-    for (Row& r : rows)
-      if (r.cell.verdict == verdict && r.cell.feature == feature && r.cell.method == method) {
-        if (r.cell.probe_network_name.empty()) r.cell.probe_network_name = k.probe_network_name;
-        return count(r, probe, 1);
-      }
-    count(row(rows, Cell{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", std::string(feature),
-                         std::string(verdict), method}),
-          probe, 1);
+    if (Row* r = find(rows, feature, verdict, method, k.probe_network_name)) return count(*r, probe, 1);
+    // A row not seen before: the only time a Cell is made.
+    Row& r = rows.emplace_back();
+    r.cell = Cell{k.day, k.probe_cc, k.probe_asn, k.probe_network_name, k.service, "", std::string(feature),
+                  std::string(verdict), method};
+    count(r, probe, 1);
   };
   add_one({}, s.verdict, s.methods, s.verdict == vocab::kBlocked || s.verdict == vocab::kPartiallyBlocked);
   for (std::size_t i = 0; i < s.feature_count; ++i) {

@@ -133,6 +133,9 @@ class Aggregator {
   // The rows of one day, network and service (found or made).
   std::vector<Row>& group(const std::string& day, const std::string& cc, const std::string& asn,
                           const std::string& service);
+  // The group's row for these keys (taking `network_name` if it has none yet), or null.
+  static Row* find(std::vector<Row>& group, std::string_view feature, std::string_view verdict,
+                   std::string_view method, const std::string& network_name);
   static Row& row(std::vector<Row>& group, const Cell& cell);  // found or made from `cell`
   static void count(Row& row, int probe, std::int64_t n);
   int probe_id(const std::string& probe);
