@@ -91,7 +91,7 @@ def run_case(name, args, rundir, env, capture):
     c.apply_scenario(case_spec(name, hosts, canary))
     try:
         out = os.path.join(rundir, f"measurements-{name}-{int(capture)}.jsonl")
-        cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", "all", "--no-progress",
+        cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", *args.services, "--no-progress",
                "--catalog", os.path.join(rundir, "catalog"),
                "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"),
                "--connect-timeout", str(CONNECT_TIMEOUT),
@@ -118,6 +118,8 @@ def run_case(name, args, rundir, env, capture):
     rss_mb = usage.ru_maxrss / 1024.0
     rss_target = 25 if capture else 20
     label = f"{name} ({'capture' if capture else 'no capture'})"
+    if args.services != ["all"]:
+        label += f" [{','.join(args.services)}]"
     if name in ("one_port", "blackholed"):
         bound, target = 2 * CONNECT_TIMEOUT, 1.2
         bound_text = f"connect timeout + retry = {bound:.2f} s"
@@ -144,11 +146,15 @@ def main():
     ap.add_argument("--testhelper", help="vantage-testhelper: run as the control, as a volunteer would")
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated, of: " + ", ".join(CASES))
     ap.add_argument("--capture", choices=("off", "on", "both"), default="both")
+    ap.add_argument("--services", default="all",
+                    help="what `vantage run` measures: all (default), or a comma-separated list, "
+                         "e.g. whatsapp,signal,wechat (the three the verdict issue's targets name)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the run directory (measurements-CASE-CAPTURE.jsonl) and say where it is")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("probe_bench: needs root (network namespaces)")
+    args.services = [s for s in args.services.split(",") if s]
     cases = [c for c in args.cases.split(",") if c]
     for c in cases:
         if c not in CASES:

@@ -122,5 +122,18 @@ expect 2 "vantage: the scheduled run failed (exit 2); see $LOG" "$V" run --unatt
 grep -q "catalog error" "$LOG" && grep -q "unattended run ended: failed (exit 2)" "$LOG" && echo "ok    unattended failure: details in the log" || { echo "FAIL: log lacks the failure:"; cat "$LOG"; fails=$((fails + 1)); }
 expect 0 "failed (exit 2)" "$V" schedule status
 
+# GnuTLS (loaded with libcurl, never used) asks the probe whether to skip its
+# load-time initialisation (gnutls_no_implicit_init.cpp): the dynamic linker
+# must bind that question to the probe's answer, not GnuTLS's own default.
+libs=$(ldd "$V")
+bindings=$(LD_DEBUG=bindings "$V" --version 2>&1 >/dev/null)
+if [[ "$libs" != *libgnutls* ]]; then
+  echo "ok    GnuTLS is not loaded at all: nothing to skip"
+elif grep -q "libgnutls.* to $V .*_gnutls_global_init_skip" <<<"$bindings"; then
+  echo "ok    GnuTLS's implicit initialisation is answered by the probe"
+else
+  echo "FAIL: GnuTLS's _gnutls_global_init_skip is not bound to the probe (see --export-dynamic-symbol)"; fails=$((fails + 1))
+fi
+
 if [ $fails -gt 0 ]; then echo "$fails FAILED"; exit 1; fi
 echo "all passed"
