@@ -19,7 +19,10 @@
 #include <signal.h>
 #include <time.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -195,8 +198,46 @@ std::string failure_from_verify_result(long verify_result) {
   }
 }
 
+bool has_hashed_certificates(const std::string& dirs) {
+  auto hashed = [](const std::string& name) {
+    if (name.size() < 10 || name[8] != '.') return false;
+    for (std::size_t i = 0; i < 8; ++i)
+      if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+    for (std::size_t i = 9; i < name.size(); ++i)
+      if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+    return true;
+  };
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    std::size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = dirs.substr(start, end - start);
+    std::error_code ec;
+    if (!dir.empty())
+      for (std::filesystem::directory_iterator it(dir, ec), done; !ec && it != done; it.increment(ec))
+        if (hashed(it->path().filename().string())) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+namespace {
+
+// The system's roots: see add_trust_anchors in the header.
+bool add_system_store(X509_STORE* store) {
+  const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+  const std::string dirs = dir_env ? dir_env : X509_get_default_cert_dir();
+  if (std::getenv(X509_get_default_cert_file_env()) == nullptr && has_hashed_certificates(dirs)) {
+    X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+    return lookup != nullptr && X509_LOOKUP_add_dir(lookup, dirs.c_str(), X509_FILETYPE_PEM) == 1;
+  }
+  return X509_STORE_set_default_paths(store) == 1;
+}
+
+}  // namespace
+
 std::string add_trust_anchors(const TlsTrust& trust, ::x509_store_st* store) {
-  if (trust.system_store && X509_STORE_set_default_paths(store) != 1) {
+  if (trust.system_store && !add_system_store(store)) {
     return "unknown_failure: cannot load the system certificate store";
   }
   if (!trust.ca_bundle_file.empty() &&

@@ -49,7 +49,20 @@ std::string failure_from_verify_result(long verify_result);
 // Adds the trust anchors `trust` names (system store, bundle file, pinned PEM)
 // to an OpenSSL X509_STORE. Returns "" or an "unknown_failure: ..." string
 // naming what could not be loaded.
+//
+// The system store is read the way OpenSSL's defaults name it (SSL_CERT_FILE,
+// SSL_CERT_DIR, else OPENSSLDIR's cert.pem and certs/), with one difference:
+// when the certificate directory holds hashed names (NNNNNNNN.D, as Debian's
+// update-ca-certificates and `openssl rehash` make them), only the directory
+// is used, and OpenSSL reads an anchor from it when a chain needs it. Loading
+// the bundle file parses every root (~140, about 2 MB of the probe's memory)
+// for the two or three a run uses. Without hashed names, or with SSL_CERT_FILE
+// set, the bundle file is loaded as well, as OpenSSL's defaults do.
 std::string add_trust_anchors(const TlsTrust& trust, ::x509_store_st* store);
+
+// Whether any of `dirs` (':'-separated, as SSL_CERT_DIR) holds a hashed
+// certificate name (8 hex digits, '.', a number).
+bool has_hashed_certificates(const std::string& dirs);
 
 // Makes `ctx` verify against the anchors `trust` names, from a store built
 // once per distinct trust setting and shared (read-only) by every handshake

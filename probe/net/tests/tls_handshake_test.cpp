@@ -6,6 +6,13 @@
 #include <gtest/gtest.h>
 #include <openssl/x509.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 #include "probe/net/tcp_connect.h"
@@ -226,6 +233,101 @@ TEST(TlsHandshake, UnreadableBundleIsReportedNotThrown) {
   trust.ca_bundle_file = "/nonexistent/vantage-ca.pem";
   auto [obs, elapsed] = handshake(server.port(), good_test(trust));
   EXPECT_TRUE(failure_of(obs).starts_with("unknown_failure: ")) << failure_of(obs);
+}
+
+// The system store read through SSL_CERT_DIR / SSL_CERT_FILE, as OpenSSL's
+// defaults name it; the environment is put back after each check.
+class SystemStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vantage-certs-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    save("SSL_CERT_DIR", saved_dir_);
+    save("SSL_CERT_FILE", saved_file_);
+  }
+  void TearDown() override {
+    restore("SSL_CERT_DIR", saved_dir_);
+    restore("SSL_CERT_FILE", saved_file_);
+    std::filesystem::remove_all(dir_);
+  }
+  static void save(const char* name, std::optional<std::string>& into) {
+    if (const char* v = std::getenv(name)) into = v;
+    ::unsetenv(name);
+  }
+  static void restore(const char* name, const std::optional<std::string>& value) {
+    if (value) ::setenv(name, value->c_str(), 1);
+    else ::unsetenv(name);
+  }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+
+  // Builds the store add_trust_anchors makes for the system store and
+  // verifies the test leaf with it. Returns the verify result and how many
+  // objects the store held before the verification.
+  std::pair<int, int> verify_leaf_with_system_store() {
+    std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+    TlsTrust trust;  // system_store only
+    EXPECT_EQ(add_trust_anchors(trust, store.get()), "");
+    const int loaded = sk_X509_OBJECT_num(X509_STORE_get0_objects(store.get()));
+    std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+    X509_STORE_CTX_init(ctx.get(), store.get(), test_pki().good_leaf.cert.get(), nullptr);
+    X509_verify_cert(ctx.get());
+    return {X509_STORE_CTX_get_error(ctx.get()), loaded};
+  }
+
+  std::filesystem::path dir_;
+  std::optional<std::string> saved_dir_, saved_file_;
+};
+
+TEST_F(SystemStore, HashedDirectoryIsReadOnDemandNotLoadedWhole) {
+  char hash[16];
+  std::snprintf(hash, sizeof hash, "%08lx.0", X509_subject_name_hash(test_pki().root.cert.get()));
+  write(hash, test_pki().root.cert_pem);
+  ::setenv("SSL_CERT_DIR", dir_.c_str(), 1);
+  auto [result, loaded] = verify_leaf_with_system_store();
+  EXPECT_EQ(result, X509_V_OK) << X509_verify_cert_error_string(result);
+  EXPECT_EQ(loaded, 0) << "the store parsed certificates before any chain needed them";
+}
+
+TEST_F(SystemStore, WithoutHashedNamesTheBundleFileIsLoaded) {
+  write("root.pem", test_pki().root.cert_pem);  // a directory OpenSSL cannot look names up in
+  ::setenv("SSL_CERT_DIR", dir_.c_str(), 1);
+  ::setenv("SSL_CERT_FILE", test_pki().root_bundle_file.c_str(), 1);
+  auto [result, loaded] = verify_leaf_with_system_store();
+  EXPECT_EQ(result, X509_V_OK) << X509_verify_cert_error_string(result);
+  EXPECT_GE(loaded, 1);
+}
+
+TEST_F(SystemStore, AVolunteersCertFileIsAlwaysLoaded) {
+  char hash[16];
+  std::snprintf(hash, sizeof hash, "%08lx.0", X509_subject_name_hash(test_pki().untrusted_root.cert.get()));
+  write(hash, test_pki().untrusted_root.cert_pem);  // hashed, but not the leaf's root
+  ::setenv("SSL_CERT_DIR", dir_.c_str(), 1);
+  ::setenv("SSL_CERT_FILE", test_pki().root_bundle_file.c_str(), 1);
+  auto [result, loaded] = verify_leaf_with_system_store();
+  EXPECT_EQ(result, X509_V_OK) << X509_verify_cert_error_string(result);
+}
+
+TEST(SystemStoreNames, HashedNamesAreEightHexDigitsDotNumber) {
+  const auto dir = std::filesystem::temp_directory_path() / ("vantage-names-" + std::to_string(::getpid()));
+  auto only = [&](const std::string& name) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / name) << "x";
+    return has_hashed_certificates(dir.string());
+  };
+  EXPECT_TRUE(only("002c0b4f.0"));
+  EXPECT_TRUE(only("ABCDEF01.12"));
+  EXPECT_FALSE(only("002c0b4f.pem"));
+  EXPECT_FALSE(only("002c0b4.0"));
+  EXPECT_FALSE(only("002c0b4fx0"));
+  EXPECT_FALSE(only("002c0b4f."));
+  EXPECT_FALSE(only("ca-certificates.crt"));
+  ASSERT_TRUE(only("002c0b4f.0"));
+  EXPECT_TRUE(has_hashed_certificates("/nonexistent/vantage:" + dir.string()));  // SSL_CERT_DIR's list
+  EXPECT_TRUE(has_hashed_certificates(dir.string() + ":"));
+  EXPECT_FALSE(has_hashed_certificates(""));
+  EXPECT_FALSE(has_hashed_certificates("/nonexistent/vantage"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(VerifyResult, MapsOpenSslErrorsToOoniFailures) {
