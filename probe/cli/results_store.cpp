@@ -29,7 +29,10 @@ std::string write_jsonl_atomically(const std::string& path, const std::vector<nl
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   if (ec) return "cannot create directory " + target.parent_path().string() + ": " + ec.message();
   std::string data;
-  for (const auto& l : lines) data += l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  for (const auto& l : lines) {
+    data += l.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    data += '\n';
+  }
   return format::write_file_atomically(path, data, 0600);
 }
 

@@ -238,6 +238,9 @@ int run_command(const RunOptions& o) {
     json m = format::make_measurement(env, std::move(keys));
     format::scrub_addresses(m, addresses);
     measurements.push_back(std::move(m));
+    // Its observations are in the measurement now: a run's memory peaks
+    // here, with both held (names are unique, the canary summed up above).
+    result.services.erase(name);
   }
 
   std::string results_dir = o.results_dir.empty() ? default_results_dir() : o.results_dir;
