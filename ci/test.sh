@@ -43,9 +43,8 @@ cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_de
 
 echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools \
-  --testhelper build/ci/reports/control/vantage-testhelper --cases clean_0ms,blackholed || true
-python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools \
-  --testhelper build/ci/reports/control/vantage-testhelper --cases clean_0ms --services whatsapp,signal,wechat || true
+  --testhelper build/ci/reports/control/vantage-testhelper --cases clean_0ms,blackholed \
+  --services all --services whatsapp,signal,wechat || true
 build/ci/probe/capture/capture_bench || true
 build/ci/reports/collector/collector_bench || true
 analysis/bench/analyze_bench.sh build/ci 2000 || true

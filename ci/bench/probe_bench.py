@@ -81,7 +81,7 @@ def case_spec(name, hosts, canary):
     return spec
 
 
-def run_case(name, args, rundir, env, capture):
+def run_case(name, args, rundir, env, capture, services):
     c = censor.Censor(rundir, args.tools_dir)
     hosts = json.load(open(os.path.join(rundir, "hosts.json")))
     # Endpoints reached by address (Telegram's data centres) are black-holed too.
@@ -90,8 +90,8 @@ def run_case(name, args, rundir, env, capture):
     canary = {e["host"] for e in json.load(open(os.path.join(rundir, "catalog", "canary.json")))["endpoints"]}
     c.apply_scenario(case_spec(name, hosts, canary))
     try:
-        out = os.path.join(rundir, f"measurements-{name}-{int(capture)}.jsonl")
-        cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", *args.services, "--no-progress",
+        out = os.path.join(rundir, f"measurements-{name}-{int(capture)}-{'_'.join(services)}.jsonl")
+        cmd = ["ip", "netns", "exec", env["NS_CLIENT"], args.vantage, "run", *services, "--no-progress",
                "--catalog", os.path.join(rundir, "catalog"),
                "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"),
                "--connect-timeout", str(CONNECT_TIMEOUT),
@@ -118,8 +118,8 @@ def run_case(name, args, rundir, env, capture):
     rss_mb = usage.ru_maxrss / 1024.0
     rss_target = 25 if capture else 20
     label = f"{name} ({'capture' if capture else 'no capture'})"
-    if args.services != ["all"]:
-        label += f" [{','.join(args.services)}]"
+    if services != ["all"]:
+        label += f" [{','.join(services)}]"
     if name in ("one_port", "blackholed"):
         bound, target = 2 * CONNECT_TIMEOUT, 1.2
         bound_text = f"connect timeout + retry = {bound:.2f} s"
@@ -146,15 +146,16 @@ def main():
     ap.add_argument("--testhelper", help="vantage-testhelper: run as the control, as a volunteer would")
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated, of: " + ", ".join(CASES))
     ap.add_argument("--capture", choices=("off", "on", "both"), default="both")
-    ap.add_argument("--services", default="all",
-                    help="what `vantage run` measures: all (default), or a comma-separated list, "
-                         "e.g. whatsapp,signal,wechat (the three the verdict issue's targets name)")
+    ap.add_argument("--services", action="append",
+                    help="what `vantage run` measures: all (the default), or a comma-separated list, "
+                         "e.g. whatsapp,signal,wechat (the three the verdict issue's targets name); "
+                         "repeat it to run every case for each list in the same lab")
     ap.add_argument("--keep", action="store_true",
-                    help="keep the run directory (measurements-CASE-CAPTURE.jsonl) and say where it is")
+                    help="keep the run directory (measurements-CASE-CAPTURE-SERVICES.jsonl) and say where it is")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("probe_bench: needs root (network namespaces)")
-    args.services = [s for s in args.services.split(",") if s]
+    service_sets = [[s for s in spec.split(",") if s] for spec in (args.services or ["all"])]
     cases = [c for c in args.cases.split(",") if c]
     for c in cases:
         if c not in CASES:
@@ -170,8 +171,9 @@ def main():
         if args.testhelper:
             run_scenarios.start_testhelper(args.testhelper, env, rundir)
         for capture in {"off": (False,), "on": (True,), "both": (False, True)}[args.capture]:
-            for c in cases:
-                run_case(c, args, rundir, env, capture)
+            for services in service_sets:
+                for c in cases:
+                    run_case(c, args, rundir, env, capture, services)
     finally:
         lab("down", prefix, rundir)
         if args.keep:

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <tuple>
 
 #include "probe/net/failure.h"
@@ -207,16 +208,12 @@ bool has_hashed_certificates(const std::string& dirs) {
       if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
     return true;
   };
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = dirs.substr(start, end - start);
+  std::istringstream list(dirs);
+  for (std::string dir; std::getline(list, dir, ':');) {
     std::error_code ec;
-    if (!dir.empty())
-      for (std::filesystem::directory_iterator it(dir, ec), done; !ec && it != done; it.increment(ec))
-        if (hashed(it->path().filename().string())) return true;
-    start = end + 1;
+    if (dir.empty()) continue;
+    for (std::filesystem::directory_iterator it(dir, ec), done; !ec && it != done; it.increment(ec))
+      if (hashed(it->path().filename().string())) return true;
   }
   return false;
 }
