@@ -2,12 +2,17 @@
 #include "probe/catalog/catalog.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <nlohmann/json.hpp>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 #include <string_view>
 
@@ -134,15 +139,23 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
         error("/exchanges/" + x.name, "an exchange name is lower-case letters, digits and _ (at most 40), starting with a letter");
       const json& parts = it.value()["send"];
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const bool hex = parts[i].contains("hex"), random = parts[i].contains("random");
-        if (hex == random) {
-          error(at + "/" + std::to_string(i), "a part is either \"hex\" or \"random\"");
+        const bool hex = parts[i].contains("hex"), random = parts[i].contains("random"),
+                   generate = parts[i].contains("generate");
+        if (hex + random + generate != 1) {
+          error(at + "/" + std::to_string(i), "a part is exactly one of \"hex\", \"random\" or \"generate\"");
           continue;
         }
         ExchangePart part;
         if (hex) part.bytes = hex_decode(parts[i]["hex"].get<std::string>());
-        else part.random = parts[i]["random"].get<std::size_t>();
-        total += part.bytes.size() + part.random;
+        else if (random) part.random = parts[i]["random"].get<std::size_t>();
+        else if (auto g = parse_generated(parts[i]["generate"].get<std::string>())) part.generate = *g;
+        else {
+          error(at + "/" + std::to_string(i) + "/generate",
+                "unknown generated part \"" + parts[i]["generate"].get<std::string>() +
+                    "\" (known: p256_public_key, unix_time_be32)");
+          continue;
+        }
+        total += part.bytes.size() + part.random + generated_size(part.generate);
         x.send.push_back(std::move(part));
       }
       if (total > kMaxExchangeBytes)
@@ -234,12 +247,64 @@ void load_into(const std::string& path, LoadResult& result) {
 
 }  // namespace
 
+std::optional<Generated> parse_generated(const std::string& name) {
+  if (name == "p256_public_key") return Generated::P256PublicKey;
+  if (name == "unix_time_be32") return Generated::UnixTimeBe32;
+  return std::nullopt;
+}
+
+const char* generated_name(Generated g) {
+  switch (g) {
+    case Generated::None: return "";
+    case Generated::P256PublicKey: return "p256_public_key";
+    case Generated::UnixTimeBe32: return "unix_time_be32";
+  }
+  return "";
+}
+
+std::size_t generated_size(Generated g) {
+  switch (g) {
+    case Generated::None: return 0;
+    case Generated::P256PublicKey: return 65;
+    case Generated::UnixTimeBe32: return 4;
+  }
+  return 0;
+}
+
+namespace {
+
+// A fresh P-256 key pair's public point, uncompressed (04 || X || Y); the
+// private key is freed with the pair.
+std::string fresh_p256_public_key() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  std::string point(generated_size(Generated::P256PublicKey), '\0');
+  std::size_t length = 0;
+  const bool ok = key && EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                         reinterpret_cast<unsigned char*>(point.data()),
+                                                         point.size(), &length) == 1 &&
+                  length == point.size() && point[0] == '\x04';
+  EVP_PKEY_free(key);
+  if (!ok) throw std::runtime_error("generated part p256_public_key: OpenSSL could not make a P-256 key pair");
+  return point;
+}
+
+std::string unix_time_be32() {
+  const auto now = static_cast<uint32_t>(std::time(nullptr));
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((now >> shift) & 0xff);
+  return out;
+}
+
+}  // namespace
+
 std::string opening_bytes(const Exchange& x) {
   static thread_local std::random_device seed;
   std::string out;
   for (const auto& part : x.send) {
     out += part.bytes;
     for (std::size_t i = 0; i < part.random; ++i) out += static_cast<char>(seed() & 0xff);
+    if (part.generate == Generated::P256PublicKey) out += fresh_p256_public_key();
+    if (part.generate == Generated::UnixTimeBe32) out += unix_time_be32();
   }
   return out;
 }

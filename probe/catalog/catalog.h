@@ -17,9 +17,24 @@ const char* chain_name(Chain c);
 
 // An application-level exchange (catalog "exchanges"): the app's own
 // opening bytes, sent after the connect, and how much of the reply is read.
+//
+// A generated part is a value the app makes afresh for every connection and
+// that random bytes cannot stand for:
+//   P256PublicKey  the public point of a fresh NIST P-256 (prime256v1) key
+//                  pair, uncompressed (65 bytes: 04 || X || Y), made by
+//                  OpenSSL; the private key is discarded at once
+//   UnixTimeBe32   the current Unix time in seconds, 4 bytes big-endian
+enum class Generated { None, P256PublicKey, UnixTimeBe32 };
+// The catalog's name of a generated part ("p256_public_key", ...); nullopt
+// for an unknown name.
+std::optional<Generated> parse_generated(const std::string& name);
+const char* generated_name(Generated g);
+// How many bytes a generated part is (0 for None).
+std::size_t generated_size(Generated g);
 struct ExchangePart {
   std::string bytes;       // fixed bytes
   std::size_t random = 0;  // or this many fresh random bytes
+  Generated generate = Generated::None;  // or a value generated per connection
 };
 struct Exchange {
   std::string name;
@@ -28,7 +43,9 @@ struct Exchange {
   std::size_t max_read = 4096;
 };
 // The bytes to send on one connection: the fixed parts as they are, each
-// random part freshly drawn (as the app draws its ephemeral key).
+// random part freshly drawn (as the app draws its ephemeral key), each
+// generated part made now. Throws std::runtime_error (naming the part) only
+// if OpenSSL cannot make a key pair.
 std::string opening_bytes(const Exchange& x);
 // The most an exchange may send (the parts summed).
 inline constexpr std::size_t kMaxExchangeBytes = 4096;

@@ -2,6 +2,7 @@
 #include "probe/engine/engine.h"
 
 #include <algorithm>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -472,7 +473,16 @@ class Runner {
       // on them cuts or starves it here, after a connect that worked.
       net::AppExchangeOptions x;
       x.exchange = job.exchange->name;
-      x.send = catalog::opening_bytes(*job.exchange);
+      try {
+        x.send = catalog::opening_bytes(*job.exchange);
+      } catch (const std::exception& e) {
+        // The probe's own fault (no key pair could be made): nothing was
+        // sent and no exchange is on record, so the verdict cannot take it
+        // for the app's protocol being blocked (it is inconclusive).
+        std::string failure = std::string("unknown_failure: ") + e.what();
+        event("app_exchange_done", failure);
+        return failure;
+      }
       x.max_read = job.exchange->max_read;
       x.timeout = budget(opt_.exchange_timeout);
       event("app_exchange_start", std::nullopt);

@@ -6,16 +6,40 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <set>
 
 #include "probe/catalog/catalog.h"
 
 namespace vantage::catalog {
 namespace {
+
+// The bytes are an uncompressed point on P-256 (as a server parses a key).
+bool on_p256(const std::string& point) {
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  EC_POINT* p = group ? EC_POINT_new(group) : nullptr;
+  bool ok = p && point.size() == 65 && point[0] == '\x04' &&
+            EC_POINT_oct2point(group, p, reinterpret_cast<const unsigned char*>(point.data()), point.size(), nullptr) == 1 &&
+            EC_POINT_is_on_curve(group, p, nullptr) == 1;
+  EC_POINT_free(p);
+  EC_GROUP_free(group);
+  return ok;
+}
+
+// A 4-byte big-endian Unix time, within a few seconds of now.
+bool is_now_be32(const std::string& bytes) {
+  if (bytes.size() != 4) return false;
+  long long t = 0;
+  for (unsigned char c : bytes) t = t * 256 + c;
+  return std::llabs(t - static_cast<long long>(std::time(nullptr))) <= 5;
+}
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -128,7 +152,7 @@ TEST(RealCatalog, WeChat) {
   auto r = load_catalog_dir(kCatalogDir);
   const Service* s = r.catalog.find("wechat");
   ASSERT_NE(s, nullptr);
-  int long_links = 0;
+  int long_links = 0, dns_services = 0;
   for (const auto& e : s->endpoints) {
     if (e.feature == "messaging") {
       ++long_links;
@@ -140,10 +164,40 @@ TEST(RealCatalog, WeChat) {
       EXPECT_EQ(e.method, "POST");
       EXPECT_EQ(e.ports, std::vector<int>{80});
     }
+    if (e.feature == "messaging") {
+      // The long links are sent MMTLS's opening record: 226 bytes, a
+      // handshake record holding the keyless 1-RTT ECDHE ClientHello.
+      ASSERT_TRUE(e.exchange.has_value()) << e.host;
+      EXPECT_EQ(e.exchange->name, "wechat_mmtls");
+      std::string bytes = opening_bytes(*e.exchange), again = opening_bytes(*e.exchange);
+      ASSERT_EQ(bytes.size(), 226u);
+      EXPECT_EQ(bytes.substr(0, 15), std::string("\x16\xf1\x04\x00\xdd\x00\x00\x00\xd9\x01\x04\xf1\x01\xc0\x2b", 15));
+      EXPECT_NE(bytes.substr(15, 32), again.substr(15, 32));  // a fresh client random
+      EXPECT_TRUE(is_now_be32(bytes.substr(47, 4)));           // the client's timestamp
+      EXPECT_EQ(bytes.substr(51, 22), std::string("\x00\x00\x00\xab\x01\x00\x00\x00\xa6\x00\x10\x02"
+                                                  "\x00\x00\x00\x47\x00\x00\x00\x01\x00\x41", 22));
+      const std::string key1 = bytes.substr(73, 65), key2 = bytes.substr(148, 65);
+      EXPECT_TRUE(on_p256(key1));
+      EXPECT_TRUE(on_p256(key2));
+      EXPECT_NE(key1, key2);
+      EXPECT_NE(key1, again.substr(73, 65));  // fresh key pairs on every connection
+      EXPECT_EQ(bytes.substr(138, 10), std::string("\x00\x00\x00\x47\x00\x00\x00\x02\x00\x41", 10));
+      EXPECT_EQ(bytes.substr(213), std::string("\x00\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x04", 13));
+    }
+    if (e.feature == "dns_service") {
+      // The HTTP-DNS service is asked as the app asks it, without the
+      // account's query string; its lookup is the chain's DNS step.
+      ++dns_services;
+      EXPECT_EQ(e.chain, Chain::Http) << e.host;
+      EXPECT_EQ(e.method, "GET");
+      EXPECT_EQ(e.ports, std::vector<int>{80});
+      EXPECT_EQ(e.url, "http://" + e.host + "/cgi-bin/micromsg-bin/newgetdns");
+    }
     // Names come from third-party research: every endpoint is unconfirmed.
     EXPECT_FALSE(e.confirmed.has_value()) << e.host;
   }
   EXPECT_GE(long_links, 1);
+  EXPECT_EQ(dns_services, 2);
 }
 
 // Telegram's data centres are reached by address: every one an IPv4
@@ -460,6 +514,47 @@ TEST(Catalog, ExchangeIsReadIntoItsEndpoint) {
   EXPECT_EQ(bytes.size(), 6u);
   EXPECT_EQ(bytes.substr(0, 2), "DE");
   EXPECT_FALSE(r.catalog.services[0].endpoints[1].exchange.has_value());
+}
+
+TEST(Catalog, ExchangeGeneratedPartsAreMadeForEveryConnection) {
+  json j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"] =
+      json::array({{{"hex", "16f104"}}, {{"generate", "p256_public_key"}}, {{"generate", "unix_time_be32"}}});
+  TempDir dir;
+  auto r = load_catalog_file(dir.write("demo.json", j.dump()));
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  const Exchange& x = *r.catalog.services.at(0).endpoints.at(0).exchange;
+  ASSERT_EQ(x.send.size(), 3u);
+  EXPECT_EQ(x.send[1].generate, Generated::P256PublicKey);
+  EXPECT_EQ(x.send[2].generate, Generated::UnixTimeBe32);
+  EXPECT_STREQ(generated_name(x.send[1].generate), "p256_public_key");
+  EXPECT_EQ(parse_generated("unix_time_be32"), Generated::UnixTimeBe32);
+  EXPECT_FALSE(parse_generated("p384_public_key").has_value());
+  std::string a = opening_bytes(x), b = opening_bytes(x);
+  ASSERT_EQ(a.size(), 3u + 65 + 4);
+  EXPECT_EQ(a.substr(0, 3), "\x16\xf1\x04");
+  EXPECT_TRUE(on_p256(a.substr(3, 65)));
+  EXPECT_TRUE(on_p256(b.substr(3, 65)));
+  EXPECT_NE(a.substr(3, 65), b.substr(3, 65));
+  EXPECT_TRUE(is_now_be32(a.substr(68)));
+}
+
+TEST(BadCatalog, ExchangeGeneratedPartUnknownOrMixed) {
+  json j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"][0] = {{"generate", "p384_public_key"}};
+  expect_one_error(j, "/exchanges/demo_hello/send/0/generate", "p256_public_key");
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"][0] = {{"generate", 65}};
+  expect_one_error(j, "/exchanges/demo_hello/send/0/generate", "");
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"][0] = {{"hex", "41"}, {"generate", "unix_time_be32"}};  // both
+  expect_one_error(j, "/exchanges/demo_hello/send/0", "exactly one");
+  // Generated parts count towards the limit: 4 x 1024 random + a 65-byte key.
+  j = with_exchange(valid_service());
+  j["exchanges"]["demo_hello"]["send"] = json::array({{{"random", 1024}}, {{"random", 1024}}, {{"random", 1024}},
+                                                      {{"random", 1024}}, {{"generate", "p256_public_key"}}});
+  expect_one_error(j, "/exchanges/demo_hello/send", "sends 4161 bytes; at most 4096");
 }
 
 TEST(BadCatalog, ExchangeUndeclaredOnAWrongChainOrBadlyFormed) {
