@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "probe/net/tests/fake_dns_server.h"
@@ -150,6 +151,62 @@ TEST(Engine, AnExchangeIsAChainOfItsOwnBesideABareConnect) {
   const auto& obs = result.services.at("svc");
   EXPECT_EQ(obs.tcp_connect.size(), 2u);
   EXPECT_EQ(obs.app_exchanges.size(), 1u);
+}
+
+// WeChat's catalog exchanges, as the real catalog spells them.
+const catalog::Service& wechat_catalog() {
+  static const catalog::LoadResult r = catalog::load_catalog_dir(std::string(VANTAGE_SOURCE_DIR) + "/tests_catalog");
+  const catalog::Service* s = r.catalog.find("wechat");
+  if (s == nullptr) throw std::runtime_error("no wechat service in tests_catalog");
+  return *s;
+}
+
+// The long link's exchange: MMTLS's opening record, 226 bytes, sent whole
+// after the connect; a server's ServerHello-shaped record is the answer.
+TEST(Engine, SendsWeChatsMmtlsClientHelloToALongLinkServer) {
+  const std::string server_hello = std::string("\x16\xf1\x04\x00\x08\x00\x00\x00\x04\x02\x04\xf1\xc0", 13);
+  RawTcpServer server(RawTcpServer::Behaviour::kAnswerAndHold, false, server_hello);
+  catalog::Endpoint e = tcp_endpoint("127.0.0.1", {server.port()});
+  for (const auto& ep : wechat_catalog().endpoints)
+    if (ep.feature == "messaging") e.exchange = ep.exchange;
+  ASSERT_TRUE(e.exchange.has_value());
+  auto result = run(one_service({e}), {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.app_exchanges.size(), 1u);
+  const auto& x = obs.app_exchanges[0];
+  EXPECT_FALSE(x.failure.has_value()) << *x.failure;
+  EXPECT_EQ(x.exchange, "wechat_mmtls");
+  EXPECT_EQ(x.sent_bytes, 226u);
+  EXPECT_EQ(x.received_bytes, server_hello.size());
+  const std::string flight = server.first_flight();
+  ASSERT_EQ(flight.size(), 226u);  // the record whole, nothing more
+  EXPECT_EQ(flight.substr(0, 5), std::string("\x16\xf1\x04\x00\xdd", 5));
+  EXPECT_EQ(flight[73], '\x04');   // the first key, uncompressed
+  EXPECT_EQ(flight[148], '\x04');  // the second
+}
+
+// The HTTP-DNS service is asked with a bare GET of newgetdns: the server
+// (which refuses any query string) answers its XML list.
+TEST(Engine, AsksWeChatsHttpDnsServiceWithoutAQueryString) {
+  net::testing::HttpServer server;
+  catalog::Endpoint e;
+  for (const auto& ep : wechat_catalog().endpoints)
+    if (ep.feature == "dns_service") e = ep;
+  ASSERT_EQ(e.chain, Chain::Http);
+  const std::string path = e.url.substr(e.url.find('/', std::string("http://").size()));
+  EXPECT_EQ(path, "/cgi-bin/micromsg-bin/newgetdns");
+  e.host = "127.0.0.1";
+  e.ports = {server.port()};
+  e.url = "http://127.0.0.1:" + std::to_string(server.port()) + path;
+  e.feature = "messaging";
+  auto result = run(one_service({e}), {"svc"}, loopback_options());
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.requests.size(), 1u);
+  const auto& r = obs.requests[0];
+  EXPECT_FALSE(r.failure.has_value()) << *r.failure;
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.status_code.value_or(0), 200);
+  EXPECT_NE(r.response_body.data.find("<domainlist>"), std::string::npos) << r.response_body.data;
 }
 
 TEST(Engine, RecordsRefusedWithoutRetry) {

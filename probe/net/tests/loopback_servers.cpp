@@ -304,6 +304,14 @@ HttpServer::HttpServer(const Identity* identity, const std::string& host) {
           return true;
         });
   });
+  server.Get("/cgi-bin/micromsg-bin/newgetdns", [](const httplib::Request& request, httplib::Response& response) {
+    if (request.target != "/cgi-bin/micromsg-bin/newgetdns") {
+      response.status = 400;
+      response.set_content("unexpected query: " + request.target, "text/plain");
+      return;
+    }
+    response.set_content(kNewGetDnsBody, "text/xml");
+  });
   server.Get("/redirect", [](const httplib::Request&, httplib::Response& response) {
     response.set_redirect("/hello");
   });

@@ -108,10 +108,16 @@ class TlsServer {
 //   GET  /stall        chunked, 100 bytes then silence for 3 s
 //   GET  /redirect     302 to /hello
 //   POST /post         200 "got <body>" if body == kExpectedPostBody, else 400
+//   GET  /cgi-bin/micromsg-bin/newgetdns
+//                      WeChat's HTTP-DNS service: 200 text/xml kNewGetDnsBody
+//                      if the request has no query string, else 400
 //   anything else      404
 class HttpServer {
  public:
   static constexpr const char* kExpectedPostBody = "vantage=post&n=1";
+  static constexpr const char* kNewGetDnsBody =
+      "<dns><domainlist><domain name=\"long.weixin.qq.com\" timeout=\"1800\"><ip>127.0.0.1</ip></domain>"
+      "</domainlist><builtiniplist><ip>127.0.0.1</ip></builtiniplist><clientip>127.0.0.1</clientip></dns>";
   explicit HttpServer(const Identity* identity = nullptr, const std::string& host = "127.0.0.1");
   ~HttpServer();
   int port() const { return port_; }
