@@ -45,10 +45,13 @@ TECHNIQUES = sorted(list(DNS_LIE) + [
     "dns_drop", "dns_inject", "ip_blackhole", "tcp_rst_syn", "icmp_prohibited",
     "sni_rst", "stateful_sni_rst", "sni_drop", "residual", "tls_mitm",
     "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline",
-    "large_body", "app_prologue_rst"])
+    "large_body", "app_prologue_rst", "app_record_drop"])
 # WhatsApp's Noise prologue ("WA", protocol 6, dictionary 3): the first bytes
 # its chat client sends (tests_catalog/whatsapp.json, exchange whatsapp_noise).
 WHATSAPP_PROLOGUE_HEX = "57410603"
+# MMTLS's handshake record header (type 0x16, version 0xf104): how WeChat's
+# long-link client opens (tests_catalog/wechat.json, exchange wechat_mmtls).
+MMTLS_RECORD_HEX = "16f104"
 
 
 class CensorError(Exception):
@@ -323,6 +326,22 @@ class Censor:
         # The censor's RSTs leave with its own TTL, as in sni_rst.
         self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
                  "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
+
+    def _app_record_drop(self, entry, spec):
+        """An application-protocol DPI that starves: the connect goes
+        through, and every client packet to the names' addresses carrying
+        the app's record header (xt_string on `record`, hex; default
+        MMTLS's) in an ESTABLISHED flow is dropped, retransmissions too, so
+        the server never sees the record and the client never gets a reply."""
+        record = spec.get("record", MMTLS_RECORD_HEX)
+        if not record or len(record) % 2 or any(c not in "0123456789abcdef" for c in record):
+            raise CensorError(f"app_record_drop: record must be lower-case hex, not {record!r}")
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [80, 443, 8080])}):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip, *pr,
+                         "-m", "conntrack", "--ctstate", "ESTABLISHED",
+                         "-m", "string", "--algo", "bm", "--hex-string", f"|{record}|",
+                         "-j", "DROP")
 
     def _stateful_sni_rst(self, entry, spec):
         self._sni_rst(entry, spec, stateful=True)

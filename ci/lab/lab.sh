@@ -157,6 +157,17 @@ EOF
 for p in json.load(open(sys.argv[1])):
     print("    location = %s { alias %s; default_type application/octet-stream; }" % (p, sys.argv[2]))' \
       "$RUNDIR/throughput.json" "$RUNDIR/www/large.bin"
+    # WeChat's HTTP-DNS service (tests_catalog/wechat.json, dns_service):
+    # an XML server list shaped like the real one's (dns > domainlist >
+    # domain name= > ip, builtiniplist, clientip), of WeChat's lab names
+    # and addresses; clientip is the address the server sees.
+    $PY -c 'import json,sys
+hosts = json.load(open(sys.argv[1]))
+names = json.load(open(sys.argv[2])).get("wechat", [])
+domains = "".join("<domain name=\"%s\" timeout=\"1800\"><ip>%s</ip></domain>" % (n, hosts[n]) for n in names if n in hosts)
+xml = "<dns><domainlist>%s</domainlist><builtiniplist></builtiniplist><clientip>$remote_addr</clientip></dns>" % domains
+print("    location = /cgi-bin/micromsg-bin/newgetdns { default_type text/xml; return 200 \x27%s\\n\x27; }" % xml)' \
+      "$RUNDIR/hosts.json" "$RUNDIR/services.json"
     cat <<EOF
     location / { return 200 "ok\n"; }
   }
@@ -303,6 +314,14 @@ for a in json.load(open(sys.argv[1])).get("whatsapp_noise", []):
     if not a.endswith(":5222"): print(a)' "$RUNDIR/exchanges.json"); do
     in_ns "$NS_SERVERS" iptables -w -t nat -A PREROUTING -d "${a%:*}" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5223
   done
+  # WeChat's long-link servers answer MMTLS's opening record (labserve.py
+  # wechat) on 80, 443 and 8080 of the long-link addresses (exchanges.json),
+  # all owned by nginx: redirected to a listener of their own on 5224.
+  start_bg "$NS_SERVERS" wechat5224 "$PY" "$LAB_DIR/labserve.py" wechat 0.0.0.0 5224
+  for a in $($PY -c 'import json,sys
+for a in json.load(open(sys.argv[1])).get("wechat_mmtls", []): print(a)' "$RUNDIR/exchanges.json"); do
+    in_ns "$NS_SERVERS" iptables -w -t nat -A PREROUTING -d "${a%:*}" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5224
+  done
 
   # The censor's own servers: only reached through its nat REDIRECT rules.
   write_censor_nginx
@@ -315,6 +334,7 @@ for a in json.load(open(sys.argv[1])).get("whatsapp_noise", []):
   wait_for "nginx (servers)" 50 in_ns "$NS_CLIENT" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
   wait_for "tcp listener 5222" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/198.18.2.10/5222'
   wait_for "whatsapp listener 5223" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5223'
+  wait_for "wechat listener 5224" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5224'
   wait_for "censor mitm nginx" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8443'
   wait_for "censor block page" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8081'
   wait_for "resolver echo" 50 in_ns "$NS_CLIENT" bash -c '[ -n "$(dig +short +time=1 +tries=1 @198.18.3.53 resolver-echo.lab.vantage)" ]'

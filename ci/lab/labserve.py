@@ -9,6 +9,15 @@
                       HandshakeMessage protobuf with random ephemeral,
                       static and payload); any other first flight is
                       closed; a client that sends nothing is held.
+  wechat HOST PORT    WeChat's long-link servers (80, 443 and 8080 of the
+                      long-link addresses, redirected here): reads the
+                      client's first flight and, when it opens with an MMTLS
+                      handshake record header (16 f1 04), answers the way a
+                      server does: a ServerHello record (its cipher suite, a
+                      random, a P-256-shaped key share) and three records of
+                      random bytes where the encrypted certificate, session
+                      ticket and ServerFinished go; any other first flight
+                      is closed; a client that sends nothing is held.
   blockpage HOST PORT the censor's transparent HTTP proxy: answers every
                       request with 403 and a block page.
   dnsecho HOST PORT   an authoritative DNS server (UDP) that answers every A
@@ -49,6 +58,42 @@ async def whatsapp_client(reader, writer):
         first = await reader.read(4096)
         if first.startswith(b"WA"):
             writer.write(whatsapp_server_hello())
+            await writer.drain()
+            while await reader.read(4096):
+                pass
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+# MMTLS's record header: handshake (0x16), version 0xf104
+# (tests_catalog/wechat.json, exchange wechat_mmtls).
+MMTLS_HANDSHAKE = b"\x16\xf1\x04"
+
+
+def mmtls_record(body):
+    return MMTLS_HANDSHAKE + len(body).to_bytes(2, "big") + body
+
+
+def wechat_server_hello():
+    """Records shaped like an MMTLS server's first flight: the values are
+    random (the probe only judges that something came back)."""
+    key_share = (b"\x00\x11" + (1).to_bytes(4, "big") + (65).to_bytes(2, "big") +
+                 b"\x04" + os.urandom(64))
+    extensions = b"\x01" + len(key_share).to_bytes(4, "big") + key_share
+    hello = (b"\x02\x04\xf1" + b"\xc0\x2b" + os.urandom(32) +
+             len(extensions).to_bytes(4, "big") + extensions)
+    hello = len(hello).to_bytes(4, "big") + hello
+    # Encrypted certificate, new session ticket and ServerFinished.
+    return mmtls_record(hello) + b"".join(mmtls_record(os.urandom(n)) for n in (94, 293, 55))
+
+
+async def wechat_client(reader, writer):
+    try:
+        first = await reader.read(4096)
+        if first.startswith(MMTLS_HANDSHAKE):
+            writer.write(wechat_server_hello())
             await writer.drain()
             while await reader.read(4096):
                 pass
@@ -113,7 +158,7 @@ async def serve(kind, host, port):
         await loop.create_datagram_endpoint(DnsEcho, local_addr=(host, port))
         await asyncio.Event().wait()
         return
-    handler = whatsapp_client if kind == "whatsapp" else blockpage_client
+    handler = {"whatsapp": whatsapp_client, "wechat": wechat_client}.get(kind, blockpage_client)
     server = await asyncio.start_server(handler, host, port, backlog=BACKLOG,
                                         reuse_address=True)
     async with server:
@@ -121,8 +166,8 @@ async def serve(kind, host, port):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "blockpage", "dnsecho"):
-        sys.exit("usage: labserve.py whatsapp|blockpage|dnsecho HOST PORT")
+    if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "wechat", "blockpage", "dnsecho"):
+        sys.exit("usage: labserve.py whatsapp|wechat|blockpage|dnsecho HOST PORT")
     asyncio.run(serve(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 

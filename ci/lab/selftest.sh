@@ -79,6 +79,22 @@ except (socket.timeout, TimeoutError): print("silent")
 except OSError as e: print("other:%s" % e)
 EOF
 }
+mm_hello() {  # mm_hello NS IP PORT -> answered | reset | closed | silent | other (WeChat's MMTLS ClientHello)
+  ip netns exec "$1" $PY - "$2" "$3" <<'EOF'
+import os, socket, sys, time
+key = lambda i: bytes.fromhex("00000047%08x0041" % i) + b"\x04" + os.urandom(64)
+hello = (bytes.fromhex("16f10400dd" "000000d90104f101c02b") + os.urandom(32) + int(time.time()).to_bytes(4, "big")
+         + bytes.fromhex("000000ab01" "000000a6001002") + key(1) + key(2) + bytes.fromhex("00000000020000000300000004"))
+assert len(hello) == 226
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+s.sendall(hello)
+try:
+    print("answered" if s.recv(4096)[:3] == b"\x16\xf1\x04" else "closed")
+except ConnectionResetError: print("reset")
+except (socket.timeout, TimeoutError): print("silent")
+except OSError as e: print("other:%s" % e)
+EOF
+}
 https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
 issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
@@ -156,6 +172,20 @@ c_wa() { [ "$(tcp_connect "$CU" "$(ip_of e16.whatsapp.net)" 443)" = connected ] 
         && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = reset ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = reset ] \
         && [ "$(wa_hello "$CT" "$(ip_of e16.whatsapp.net)" 443)" = answered ]; }
 k_wa() { [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = answered ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = answered ]; }
+# MMTLS's record dropped: a bare connect works, the ClientHello gets no reply
+# on any long-link port, while the control's gets the ServerHello record.
+c_mm() { local ip; ip=$(ip_of uslong.wechat.com)
+         [ "$(tcp_connect "$CU" "$ip" 443)" = connected ] && [ "$(mm_hello "$CU" "$ip" 80)" = silent ] \
+         && [ "$(mm_hello "$CU" "$ip" 443)" = silent ] && [ "$(mm_hello "$CU" "$ip" 8080)" = silent ] \
+         && [ "$(mm_hello "$CT" "$ip" 443)" = answered ]; }
+k_mm() { local ip; ip=$(ip_of uslong.wechat.com)
+         [ "$(mm_hello "$CU" "$ip" 80)" = answered ] && [ "$(mm_hello "$CU" "$ip" 443)" = answered ] \
+         && [ "$(mm_hello "$CU" "$ip" 8080)" = answered ]; }
+# WeChat's HTTP-DNS service answers its XML server list on port 80.
+HDNS=http://dns.weixin.qq.com/cgi-bin/micromsg-bin/newgetdns
+k_hdns() { $CLI curl -s -m 3 "$HDNS" | grep -q '<domainlist><domain name="long.weixin.qq.com"'; }
+c_hdns() { $CLI curl -s -m 3 -w '%{http_code}' "$HDNS" | tr -d '\n' | grep -q 'LAB-BLOCKPAGE.*403$' \
+           && $CTL curl -s -m 3 "$HDNS" | grep -q '<domainlist>'; }
 c_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 000 ] && [ "$(dc_post 149.154.175.50 443)" = 000 ] \
            && [ "$(dc_post 149.154.167.51 443)" = 404 ] && [ "$(https_rc web.telegram.org)" = 0 ]; }
 k_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 404 ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; }
@@ -190,6 +220,8 @@ CASES=(
 "ip_blackhole|--names 149.154.175.50 --ports 80,443|tgdc"
 "sni_rst|--names web.telegram.org|tgweb"
 "app_prologue_rst|--names e16.whatsapp.net|wa"
+"app_record_drop|--names uslong.wechat.com|mm"
+"http_blockpage|--names dns.weixin.qq.com|hdns"
 "outage|--names web.wechat.com|out"
 "client_offline||off"
 )
