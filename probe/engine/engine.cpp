@@ -2,6 +2,7 @@
 #include "probe/engine/engine.h"
 
 #include <algorithm>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -97,10 +98,7 @@ class Runner {
       // the ones beyond, which would read as failed control answers.
       control_ = std::make_unique<ControlQueue>(opt_.control, opt_.control_url, [this] { return remaining(); },
                                                 opt_.connect_timeout, std::min(opt_.parallelism, 16));
-    resolve_hosts(services);
-    plan_chains(services);
-    register_flows(services);
-    parallel_for(jobs_.size(), opt_.parallelism, [&](std::size_t i) { run_chain(jobs_[i]); });
+    resolve_and_run(services);
     join_udp_queries();
     // The last answers, within the run's deadline (Ctrl-C stops the wait).
     if (control_)
@@ -163,9 +161,62 @@ class Runner {
       opt_.capture->set_targets(resolvers, {});
     }
     start_udp_queries();
-    parallel_for(hosts_.size(), opt_.parallelism, [&](std::size_t i) {
-      if (!hosts_[i].literal) resolve(hosts_[i]);
-    });
+  }
+
+  // Every name is looked up at once, with one waiter for all the system
+  // lookups (this thread); a name's chains start as soon as its answer is
+  // judged, so a slow or lost lookup holds back only the chains that need
+  // that name. The chains run on at most `parallelism` threads.
+  void resolve_and_run(const std::vector<const catalog::Service*>& services) {
+    resolve_hosts(services);
+    WorkPool chains(opt_.parallelism);
+    // The names judged together (every answer that had come in): their new
+    // chains are told to the capture at once, then started.
+    std::vector<const HostLookup*> batch;
+    auto run_batch = [&] {
+      std::vector<ChainJob*> added;
+      for (const HostLookup* h : batch) {
+        auto jobs = plan_chains(services, *h);
+        added.insert(added.end(), jobs.begin(), jobs.end());
+      }
+      register_flows(services, batch, added);
+      for (ChainJob* job : added) chains.submit([this, job] { run_chain(*job); });
+      batch.clear();
+    };
+    net::SystemLookups lookups(opt_.system_lookup);
+    std::vector<int> attempt(hosts_.size(), 0);
+    auto start = [&](std::size_t i) {
+      if (out_of_time()) {
+        hosts_[i].failure = kInterrupted;
+        return false;
+      }
+      ++attempt[i];
+      lookups.start(i, hosts_[i].name, budget(opt_.dns_timeout), context());
+      return true;
+    };
+    auto take = [&](net::SystemLookups::Result done) {
+      HostLookup& h = hosts_[done.tag];
+      auto& obs = h.attempts.emplace_back(std::move(done.observation));
+      if (attempt[done.tag] > 1) obs.tags.push_back(vocab::kTagRetry);
+      // A lookup that timed out is tried once more.
+      if (obs.failure && *obs.failure == kTimeout && attempt[done.tag] == 1) {
+        obs.tags.push_back(vocab::kTagRetried);
+        if (start(done.tag)) return;
+      }
+      if (h.failure != kInterrupted) judge_lookup(h);
+      batch.push_back(&h);
+    };
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
+      if (hosts_[i].literal) batch.push_back(&hosts_[i]);
+      else start(i);
+    }
+    run_batch();
+    while (auto done = lookups.next()) {
+      take(std::move(*done));
+      while (auto more = lookups.next_finished()) take(std::move(*more));
+      run_batch();
+    }
+    chains.wait();
   }
 
   // The first nameserver of /etc/resolv.conf (inside `ip netns exec`, the
@@ -211,25 +262,9 @@ class Runner {
     if (udp_thread_.joinable()) udp_thread_.join();
   }
 
-  void resolve(HostLookup& h) { resolve_system(h); }
-
-  void resolve_system(HostLookup& h) {
-    for (int attempt = 1; attempt <= 2; ++attempt) {
-      if (out_of_time()) {
-        h.failure = kInterrupted;
-        return;
-      }
-      auto ctx = context();
-      auto obs = opt_.system_lookup ? opt_.system_lookup(h.name, budget(opt_.dns_timeout), ctx)
-                                    : net::lookup_getaddrinfo(h.name, budget(opt_.dns_timeout), ctx);
-      if (attempt > 1) obs.tags.push_back(vocab::kTagRetry);
-      h.attempts.push_back(obs);
-      if (obs.failure && *obs.failure == kTimeout && attempt == 1) {
-        h.attempts.back().tags.push_back(vocab::kTagRetried);
-        continue;
-      }
-      break;
-    }
+  // The system lookup's final answer, judged: the addresses to measure, or
+  // the name's failure (and the control asked about it).
+  void judge_lookup(HostLookup& h) {
     auto& obs = h.attempts.back();
     if (obs.failure) {
       h.failure = *obs.failure;
@@ -274,7 +309,8 @@ class Runner {
   // The control measures this chain at this address: the helper runs the
   // same chain (x_chain), for the same address, name and URL.
   void ask_control_chain(ChainJob& job) {
-    if (!control_ || !job.compare || job.control_id >= 0) return;
+    if (!control_ || job.control_id >= 0) return;
+    if (std::lock_guard lock(compare_mu_); !job.compare) return;
     const std::string address = join_address(job.ip, job.port);
     format::ControlRequest request;
     request.tcp_connect = {address};
@@ -305,19 +341,23 @@ class Runner {
     return bare ? ip::join_host_port(resolver, 53) : resolver;
   }
 
-  // Tells the capture which addresses are ours and whose they are.
-  void register_flows(const std::vector<const catalog::Service*>& services) {
-    if (!opt_.capture) return;
+  // Tells the capture which addresses of these names' are ours and whose
+  // they are, before their chains send anything.
+  void register_flows(const std::vector<const catalog::Service*>& services, const std::vector<const HostLookup*>& hosts,
+                      const std::vector<ChainJob*>& jobs) {
+    if (!opt_.capture || jobs.empty()) return;
     std::vector<std::string> targets;
-    for (const auto& j : jobs_) {
-      std::string addr = join_address(j.ip, j.port);
+    for (const ChainJob* j : jobs) {
+      std::string addr = join_address(j->ip, j->port);
       if (std::find(targets.begin(), targets.end(), addr) == targets.end()) targets.push_back(addr);
     }
-    for (const auto* s : services)
-      for (const auto& e : s->endpoints)
-        if (const HostLookup* h = host(e.host))
-          for (int port : e.ports)
-            for (const auto& ip : h->ips) opt_.capture->map_endpoint(join_address(ip, port), e.host + ":" + std::to_string(port));
+    for (const HostLookup* h : hosts)
+      for (const auto* s : services)
+        for (const auto& e : s->endpoints)
+          if (e.host == h->name)
+            for (int port : e.ports)
+              for (const auto& ip : h->ips)
+                opt_.capture->map_endpoint(join_address(ip, port), e.host + ":" + std::to_string(port));
     opt_.capture->set_targets({}, targets);
   }
 
@@ -335,23 +375,30 @@ class Runner {
     return t;
   }
 
-  void plan_chains(const std::vector<const catalog::Service*>& services) {
+  // The chains the endpoints named `h` need, now that its addresses are
+  // known; returns the new ones (a TCP chain at an address another name
+  // led to may exist already).
+  std::vector<ChainJob*> plan_chains(const std::vector<const catalog::Service*>& services, const HostLookup& h) {
+    std::vector<ChainJob*> added;
     for (const auto* s : services)
       for (const auto& e : s->endpoints) {
-        if (e.chain == Chain::Dns) continue;
-        const HostLookup* h = host(e.host);
-        if (!h) continue;
+        if (e.chain == Chain::Dns || e.host != h.name) continue;
         for (int port : e.ports)
-          for (const auto& ip : h->ips) {
+          for (const auto& ip : h.ips) {
             ChainJob job = job_for(e, ip, port);
             job.throughput = e.throughput;
             job.alpn = e.alpn;
             job.trust = trust_for(*s);
             job.compare = !s->canary;
-            if (ChainJob* same = find_job(job)) same->compare = same->compare || job.compare;
-            else jobs_.push_back(std::move(job));
+            if (ChainJob* same = find_job(job)) {
+              std::lock_guard lock(compare_mu_);  // it may be running
+              same->compare = same->compare || job.compare;
+            } else {
+              added.push_back(&jobs_.emplace_back(std::move(job)));
+            }
           }
       }
+    return added;
   }
 
   // The chain an endpoint needs at one address. A TCP-only chain is the same
@@ -634,7 +681,8 @@ class Runner {
   std::vector<HostLookup> hosts_;
   std::string udp_resolver_;
   std::thread udp_thread_;
-  std::vector<ChainJob> jobs_;
+  std::deque<ChainJob> jobs_;  // planned by the lookups' thread only; a deque, so a running job never moves
+  std::mutex compare_mu_;      // ChainJob::compare, set by planning while the job may run
   std::set<std::string> compared_hosts_;  // names of measured services (the canary's are not compared)
   // Last member: destroyed first, its threads joined while the rest lives.
   std::unique_ptr<ControlQueue> control_;

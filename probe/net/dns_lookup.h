@@ -12,6 +12,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,43 @@ std::string tune_system_resolver_retransmission(const std::string& resolv_conf =
 format::DnsObservation lookup_getaddrinfo(const std::string& hostname,
                                           std::chrono::milliseconds timeout,
                                           const StepContext& ctx);
+
+// Many system lookups at once with one waiter. Each runs in a detached
+// thread of its own (getaddrinfo can neither time out nor be cancelled) that
+// only touches state it shares with this object, so it may finish after the
+// object is gone; the caller's one thread collects them in the order they
+// finish or time out. lookup_getaddrinfo is this with one name.
+class SystemLookups {
+ public:
+  // What each thread runs; empty = getaddrinfo. Only unit tests replace it.
+  using LookupFn = std::function<format::DnsObservation(const std::string& hostname, std::chrono::milliseconds timeout,
+                                                        const StepContext& ctx)>;
+  explicit SystemLookups(LookupFn lookup = {});
+  ~SystemLookups();
+  SystemLookups(const SystemLookups&) = delete;
+  SystemLookups& operator=(const SystemLookups&) = delete;
+
+  // Starts looking `hostname` up now; `tag` comes back with its result. A
+  // thread that cannot be started is a failure at once (errno's string).
+  void start(std::size_t tag, const std::string& hostname, std::chrono::milliseconds timeout, const StepContext& ctx);
+
+  struct Result {
+    std::size_t tag;
+    format::DnsObservation observation;  // generic_timeout_error once its timeout passed
+  };
+  // The next lookup to finish or time out, waiting for it; nothing when no
+  // lookup is pending.
+  std::optional<Result> next();
+  // A lookup that has finished already, without waiting; nothing if none.
+  std::optional<Result> next_finished();
+
+  std::size_t pending() const;
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  LookupFn lookup_;
+};
 
 struct UdpQueryOptions {
   std::string resolver;  // "ip:port" or "ip" (port 53)

@@ -440,6 +440,28 @@ TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
   EXPECT_EQ(udp, 24);
 }
 
+// A name's chains start once its own lookup is judged, not once every
+// name's is: a slow lookup (a lost packet on a lossy link) holds back only
+// the chains that need it.
+TEST(Engine, AChainStartsWhenItsOwnNameIsResolved) {
+  RawTcpServer fast_server(RawTcpServer::Behaviour::kHold), slow_server(RawTcpServer::Behaviour::kHold);
+  auto cat = one_service({tcp_endpoint("slow.lab.test", {slow_server.port()}), tcp_endpoint("fast.lab.test", {fast_server.port()})});
+  auto opt = loopback_options();
+  StandInLookup answer;
+  opt.system_lookup = [answer](const std::string& name, std::chrono::milliseconds timeout, const net::StepContext& ctx) {
+    if (name == "slow.lab.test") std::this_thread::sleep_for(700ms);
+    return answer(name, timeout, ctx);
+  };
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tcp_connect.size(), 2u);
+  for (const auto& c : obs.tcp_connect) {
+    EXPECT_FALSE(c.failure.has_value());
+    if (c.port == fast_server.port()) EXPECT_LT(c.t0, 0.3) << "the fast name's chain waited for the slow lookup";
+    else EXPECT_GE(c.t0, 0.69);
+  }
+}
+
 TEST(Engine, BogonAnswersAreNeverConnectedTo) {
   auto cat = one_service({tcp_endpoint("svc.lab.test", {443})});
   EngineOptions opt;  // reject_bogons on, as in real runs

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -534,6 +535,69 @@ TEST_F(DnsTest, GetaddrinfoFailsForInvalidTld) {
   ASSERT_TRUE(obs.getaddrinfo_error.has_value());
   EXPECT_NE(*obs.getaddrinfo_error, 0);
   EXPECT_TRUE(obs.answers.empty());
+}
+
+// A stand-in for getaddrinfo that answers `name` after `delay`.
+SystemLookups::LookupFn slow_answers(std::map<std::string, std::chrono::milliseconds> delays) {
+  return [delays](const std::string& name, std::chrono::milliseconds, const StepContext&) {
+    std::this_thread::sleep_for(delays.at(name));
+    format::DnsObservation q;
+    q.answers.push_back({"A", "192.0.2.1", "", "", 0});
+    return q;
+  };
+}
+
+// Every lookup runs at once and comes back as it finishes, not in the
+// order started: one slow name does not hold the others back.
+TEST_F(DnsTest, SystemLookupsComeBackInTheOrderTheyFinish) {
+  SystemLookups lookups(slow_answers({{"slow.test", 600ms}, {"fast.test", 10ms}, {"mid.test", 200ms}}));
+  const auto t0 = std::chrono::steady_clock::now();
+  lookups.start(0, "slow.test", 5000ms, ctx);
+  lookups.start(1, "fast.test", 5000ms, ctx);
+  lookups.start(2, "mid.test", 5000ms, ctx);
+  EXPECT_EQ(lookups.pending(), 3u);
+  std::vector<std::size_t> order;
+  std::vector<double> at;
+  while (auto r = lookups.next()) {
+    order.push_back(r->tag);
+    at.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    EXPECT_EQ(r->observation.engine, "getaddrinfo");
+    EXPECT_EQ(r->observation.transaction_id, 7);
+    EXPECT_FALSE(r->observation.failure.has_value());
+    ASSERT_EQ(r->observation.answers.size(), 1u);
+    EXPECT_LE(r->observation.t0, r->observation.t);
+  }
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 2, 0}));
+  ASSERT_EQ(at.size(), 3u);
+  EXPECT_LT(at[0], 0.15);   // the fast name did not wait for the slow one
+  EXPECT_LT(at[2], 0.95);   // all ran at once: 600 ms, not 810 ms in a row
+  EXPECT_EQ(lookups.pending(), 0u);
+}
+
+// A lookup past its timeout is reported as a timeout when its time is up,
+// while the others still finish; its thread, still running, may outlive
+// the SystemLookups without touching anything of it.
+TEST_F(DnsTest, SystemLookupsTimeOutOneWithoutTheOthers) {
+  {
+    SystemLookups lookups(slow_answers({{"stuck.test", 800ms}, {"ok.test", 50ms}}));
+    lookups.start(0, "stuck.test", 150ms, ctx);
+    lookups.start(1, "ok.test", 5000ms, ctx);
+    auto first = lookups.next();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->tag, 1u);
+    EXPECT_FALSE(first->observation.failure.has_value());
+    auto second = lookups.next();
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->tag, 0u);
+    EXPECT_EQ(second->observation.failure.value_or(""), "generic_timeout_error");
+    EXPECT_TRUE(second->observation.answers.empty());
+    EXPECT_GE(second->observation.t - second->observation.t0, 0.14);
+    EXPECT_LT(second->observation.t - second->observation.t0, 0.5);
+    EXPECT_FALSE(lookups.next().has_value());
+  }
+  // The stuck lookup's thread finishes now, after its SystemLookups is
+  // gone (ASan would see a use after free).
+  std::this_thread::sleep_for(900ms);
 }
 
 // -------------------------------------------------------------------- DoH
