@@ -84,15 +84,23 @@ std::string build_capture_filter(const std::vector<std::string>& resolvers,
     uint16_t port = 0;
     if (parse_address(text, ip, port, 0) && port != 0) tcp_hosts[ip].insert(port);
   }
+  // Hosts with the same ports share one clause: "(ports) and (hosts)" for
+  // each set of ports, the same packets as one clause per host. libpcap's
+  // optimiser needs memory quadratic in the filter's blocks: one clause per
+  // host cost ~4.5 MB for 40 IPv4 hosts and ~18 MB for 40 hosts in each
+  // family (peaks of the probe's memory at every filter change); grouped,
+  // ~0.3 MB and ~1.2 MB.
   auto flows = [](const char* proto, const std::map<IpAddress, std::set<uint16_t>>& hosts) {
-    std::vector<std::string> per_host;
-    for (const auto& [ip, ports] : hosts) {
+    std::map<std::set<uint16_t>, std::vector<std::string>> by_ports;
+    for (const auto& [ip, ports] : hosts)
+      by_ports[ports].push_back(std::string(ip.version == 4 ? "ip" : "ip6") + " host " + ip.to_string());
+    std::vector<std::string> groups;
+    for (const auto& [ports, host_terms] : by_ports) {
       std::vector<std::string> port_terms;
       for (auto p : ports) port_terms.push_back("port " + std::to_string(p));
-      per_host.push_back("(" + std::string(ip.version == 4 ? "ip" : "ip6") + " host " + ip.to_string() +
-                         " and " + any_of(port_terms) + ")");
+      groups.push_back("(" + any_of(port_terms) + " and " + any_of(host_terms) + ")");
     }
-    return per_host.empty() ? std::string() : "(" + std::string(proto) + " and " + any_of(per_host) + ")";
+    return groups.empty() ? std::string() : "(" + std::string(proto) + " and " + any_of(groups) + ")";
   };
   std::vector<std::string> clauses;
   if (auto u = flows("udp", udp_hosts); !u.empty()) clauses.push_back(u);
