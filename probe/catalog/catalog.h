@@ -16,10 +16,12 @@ enum class Chain { Dns, Tcp, Tls, Http, Https };
 const char* chain_name(Chain c);
 
 // An application-level exchange (catalog "exchanges"): the app's own
-// opening bytes, sent after the connect, and how much of the reply is read.
+// opening bytes, sent after the connect (or, on a tls/https endpoint, inside
+// the TLS session after the handshake), and how much of the reply is read.
 struct ExchangePart {
-  std::string bytes;       // fixed bytes
+  std::string bytes;       // fixed bytes ("hex", or "text": ASCII with \r\n)
   std::size_t random = 0;  // or this many fresh random bytes
+  bool websocket_key = false;  // or a fresh Sec-WebSocket-Key: 16 random bytes in base64 (24 characters)
 };
 struct Exchange {
   std::string name;
@@ -28,7 +30,8 @@ struct Exchange {
   std::size_t max_read = 4096;
 };
 // The bytes to send on one connection: the fixed parts as they are, each
-// random part freshly drawn (as the app draws its ephemeral key).
+// random part freshly drawn (as the app draws its ephemeral key), each
+// websocket_key a fresh key (as a WebSocket client draws one per upgrade).
 std::string opening_bytes(const Exchange& x);
 // The most an exchange may send (the parts summed).
 inline constexpr std::size_t kMaxExchangeBytes = 4096;
@@ -47,7 +50,8 @@ struct Endpoint {
   bool judged = true;       // false: recorded, not part of the verdict
   std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
   std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_..., a Signal backend); "" = none
-  // Sent after the connect (tcp chains only); none = a bare connect.
+  // Sent after the connect (tcp chains) or inside the TLS session after the
+  // handshake (tls and https chains); none = a bare connect / handshake.
   std::optional<Exchange> exchange;
 };
 
