@@ -79,6 +79,33 @@ except (socket.timeout, TimeoutError): print("silent")
 except OSError as e: print("other:%s" % e)
 EOF
 }
+# Signal's WebSocket upgrade inside TLS (the signal_websocket exchange), from
+# Python's ssl: the handshake (SNI NAME, verified against the lab CA, ALPN
+# http/1.1) must complete, then the upgrade is sent.
+ws_upgrade() {  # ws_upgrade NS NAME -> switched | http:<status line> | reset | closed | silent | handshake-failed:<why> | other
+  ip netns exec "$1" $PY - "$2" "$(ip_of "$2")" "$CA" <<'EOF'
+import base64, os, socket, ssl, sys
+name, ip, ca = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["http/1.1"])
+try:
+    s = ctx.wrap_socket(socket.create_connection((ip, 443), timeout=3), server_hostname=name)
+except (OSError, ssl.SSLError) as e:
+    print("handshake-failed:%s" % e); sys.exit()
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /v1/websocket/ HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+           "User-Agent: Signal-Android/7.72.2 Android/34\r\n\r\n" % (name, key)).encode())
+try:
+    reply = s.recv(4096)
+    line = reply.split(b"\r\n", 1)[0].decode(errors="replace")
+    print("closed" if not reply else "switched" if line.startswith("HTTP/1.1 101") else "http:" + line)
+except ConnectionResetError: print("reset")
+except (socket.timeout, TimeoutError): print("silent")
+except ssl.SSLEOFError: print("closed")
+except OSError as e: print("other:%s" % e)
+EOF
+}
 https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
 issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
@@ -156,6 +183,9 @@ c_wa() { [ "$(tcp_connect "$CU" "$(ip_of e16.whatsapp.net)" 443)" = connected ] 
         && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = reset ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = reset ] \
         && [ "$(wa_hello "$CT" "$(ip_of e16.whatsapp.net)" 443)" = answered ]; }
 k_wa() { [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 443)" = answered ] && [ "$(wa_hello "$CU" "$(ip_of e16.whatsapp.net)" 5222)" = answered ]; }
+c_ws() { [ "$(ws_upgrade "$CU" chat.signal.org)" = reset ] && [ "$(ws_upgrade "$CT" chat.signal.org)" = switched ] \
+        && [ "$(ws_upgrade "$CU" cdsi.signal.org)" = switched ]; }
+k_ws() { [ "$(ws_upgrade "$CU" chat.signal.org)" = switched ]; }
 c_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 000 ] && [ "$(dc_post 149.154.175.50 443)" = 000 ] \
            && [ "$(dc_post 149.154.167.51 443)" = 404 ] && [ "$(https_rc web.telegram.org)" = 0 ]; }
 k_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 404 ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; }
@@ -190,6 +220,7 @@ CASES=(
 "ip_blackhole|--names 149.154.175.50 --ports 80,443|tgdc"
 "sni_rst|--names web.telegram.org|tgweb"
 "app_prologue_rst|--names e16.whatsapp.net|wa"
+"tls_appdata_rst|--names chat.signal.org|ws"
 "outage|--names web.wechat.com|out"
 "client_offline||off"
 )
