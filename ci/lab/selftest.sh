@@ -81,29 +81,55 @@ EOF
 }
 # Signal's WebSocket upgrade inside TLS (the signal_websocket exchange), from
 # Python's ssl: the handshake (SNI NAME, verified against the lab CA, ALPN
-# http/1.1) must complete, then the upgrade is sent.
+# http/1.1) must complete, then the upgrade is sent. (Through memory BIOs on a
+# plain socket: Python's SSL socket reports a reset after the handshake as an
+# EOF, the raw socket as the reset it is.)
 ws_upgrade() {  # ws_upgrade NS NAME -> switched | http:<status line> | reset | closed | silent | handshake-failed:<why> | other
   ip netns exec "$1" $PY - "$2" "$(ip_of "$2")" "$CA" <<'EOF'
 import base64, os, socket, ssl, sys
 name, ip, ca = sys.argv[1:4]
 ctx = ssl.create_default_context(cafile=ca)
 ctx.set_alpn_protocols(["http/1.1"])
+# TLS over memory BIOs on a plain socket: the socket's own errors (a reset)
+# show as they are, not as OpenSSL's EOF.
+sock = socket.create_connection((ip, 443), timeout=3)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname=name)
+def flush():
+    data = out.read()
+    if data:
+        sock.sendall(data)
+def pull():
+    data = sock.recv(16384)
+    if not data:
+        raise EOFError
+    inc.write(data)
 try:
-    s = ctx.wrap_socket(socket.create_connection((ip, 443), timeout=3), server_hostname=name)
-except (OSError, ssl.SSLError) as e:
-    print("handshake-failed:%s" % e); sys.exit()
+    while True:
+        try:
+            tls.do_handshake(); flush(); break
+        except ssl.SSLWantReadError:
+            flush(); pull()
+except (OSError, ssl.SSLError, EOFError) as e:
+    print("handshake-failed:%r" % e); sys.exit()
 key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /v1/websocket/ HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+tls.write(("GET /v1/websocket/ HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
            "User-Agent: Signal-Android/7.72.2 Android/34\r\n\r\n" % (name, key)).encode())
 try:
-    reply = s.recv(4096)
+    flush()
+    reply = b""
+    while not reply:
+        try:
+            reply = tls.read(4096)
+        except ssl.SSLWantReadError:
+            pull()
     line = reply.split(b"\r\n", 1)[0].decode(errors="replace")
-    print("closed" if not reply else "switched" if line.startswith("HTTP/1.1 101") else "http:" + line)
+    print("switched" if line.startswith("HTTP/1.1 101") else "http:" + line)
 except ConnectionResetError: print("reset")
+except (EOFError, ssl.SSLZeroReturnError, ssl.SSLEOFError): print("closed")
 except (socket.timeout, TimeoutError): print("silent")
-except ssl.SSLEOFError: print("closed")
-except OSError as e: print("other:%s" % e)
+except OSError as e: print("other:%r" % e)
 EOF
 }
 https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
