@@ -45,13 +45,19 @@ TECHNIQUES = sorted(list(DNS_LIE) + [
     "dns_drop", "dns_inject", "ip_blackhole", "tcp_rst_syn", "icmp_prohibited",
     "sni_rst", "stateful_sni_rst", "sni_drop", "residual", "tls_mitm",
     "http_blockpage", "throttle", "delay", "loss", "outage", "client_offline",
-    "large_body", "app_prologue_rst", "app_record_drop"])
+    "large_body", "app_prologue_rst", "app_record_drop", "tls_appdata_rst"])
 # WhatsApp's Noise prologue ("WA", protocol 6, dictionary 3): the first bytes
 # its chat client sends (tests_catalog/whatsapp.json, exchange whatsapp_noise).
 WHATSAPP_PROLOGUE_HEX = "57410603"
 # MMTLS's handshake record header (type 0x16, version 0xf104): how WeChat's
 # long-link client opens (tests_catalog/wechat.json, exchange wechat_mmtls).
 MMTLS_RECORD_HEX = "16f104"
+# A client TLS record that opens a segment with content type 23
+# (application_data) and a length of at least this many bytes: the first
+# request the client sends once the handshake is done. In TLS 1.3 the
+# client's Finished is an application_data record too, of 53 or 69 bytes
+# (SHA-256 or SHA-384): the threshold lets it pass, so handshakes complete.
+TLS_APPDATA_MIN_LENGTH = 80
 
 
 class CensorError(Exception):
@@ -342,6 +348,29 @@ class Censor:
                          "-m", "conntrack", "--ctstate", "ESTABLISHED",
                          "-m", "string", "--algo", "bm", "--hex-string", f"|{record}|",
                          "-j", "DROP")
+    def _tls_appdata_rst(self, entry, spec):
+        """A DPI that lets the TLS handshake through and resets the
+        connection on the client's first application-data record (content
+        type 0x17, length >= `min_length`, default TLS_APPDATA_MIN_LENGTH,
+        at the start of a segment: xt_u32) in ESTABLISHED flows to the
+        names' addresses (`ports`, default 443). The packet itself is
+        dropped (REJECT tcp-reset)."""
+        min_length = spec.get("min_length", TLS_APPDATA_MIN_LENGTH)
+        if not isinstance(min_length, int) or isinstance(min_length, bool) or not 70 <= min_length <= 16384:
+            raise CensorError("tls_appdata_rst: min_length must be an integer 70-16384 (a TLS 1.3 Finished "
+                              f"record, up to 69 bytes, must pass), not {min_length!r}")
+        # The TCP payload's offset: IP header length, then TCP data offset.
+        payload = "0>>22&0x3C@12>>26&0x3C@"
+        match = f"{payload}0>>24=0x17&&{payload}1&0xFFFF={min_length:#x}:0xFFFF"
+        for ip in self.ips_of(spec):
+            for pr in self._port_rules({"ports": spec.get("ports", [443])}):
+                self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip, *pr,
+                         "-m", "conntrack", "--ctstate", "ESTABLISHED",
+                         "-m", "u32", "--u32", match,
+                         "-j", "REJECT", "--reject-with", "tcp-reset")
+        # The censor's RSTs leave with its own TTL, as in sni_rst.
+        self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
+                 "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
 
     def _stateful_sni_rst(self, entry, spec):
         self._sni_rst(entry, spec, stateful=True)

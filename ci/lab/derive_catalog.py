@@ -12,6 +12,8 @@ Writes into the run directory:
   exchanges.json   {"whatsapp_noise": ["198.18.2.x:443", ...], ...}  lab
                    address:port of every endpoint with an application-level
                    exchange, by exchange: a server for that app listens there
+                   (signal_websocket: the servers' nginx, TLS on 443, which
+                   proxies the upgrade; lab.sh redirects whatsapp_noise only)
   services.json    {"service": ["hostname", ...], ...}
   throughput.json  ["/url/path", ...]  paths that must serve a large body
   catalog/*.json   the catalog with lab networks and the lab CA as pinned CA

@@ -169,6 +169,16 @@ xml = "<dns><domainlist>%s</domainlist><builtiniplist></builtiniplist><clientip>
 print("    location = /cgi-bin/micromsg-bin/newgetdns { default_type text/xml; return 200 \x27%s\\n\x27; }" % xml)' \
       "$RUNDIR/hosts.json" "$RUNDIR/services.json"
     cat <<EOF
+    # Signal's chat WebSocket (the signal_websocket exchange, sent inside
+    # TLS to chat.signal.org): the upgrade goes to labserve.py websocket,
+    # which answers 101 Switching Protocols.
+    location = /v1/websocket/ {
+      proxy_pass http://127.0.0.1:5280;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_set_header Host \$host;
+    }
     location / { return 200 "ok\n"; }
   }
 EOF
@@ -309,6 +319,8 @@ lab_up() {
   # 443 working).
   start_bg "$NS_SERVERS" tcp5222 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5222
   start_bg "$NS_SERVERS" whatsapp443 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5223
+  # Signal's chat WebSocket, behind nginx's /v1/websocket/ (loopback only).
+  start_bg "$NS_SERVERS" websocket "$PY" "$LAB_DIR/labserve.py" websocket 127.0.0.1 5280
   for a in $($PY -c 'import json,sys
 for a in json.load(open(sys.argv[1])).get("whatsapp_noise", []):
     if not a.endswith(":5222"): print(a)' "$RUNDIR/exchanges.json"); do
@@ -335,6 +347,7 @@ for a in json.load(open(sys.argv[1])).get("wechat_mmtls", []): print(a)' "$RUNDI
   wait_for "tcp listener 5222" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/198.18.2.10/5222'
   wait_for "whatsapp listener 5223" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5223'
   wait_for "wechat listener 5224" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5224'
+  wait_for "websocket listener 5280" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5280'
   wait_for "censor mitm nginx" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8443'
   wait_for "censor block page" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8081'
   wait_for "resolver echo" 50 in_ns "$NS_CLIENT" bash -c '[ -n "$(dig +short +time=1 +tries=1 @198.18.3.53 resolver-echo.lab.vantage)" ]'

@@ -18,6 +18,13 @@
                       random bytes where the encrypted certificate, session
                       ticket and ServerFinished go; any other first flight
                       is closed; a client that sends nothing is held.
+  websocket HOST PORT Signal's chat WebSocket endpoint behind the servers'
+                      nginx (which terminates TLS on chat.signal.org's lab
+                      address and proxies /v1/websocket/ here): answers a
+                      WebSocket upgrade (GET with Upgrade: websocket and a
+                      Sec-WebSocket-Key) with 101 Switching Protocols and
+                      its Sec-WebSocket-Accept, then holds the connection
+                      until the client goes; anything else gets 400.
   blockpage HOST PORT the censor's transparent HTTP proxy: answers every
                       request with 403 and a block page.
   dnsecho HOST PORT   an authoritative DNS server (UDP) that answers every A
@@ -27,6 +34,8 @@
 Stdlib only. Never connects anywhere: it only accepts.
 """
 import asyncio
+import base64
+import hashlib
 import os
 import socket
 import sys
@@ -103,6 +112,38 @@ async def wechat_client(reader, writer):
         writer.close()
 
 
+# RFC 6455 1.3: the accept value is base64(SHA-1(key + this GUID)).
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+async def websocket_client(reader, writer):
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        lines = head.split(b"\r\n")
+        headers = {}
+        for line in lines[1:]:
+            if b":" in line:
+                name, value = line.split(b":", 1)
+                headers[name.strip().lower()] = value.strip()
+        key = headers.get(b"sec-websocket-key", b"")
+        if (lines[0].startswith(b"GET ") and headers.get(b"upgrade", b"").lower() == b"websocket"
+                and len(base64.b64decode(key + b"==", validate=False)) >= 16):
+            accept = base64.b64encode(hashlib.sha1(key + WEBSOCKET_GUID).digest())
+            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            await writer.drain()
+            while await reader.read(4096):
+                pass
+        else:
+            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError, ConnectionError, OSError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
 async def blockpage_client(reader, writer):
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -158,7 +199,7 @@ async def serve(kind, host, port):
         await loop.create_datagram_endpoint(DnsEcho, local_addr=(host, port))
         await asyncio.Event().wait()
         return
-    handler = {"whatsapp": whatsapp_client, "wechat": wechat_client}.get(kind, blockpage_client)
+    handler = {"whatsapp": whatsapp_client, "wechat": wechat_client, "websocket": websocket_client}.get(kind, blockpage_client)
     server = await asyncio.start_server(handler, host, port, backlog=BACKLOG,
                                         reuse_address=True)
     async with server:
@@ -166,8 +207,8 @@ async def serve(kind, host, port):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "wechat", "blockpage", "dnsecho"):
-        sys.exit("usage: labserve.py whatsapp|wechat|blockpage|dnsecho HOST PORT")
+    if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "wechat", "websocket", "blockpage", "dnsecho"):
+        sys.exit("usage: labserve.py whatsapp|wechat|websocket|blockpage|dnsecho HOST PORT")
     asyncio.run(serve(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 

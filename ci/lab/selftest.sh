@@ -95,6 +95,60 @@ except (socket.timeout, TimeoutError): print("silent")
 except OSError as e: print("other:%s" % e)
 EOF
 }
+
+# Signal's WebSocket upgrade inside TLS (the signal_websocket exchange), from
+# Python's ssl: the handshake (SNI NAME, verified against the lab CA, ALPN
+# http/1.1) must complete, then the upgrade is sent. (Through memory BIOs on a
+# plain socket: Python's SSL socket reports a reset after the handshake as an
+# EOF, the raw socket as the reset it is.)
+ws_upgrade() {  # ws_upgrade NS NAME -> switched | http:<status line> | reset | closed | silent | handshake-failed:<why> | other
+  ip netns exec "$1" $PY - "$2" "$(ip_of "$2")" "$CA" <<'EOF'
+import base64, os, socket, ssl, sys
+name, ip, ca = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["http/1.1"])
+# TLS over memory BIOs on a plain socket: the socket's own errors (a reset)
+# show as they are, not as OpenSSL's EOF.
+sock = socket.create_connection((ip, 443), timeout=3)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname=name)
+def flush():
+    data = out.read()
+    if data:
+        sock.sendall(data)
+def pull():
+    data = sock.recv(16384)
+    if not data:
+        raise EOFError
+    inc.write(data)
+try:
+    while True:
+        try:
+            tls.do_handshake(); flush(); break
+        except ssl.SSLWantReadError:
+            flush(); pull()
+except (OSError, ssl.SSLError, EOFError) as e:
+    print("handshake-failed:%r" % e); sys.exit()
+key = base64.b64encode(os.urandom(16)).decode()
+tls.write(("GET /v1/websocket/ HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+           "User-Agent: Signal-Android/7.72.2 Android/34\r\n\r\n" % (name, key)).encode())
+try:
+    flush()
+    reply = b""
+    while not reply:
+        try:
+            reply = tls.read(4096)
+        except ssl.SSLWantReadError:
+            pull()
+    line = reply.split(b"\r\n", 1)[0].decode(errors="replace")
+    print("switched" if line.startswith("HTTP/1.1 101") else "http:" + line)
+except ConnectionResetError: print("reset")
+except (EOFError, ssl.SSLZeroReturnError, ssl.SSLEOFError): print("closed")
+except (socket.timeout, TimeoutError): print("silent")
+except OSError as e: print("other:%r" % e)
+EOF
+}
 https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
 issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
@@ -186,6 +240,9 @@ HDNS=http://dns.weixin.qq.com/cgi-bin/micromsg-bin/newgetdns
 k_hdns() { $CLI curl -s -m 3 "$HDNS" | grep -q '<domainlist><domain name="long.weixin.qq.com"'; }
 c_hdns() { $CLI curl -s -m 3 -w '%{http_code}' "$HDNS" | tr -d '\n' | grep -q 'LAB-BLOCKPAGE.*403$' \
            && $CTL curl -s -m 3 "$HDNS" | grep -q '<domainlist>'; }
+c_ws() { [ "$(ws_upgrade "$CU" chat.signal.org)" = reset ] && [ "$(ws_upgrade "$CT" chat.signal.org)" = switched ] \
+        && [ "$(ws_upgrade "$CU" cdsi.signal.org)" = switched ]; }
+k_ws() { [ "$(ws_upgrade "$CU" chat.signal.org)" = switched ]; }
 c_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 000 ] && [ "$(dc_post 149.154.175.50 443)" = 000 ] \
            && [ "$(dc_post 149.154.167.51 443)" = 404 ] && [ "$(https_rc web.telegram.org)" = 0 ]; }
 k_tgdc() { [ "$(dc_post 149.154.175.50 80)" = 404 ] && [ "$(dc_post 149.154.175.50 443)" = 404 ]; }
@@ -222,6 +279,7 @@ CASES=(
 "app_prologue_rst|--names e16.whatsapp.net|wa"
 "app_record_drop|--names uslong.wechat.com|mm"
 "http_blockpage|--names dns.weixin.qq.com|hdns"
+"tls_appdata_rst|--names chat.signal.org|ws"
 "outage|--names web.wechat.com|out"
 "client_offline||off"
 )

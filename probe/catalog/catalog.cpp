@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,45 @@ std::string hex_decode(const std::string& hex) {
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
   return out;
 }
+
+// A "text" part: printable ASCII, lines ended by \r\n (as HTTP wants them).
+// Returns "" or what is wrong, naming the character's position.
+std::string text_part_problem(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const std::string at = "character " + std::to_string(i);
+    if (c == '\r') {
+      if (i + 1 >= text.size() || text[i + 1] != '\n') return at + " is a \\r not followed by \\n (lines end with \\r\\n)";
+      ++i;
+    } else if (c == '\n') {
+      return at + " is a \\n without its \\r (lines end with \\r\\n)";
+    } else if (c < 0x20 || c > 0x7e) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      return at + " is " + hex + ": text is printable ASCII and \\r\\n only (use \"hex\" for other bytes)";
+    }
+  }
+  return "";
+}
+
+std::string base64(const std::string& bytes) {
+  static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? digits[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? digits[n & 63] : '=';
+  }
+  return out;
+}
+
+// RFC 6455 4.1: a Sec-WebSocket-Key is 16 random bytes, base64-encoded.
+constexpr std::size_t kWebSocketKeyBytes = 16;
+constexpr std::size_t kWebSocketKeyChars = 24;
 
 bool valid_exchange_name(const std::string& name) {
   if (name.empty() || name.size() > 40 || name[0] < 'a' || name[0] > 'z') return false;
@@ -139,23 +179,38 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
         error("/exchanges/" + x.name, "an exchange name is lower-case letters, digits and _ (at most 40), starting with a letter");
       const json& parts = it.value()["send"];
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const bool hex = parts[i].contains("hex"), random = parts[i].contains("random"),
-                   generate = parts[i].contains("generate");
-        if (hex + random + generate != 1) {
-          error(at + "/" + std::to_string(i), "a part is exactly one of \"hex\", \"random\" or \"generate\"");
+        const std::string part_at = at + "/" + std::to_string(i);
+        int kinds = 0;
+        for (const char* kind : {"hex", "random", "text", "websocket_key", "generate"}) kinds += parts[i].contains(kind) ? 1 : 0;
+        if (kinds != 1) {
+          error(part_at, "a part is exactly one of \"hex\", \"random\", \"text\", \"websocket_key\" or \"generate\"");
           continue;
         }
         ExchangePart part;
-        if (hex) part.bytes = hex_decode(parts[i]["hex"].get<std::string>());
-        else if (random) part.random = parts[i]["random"].get<std::size_t>();
-        else if (auto g = parse_generated(parts[i]["generate"].get<std::string>())) part.generate = *g;
-        else {
-          error(at + "/" + std::to_string(i) + "/generate",
-                "unknown generated part \"" + parts[i]["generate"].get<std::string>() +
-                    "\" (known: p256_public_key, unix_time_be32)");
-          continue;
+        if (parts[i].contains("hex")) {
+          part.bytes = hex_decode(parts[i]["hex"].get<std::string>());
+        } else if (parts[i].contains("text")) {
+          part.bytes = parts[i]["text"].get<std::string>();
+          if (std::string problem = text_part_problem(part.bytes); !problem.empty()) error(part_at + "/text", problem);
+        } else if (parts[i].contains("websocket_key")) {
+          if (!parts[i]["websocket_key"].get<bool>()) {
+            error(part_at + "/websocket_key", "websocket_key is true or absent: it stands for a fresh Sec-WebSocket-Key");
+            continue;
+          }
+          part.websocket_key = true;
+        } else if (parts[i].contains("generate")) {
+          if (auto g = parse_generated(parts[i]["generate"].get<std::string>())) {
+            part.generate = *g;
+          } else {
+            error(part_at + "/generate", "unknown generated part \"" + parts[i]["generate"].get<std::string>() +
+                                             "\" (known: p256_public_key, unix_time_be32)");
+            continue;
+          }
+        } else {
+          part.random = parts[i]["random"].get<std::size_t>();
         }
-        total += part.bytes.size() + part.random + generated_size(part.generate);
+        total += part.bytes.size() + part.random + (part.websocket_key ? kWebSocketKeyChars : 0) +
+                 generated_size(part.generate);
         x.send.push_back(std::move(part));
       }
       if (total > kMaxExchangeBytes)
@@ -207,8 +262,9 @@ void build_service(const std::string& path, const json& j, LoadResult& result) {
       const std::string name = e["exchange"];
       if (auto x = exchanges.find(name); x == exchanges.end())
         error(at + "/exchange", "exchange \"" + name + "\" is not declared in /exchanges");
-      else if (ep.chain != Chain::Tcp)
-        error(at + "/exchange", "an exchange follows a bare connect: only tcp endpoints take one");
+      else if (ep.chain != Chain::Tcp && ep.chain != Chain::Tls && ep.chain != Chain::Https)
+        error(at + "/exchange", std::string("an exchange follows a bare connect or a TLS handshake: only tcp, tls and https "
+                                            "endpoints take one, not \"") + chain_name(ep.chain) + "\"");
       else
         ep.exchange = x->second;
     }
@@ -305,6 +361,11 @@ std::string opening_bytes(const Exchange& x) {
     for (std::size_t i = 0; i < part.random; ++i) out += static_cast<char>(seed() & 0xff);
     if (part.generate == Generated::P256PublicKey) out += fresh_p256_public_key();
     if (part.generate == Generated::UnixTimeBe32) out += unix_time_be32();
+    if (part.websocket_key) {
+      std::string key;
+      for (std::size_t i = 0; i < kWebSocketKeyBytes; ++i) key += static_cast<char>(seed() & 0xff);
+      out += base64(key);
+    }
   }
   return out;
 }

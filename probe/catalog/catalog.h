@@ -16,7 +16,8 @@ enum class Chain { Dns, Tcp, Tls, Http, Https };
 const char* chain_name(Chain c);
 
 // An application-level exchange (catalog "exchanges"): the app's own
-// opening bytes, sent after the connect, and how much of the reply is read.
+// opening bytes, sent after the connect (or, on a tls/https endpoint, inside
+// the TLS session after the handshake), and how much of the reply is read.
 //
 // A generated part is a value the app makes afresh for every connection and
 // that random bytes cannot stand for:
@@ -32,9 +33,10 @@ const char* generated_name(Generated g);
 // How many bytes a generated part is (0 for None).
 std::size_t generated_size(Generated g);
 struct ExchangePart {
-  std::string bytes;       // fixed bytes
+  std::string bytes;       // fixed bytes ("hex", or "text": ASCII with \r\n)
   std::size_t random = 0;  // or this many fresh random bytes
   Generated generate = Generated::None;  // or a value generated per connection
+  bool websocket_key = false;  // or a fresh Sec-WebSocket-Key: 16 random bytes in base64 (24 characters)
 };
 struct Exchange {
   std::string name;
@@ -46,6 +48,7 @@ struct Exchange {
 // random part freshly drawn (as the app draws its ephemeral key), each
 // generated part made now. Throws std::runtime_error (naming the part) only
 // if OpenSSL cannot make a key pair.
+// websocket_key a fresh key (as a WebSocket client draws one per upgrade).
 std::string opening_bytes(const Exchange& x);
 // The most an exchange may send (the parts summed).
 inline constexpr std::size_t kMaxExchangeBytes = 4096;
@@ -64,7 +67,8 @@ struct Endpoint {
   bool judged = true;       // false: recorded, not part of the verdict
   std::optional<std::string> confirmed;  // date last confirmed; empty = unconfirmed
   std::string ooni_id;  // the name's identifier in OONI's keys (facebook_<id>_..., a Signal backend); "" = none
-  // Sent after the connect (tcp chains only); none = a bare connect.
+  // Sent after the connect (tcp chains) or inside the TLS session after the
+  // handshake (tls and https chains); none = a bare connect / handshake.
   std::optional<Exchange> exchange;
 };
 

@@ -56,7 +56,7 @@ struct ChainJob {
   bool throughput = false;
   std::vector<std::string> alpn;
   net::TlsTrust trust;
-  std::optional<catalog::Exchange> exchange;  // sent after the connect (tcp chains)
+  std::optional<catalog::Exchange> exchange;  // sent after the connect (tcp) or inside the TLS session (tls, https)
   std::string exchange_name() const { return exchange ? exchange->name : ""; }
   // Results.
   int64_t transaction_id = 0;  // final attempt
@@ -479,9 +479,10 @@ class Runner {
     auto tag = [&](auto& obs) {
       if (attempt > 1) obs.tags.push_back(vocab::kTagRetry);
     };
-    auto event = [&](const std::string& op, const format::Failure& failure) {
+    // `t`: when it happened, if not now (the steps run inside the TLS handshake's callback).
+    auto event = [&](const std::string& op, const format::Failure& failure, std::optional<double> t = std::nullopt) {
       format::NetworkEvent ev;
-      ev.t = clock_.now();
+      ev.t = t ? *t : clock_.now();
       ev.transaction_id = ctx.transaction_id;
       ev.operation = op;
       ev.address = address;
@@ -547,14 +548,36 @@ class Runner {
       tls.alpn = job.alpn.empty() && job.kind == Chain::Https ? std::vector<std::string>{"h2", "http/1.1"} : job.alpn;
       tls.trust = job.trust;
       tls.timeout = budget(opt_.tls_timeout);
+      // The app's exchange inside the TLS session, once the handshake (same
+      // SNI, same verification) worked: a censor that lets the handshake
+      // through and keys on the app's first request cuts or starves it here.
+      std::optional<format::AppExchangeObservation> inside;
+      if (job.exchange) {
+        net::AppExchangeOptions x;
+        x.exchange = job.exchange->name;
+        x.send = catalog::opening_bytes(*job.exchange);
+        x.max_read = job.exchange->max_read;
+        x.timeout = budget(opt_.exchange_timeout);
+        tls.established = [&, x](::ssl_st* ssl, int fd) { inside = net::app_exchange_tls(ssl, fd, address, x, ctx); };
+      }
       event("tls_handshake_start", std::nullopt);
       auto obs = net::tls_handshake(tcp.socket, address, tls, ctx);
       tag(obs);
-      event("tls_handshake_done", obs.failure);
+      event("tls_handshake_done", obs.failure, obs.t);
       job.tls.push_back(obs);
       if (obs.failure) {
         unsent_request(obs.failure, tcp.observation.t0);
         return *obs.failure;
+      }
+      if (inside) {
+        tag(*inside);
+        event("app_exchange_start", std::nullopt, inside->t0);
+        event("app_exchange_done", inside->failure, inside->t);
+        job.exchanges.push_back(*inside);
+        if (inside->failure) {
+          unsent_request(inside->failure, tcp.observation.t0);
+          return *inside->failure;
+        }
       }
       if (job.kind == Chain::Tls) return "";
     }

@@ -1,5 +1,7 @@
-// An application-level exchange on a connected TCP socket: sends the app's
-// opening bytes and reads what comes back, within a bounded time and size.
+// An application-level exchange on a connected TCP socket, or inside a TLS
+// session that tls_handshake established on it (app_exchange_tls): sends the
+// app's opening bytes and reads what comes back, within a bounded time and
+// size.
 //
 // Contract:
 //  - everything in `send` is written (or the write fails); nothing else is
@@ -14,6 +16,10 @@
 //    "generic_timeout_error";
 //  - never blocks longer than `timeout` in total; the socket's flags are
 //    restored. Never throws.
+// Inside TLS the bytes go out as application data and what is counted and
+// kept is the decrypted reply; the server's close_notify or a close without
+// one is the close, a TLS error after the handshake is "unknown_failure: ..."
+// naming OpenSSL's reason. The session stays open (tls_handshake closes it).
 #pragma once
 
 #include <chrono>
@@ -23,6 +29,8 @@
 #include "probe/net/socket.h"
 #include "probe/net/step_clock.h"
 #include "reports/format/observations.h"
+
+struct ssl_st;  // OpenSSL's SSL, kept out of this header
 
 namespace vantage::net {
 
@@ -36,5 +44,10 @@ struct AppExchangeOptions {
 
 format::AppExchangeObservation app_exchange(const Socket& socket, const std::string& address,
                                             const AppExchangeOptions& options, const StepContext& ctx);
+
+// The same exchange inside an established TLS session on `fd` (called from
+// TlsOptions::established, after a verified handshake).
+format::AppExchangeObservation app_exchange_tls(::ssl_st* ssl, int fd, const std::string& address,
+                                                const AppExchangeOptions& options, const StepContext& ctx);
 
 }  // namespace vantage::net

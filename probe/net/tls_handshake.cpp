@@ -295,8 +295,9 @@ format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string&
   obs.transaction_id = ctx.transaction_id;
   obs.t0 = ctx.clock ? ctx.clock->now() : 0;
   const auto deadline = Clock::now() + options.timeout;
+  bool timed = false;  // `t` already taken (before the established callback)
   auto finish = [&](std::string failure) {
-    obs.t = ctx.clock ? ctx.clock->now() : 0;
+    if (!timed) obs.t = ctx.clock ? ctx.clock->now() : 0;
     if (!failure.empty()) obs.failure = std::move(failure);
     ERR_clear_error();  // leave no errors behind on this thread
     return std::move(obs);
@@ -354,6 +355,12 @@ format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string&
       obs.negotiated_protocol.assign(reinterpret_cast<const char*>(selected), selected_length);
     }
     if (options.trust.verify) failure = failure_from_verify_result(SSL_get_verify_result(ssl.get()));
+    if (failure.empty() && options.established) {
+      obs.t = ctx.clock ? ctx.clock->now() : 0;
+      timed = true;
+      options.established(ssl.get(), fd);
+      ERR_clear_error();
+    }
     // One close_notify, no wait for the peer's: the HTTP step connects anew.
     SSL_shutdown(ssl.get());
   }

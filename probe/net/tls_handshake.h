@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 
 struct x509_store_st;  // OpenSSL's X509_STORE, kept out of this header
 struct ssl_ctx_st;     // OpenSSL's SSL_CTX
+struct ssl_st;         // OpenSSL's SSL
 
 namespace vantage::net {
 
@@ -31,11 +33,18 @@ struct TlsOptions {
   std::vector<std::string> alpn;    // e.g. {"h2","http/1.1"}
   TlsTrust trust;
   std::chrono::milliseconds timeout{10000};
+  // Run on the established session when the handshake succeeded (and the
+  // chain verified), before the close_notify: an application exchange inside
+  // TLS (app_exchange_tls), on the handshake's own connection, SNI and
+  // verification. The socket is non-blocking meanwhile; the observation's
+  // `t` is the handshake's end, not the callback's. Empty = none.
+  std::function<void(::ssl_st* ssl, int fd)> established;
 };
 
 // `socket` must be connected; blocking or not, its file-status flags are the
 // same on return. On return the TLS session is closed (close_notify sent when
-// the handshake completed); the socket stays open and owned by the caller.
+// the handshake completed, after `established` ran); the socket stays open
+// and owned by the caller.
 // SIGPIPE raised by writes to a dead peer is blocked and discarded.
 format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string& address,
                                               const TlsOptions& options, const StepContext& ctx);

@@ -21,11 +21,14 @@ const json& array_or_empty(const json& j, const char* key) {
 bool final_step_succeeded(const json& keys, const format::PlannedEndpoint& ep, int64_t tx) {
   const std::string& chain = ep.chain;
   auto null_failure = [](const json& o) { return o.contains("failure") && o["failure"].is_null(); };
-  // A connect followed by the app's exchange: the exchange is the last step.
-  if (chain == vocab::kChainTcp && !ep.exchange.empty()) {
+  // A connect or a handshake followed by the app's exchange: the exchange
+  // is the last step (an https chain's request still follows it).
+  if (!ep.exchange.empty()) {
+    bool answered = false;
     for (const json* o : by_transaction(keys, "x_app_exchanges", tx))
-      if (null_failure(*o) && format::read_optional_integer(*o, "received_bytes").value_or(0) > 0) return true;
-    return false;
+      if (null_failure(*o) && format::read_optional_integer(*o, "received_bytes").value_or(0) > 0) answered = true;
+    if (!answered) return false;
+    if (chain == vocab::kChainTcp || chain == vocab::kChainTls) return true;
   }
   if (chain == vocab::kChainTcp) {
     for (const json* o : by_transaction(keys, "tcp_connect", tx))
@@ -164,15 +167,17 @@ ChainOutcome chain_outcome(const Judgement& j) {
   if (c.failed_step.empty())
     for (const json* o : by_transaction(keys, "tls_handshakes", tx))
       if (!failure_of(*o).empty()) c.failed_step = vocab::kChainTls, c.failure = failure_of(*o);
-  for (const json* o : by_transaction(keys, "requests", tx)) c.request = o;
-  if (c.failed_step.empty() && c.request && !failure_of(*c.request).empty())
-    c.failed_step = vocab::kChainHttp, c.failure = failure_of(*c.request);
+  // The exchange comes before an https chain's request (which a failed
+  // exchange records as stopped, with the same failure).
   if (c.failed_step.empty() && !j.ep.exchange.empty())
     for (const json* o : by_transaction(keys, "x_app_exchanges", tx))
       if (!failure_of(*o).empty()) {
         c.failed_step = vocab::kStepAppExchange, c.failure = failure_of(*o);
         c.exchange = o;
       }
+  for (const json* o : by_transaction(keys, "requests", tx)) c.request = o;
+  if (c.failed_step.empty() && c.request && !failure_of(*c.request).empty())
+    c.failed_step = vocab::kChainHttp, c.failure = failure_of(*c.request);
   c.complete = c.failed_step.empty() && tx >= 0 && final_step_succeeded(keys, j.ep, tx);
   return c;
 }

@@ -30,12 +30,13 @@ void judge_tcp(Judgement& j, const ChainOutcome& chain);
 // TLS (tls.cpp): the handshake failed. Decides when it did.
 void judge_tls(Judgement& j, const ChainOutcome& chain);
 
-// Application protocol (app_protocol.cpp): the connect was accepted, then the
-// app's opening bytes met a reset, a close or silence (x_app_exchanges).
+// Application protocol (app_protocol.cpp): the connect was accepted (on a
+// tls or https endpoint, the TLS handshake completed too), then the app's
+// opening bytes met a reset, a close or silence (x_app_exchanges).
 // Decides when the exchange failed: down when the control cannot connect
-// either, else blocked by "app_protocol" (the helper connects but cannot
-// run the exchange, so the probe's own accepted connect and the canary
-// decide).
+// either (or, inside TLS, cannot complete the handshake), else blocked by
+// "app_protocol" (the helper connects but cannot run the exchange, so the
+// probe's own accepted connect and the canary decide).
 void judge_app_protocol(Judgement& j, const ChainOutcome& chain);
 
 // HTTP (http.cpp). The request failed from the control too (decides: down).

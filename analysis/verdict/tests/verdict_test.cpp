@@ -120,7 +120,9 @@ class Keys {
     tcp.failure = failure(e.tcp_failure);
     keys_["tcp_connect"].push_back(format::to_json(tcp));
     ep.exchange = e.exchange;
-    if (!e.exchange.empty() && e.tcp_failure.empty() && e.exchange_recorded) {
+    const bool in_tls = e.chain == "tls" || e.chain == "https";
+    // The exchange runs after the connect, inside TLS after the handshake.
+    if (!e.exchange.empty() && e.tcp_failure.empty() && (!in_tls || e.tls_failure.empty()) && e.exchange_recorded) {
       format::AppExchangeObservation x;
       x.transaction_id = tx;
       x.address = address;
@@ -147,7 +149,10 @@ class Keys {
       r.address = address;
       r.url = (e.chain == "https" ? "https://" : "http://") + e.host + "/";
       r.failure = failure(e.http_failure);
-      if (e.http_failure.empty()) r.status_code = e.status_code;
+      // A failed exchange stops an https chain: its request is recorded unsent, with that failure.
+      const bool stopped = !e.exchange.empty() && !e.exchange_failure.empty();
+      if (stopped) r.failure = failure(e.exchange_failure);
+      if (e.http_failure.empty() && !stopped) r.status_code = e.status_code;
       r.body_bytes_received = e.body_bytes;
       r.download_seconds = e.download_seconds;
       r.body_stall_seconds = e.stall_seconds;
@@ -355,6 +360,86 @@ TEST(Verdict, AppExchangeIsJudgedOnWhatCameBack) {
       EXPECT_NE(endpoint0(v)["evidence"].dump().find("whatsapp_noise exchange (43 bytes sent)"), std::string::npos);
     }
   }
+}
+
+// Inside TLS (Signal's WebSocket upgrade on an https endpoint, or a tls
+// one): the handshake worked, then the app's request met a reset, a close or
+// silence: app_protocol, not tls nor http; down when the control cannot
+// connect or complete the handshake; answered is ok.
+TEST(Verdict, AnExchangeInsideTlsIsJudgedOnWhatCameBack) {
+  struct Row {
+    const char* name;
+    const char* chain;
+    std::string failure;
+    uint64_t received;
+    int control_tcp;  // 1 connects, 0 cannot connect, -1 no control
+    int control_tls;  // likewise for the handshake
+    const char* status;
+    const char* method;  // "" = null
+  } rows[] = {
+      {"upgrade answered (101)", "https", "", 129, 1, 1, "ok", ""},
+      {"tls chain answered", "tls", "", 40, -1, -1, "ok", ""},
+      {"reset on the upgrade", "https", "connection_reset", 0, 1, 1, "blocked", "app_protocol"},
+      {"starved after the upgrade", "https", "generic_timeout_error", 0, 1, 1, "blocked", "app_protocol"},
+      {"closed after the upgrade", "tls", "eof_error", 0, 1, 1, "blocked", "app_protocol"},
+      {"reset, no control", "https", "connection_reset", 0, -1, -1, "blocked", "app_protocol"},
+      {"reset, control cannot connect", "https", "connection_reset", 0, 0, -1, "down", ""},
+      {"reset, control's handshake fails", "https", "connection_reset", 0, 1, 0, "down", ""},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    Ep e = https_ep("chat.example", "messaging");
+    e.chain = row.chain;
+    e.exchange = "signal_websocket";
+    e.exchange_failure = row.failure;
+    e.exchange_received = row.received;
+    Keys k;
+    k.feature("messaging", "all").canary("ok").add(e);
+    json answer = json::object();
+    if (row.control_tcp >= 0)
+      answer["tcp_connect"] = {{"198.18.1.2:443", {{"status", row.control_tcp == 1},
+                                                   {"failure", row.control_tcp == 1 ? json(nullptr) : json("connection_refused")}}}};
+    if (row.control_tls >= 0)
+      answer["tls_handshake"] = {{"198.18.1.2:443", {{"server_name", "chat.example"}, {"status", row.control_tls == 1},
+                                                     {"failure", row.control_tls == 1 ? json(nullptr) : json("ssl_failed_handshake")}}}};
+    if (!answer.empty()) k.control("chat.example:443", answer);
+    json v = k.verdict();
+    EXPECT_EQ(endpoint0(v)["status"], row.status) << endpoint0(v).dump();
+    if (*row.method) {
+      EXPECT_EQ(endpoint0(v)["method"], row.method);
+      EXPECT_EQ(endpoint0(v)["failure"], row.failure);
+      EXPECT_EQ(v["methods"], json::array({"app_protocol"}));
+      EXPECT_NE(endpoint0(v)["evidence"].dump().find(
+                    "completed the TLS handshake, then the signal_websocket exchange (43 bytes sent inside TLS) got " + row.failure),
+                std::string::npos)
+          << endpoint0(v)["evidence"].dump();
+    } else {
+      EXPECT_TRUE(endpoint0(v)["method"].is_null());
+    }
+  }
+}
+
+// A failed handshake is still tls's: the exchange never ran.
+TEST(Verdict, AHandshakeFailureBeforeTheExchangeIsTls) {
+  Ep e = https_ep("chat.example", "messaging");
+  e.exchange = "signal_websocket";
+  e.tls_failure = "connection_reset";
+  Keys k;
+  k.feature("messaging", "all").canary("ok").add(e);
+  k.control("chat.example:443", control_ok("198.18.1.2:443"));
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["status"], "blocked");
+  EXPECT_EQ(endpoint0(v)["method"], "tls");
+}
+
+// An https endpoint planned with an exchange is not ok on its request alone.
+TEST(Verdict, AnHttpsExchangeMissingFromTheRecordIsInconclusive) {
+  Ep e = https_ep("chat.example", "messaging");
+  e.exchange = "signal_websocket";
+  e.exchange_recorded = false;
+  Keys k;
+  k.feature("messaging", "all").add(e);
+  EXPECT_EQ(endpoint0(k.verdict())["status"], "inconclusive");
 }
 
 // An endpoint planned with an exchange whose exchange is missing from the

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -146,6 +147,37 @@ TEST(RealCatalog, Signal) {
       EXPECT_FALSE(e.judged);
     }
   EXPECT_TRUE(uptime);
+}
+
+// chat.signal.org is sent the app's WebSocket upgrade inside TLS: the
+// request line, the upgrade headers with a fresh key, the User-Agent, and
+// nothing else (no credentials, no frame).
+TEST(RealCatalog, SignalWebSocketUpgrade) {
+  auto r = load_catalog_dir(kCatalogDir);
+  const Service* s = r.catalog.find("signal");
+  ASSERT_NE(s, nullptr);
+  const Endpoint* chat = nullptr;
+  for (const auto& e : s->endpoints)
+    if (e.host == "chat.signal.org") chat = &e;
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->chain, Chain::Https);
+  EXPECT_EQ(chat->alpn, std::vector<std::string>{"http/1.1"});
+  ASSERT_TRUE(chat->exchange.has_value());
+  EXPECT_EQ(chat->exchange->name, "signal_websocket");
+  const std::string a = opening_bytes(*chat->exchange), b = opening_bytes(*chat->exchange);
+  const std::string head = "GET /v1/websocket/ HTTP/1.1\r\nHost: chat.signal.org\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: ";
+  const std::string tail = "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: Signal-Android/7.72.2 Android/34\r\n\r\n";
+  ASSERT_EQ(a.size(), head.size() + 24 + tail.size());
+  EXPECT_EQ(a.substr(0, head.size()), head);
+  EXPECT_EQ(a.substr(head.size() + 24), tail);
+  EXPECT_NE(a.substr(head.size(), 24), b.substr(head.size(), 24));  // a fresh key each time
+  EXPECT_EQ(a.find("Authorization"), std::string::npos);
+  for (const auto& e : s->endpoints) {
+    if (&e != chat) {
+      EXPECT_FALSE(e.exchange.has_value()) << e.host;
+    }
+  }
 }
 
 TEST(RealCatalog, WeChat) {
@@ -562,8 +594,10 @@ TEST(BadCatalog, ExchangeUndeclaredOnAWrongChainOrBadlyFormed) {
   j["endpoints"][0]["exchange"] = "nope";
   expect_one_error(j, "/endpoints/0/exchange", "not declared in /exchanges");
   j = with_exchange(valid_service());
-  j["endpoints"][1]["exchange"] = "demo_hello";  // the https endpoint
-  expect_one_error(j, "/endpoints/1/exchange", "only tcp endpoints");
+  j["endpoints"][1]["chain"] = "http";  // an http endpoint: curl makes the only connection
+  j["endpoints"][1]["url"] = "http://www.demo.test/";
+  j["endpoints"][1]["exchange"] = "demo_hello";
+  expect_one_error(j, "/endpoints/1/exchange", "only tcp, tls and https endpoints take one, not \"http\"");
   j = with_exchange(valid_service());
   j["exchanges"]["demo_hello"]["send"][0] = {{"hex", "ABC"}};  // odd, upper case
   expect_one_error(j, "/exchanges/demo_hello/send/0/hex", "");
@@ -577,6 +611,58 @@ TEST(BadCatalog, ExchangeUndeclaredOnAWrongChainOrBadlyFormed) {
   j = with_exchange(valid_service());
   j["exchanges"]["Bad-Name"] = j["exchanges"]["demo_hello"];
   expect_one_error(j, "/exchanges/Bad-Name", "lower-case");
+}
+
+// Text parts are sent as they are; a websocket_key part is a fresh 24-character
+// base64 key (16 random bytes); a tls or https endpoint takes an exchange
+// (sent inside the TLS session).
+TEST(Catalog, TextAndWebSocketKeyPartsOnATlsEndpoint) {
+  json j = valid_service();
+  j["exchanges"] = {{"demo_upgrade", {{"description", "the demo app's upgrade"},
+                                      {"send", json::array({{{"text", "GET / HTTP/1.1\r\nKey: "}},
+                                                            {{"websocket_key", true}},
+                                                            {{"text", "\r\n\r\n"}}})}}}};
+  j["endpoints"][1]["exchange"] = "demo_upgrade";  // the https endpoint
+  TempDir dir;
+  auto r = load_catalog_file(dir.write("demo.json", j.dump()));
+  for (const auto& e : r.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(r.ok());
+  const Endpoint& e = r.catalog.services.at(0).endpoints.at(1);
+  ASSERT_TRUE(e.exchange.has_value());
+  ASSERT_EQ(e.exchange->send.size(), 3u);
+  EXPECT_TRUE(e.exchange->send[1].websocket_key);
+  const std::string bytes = opening_bytes(*e.exchange);
+  const std::string head = "GET / HTTP/1.1\r\nKey: ";
+  ASSERT_EQ(bytes.size(), head.size() + 24 + 4);
+  EXPECT_EQ(bytes.substr(0, head.size()), head);
+  EXPECT_EQ(bytes.substr(head.size() + 24), "\r\n\r\n");
+  const std::string key = bytes.substr(head.size(), 24);
+  EXPECT_EQ(key.substr(22), "==");  // 16 bytes: 22 digits and two pads
+  for (std::size_t i = 0; i < 22; ++i)
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(key[i])) || key[i] == '+' || key[i] == '/') << key;
+  std::set<std::string> keys;
+  for (int i = 0; i < 20; ++i) keys.insert(opening_bytes(*e.exchange).substr(head.size(), 24));
+  EXPECT_EQ(keys.size(), 20u);  // fresh each time
+}
+
+TEST(BadCatalog, TextAndWebSocketKeyPartsBadlyFormed) {
+  auto with_part = [](json part) {
+    json j = with_exchange(valid_service());
+    j["exchanges"]["demo_hello"]["send"][0] = std::move(part);
+    return j;
+  };
+  expect_one_error(with_part({{"text", "GET / HTTP/1.1\n"}}), "/exchanges/demo_hello/send/0/text",
+                   "character 14 is a \\n without its \\r");
+  expect_one_error(with_part({{"text", "GET /\r"}}), "/exchanges/demo_hello/send/0/text",
+                   "character 5 is a \\r not followed by \\n");
+  expect_one_error(with_part({{"text", "A\tB"}}), "/exchanges/demo_hello/send/0/text",
+                   "character 1 is 0x09: text is printable ASCII");
+  expect_one_error(with_part({{"text", "caf\u00e9"}}), "/exchanges/demo_hello/send/0/text", "character 3 is 0xc3");
+  expect_one_error(with_part({{"text", ""}}), "/exchanges/demo_hello/send/0/text", "");
+  expect_one_error(with_part({{"websocket_key", false}}), "/exchanges/demo_hello/send/0/websocket_key",
+                   "fresh Sec-WebSocket-Key");
+  expect_one_error(with_part({{"websocket_key", 16}}), "/exchanges/demo_hello/send/0/websocket_key", "expected boolean");
+  expect_one_error(with_part({{"text", "A"}, {"websocket_key", true}}), "/exchanges/demo_hello/send/0", "");
 }
 
 TEST(BadCatalog, AddressLiteralWithDnsChain) {

@@ -15,6 +15,7 @@
 
 #include "probe/net/tests/fake_dns_server.h"
 #include "probe/net/tests/loopback_servers.h"
+#include "probe/net/tests/test_pki.h"
 
 namespace vantage::engine {
 namespace {
@@ -207,6 +208,69 @@ TEST(Engine, AsksWeChatsHttpDnsServiceWithoutAQueryString) {
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.status_code.value_or(0), 200);
   EXPECT_NE(r.response_body.data.find("<domainlist>"), std::string::npos) << r.response_body.data;
+}
+
+// A tls or https endpoint's exchange runs inside the TLS session, after the
+// handshake, on the same connection and in the same transaction: the server
+// sees it as application data.
+catalog::Catalog tls_exchange_service(int port, Chain chain) {
+  catalog::Endpoint e = tcp_endpoint("good.test", {port});
+  e.chain = chain;
+  if (chain == Chain::Https) e.url = "https://good.test:" + std::to_string(port) + "/";
+  e.alpn = {"http/1.1"};
+  e.exchange = hello_exchange();
+  auto cat = one_service({e});
+  cat.services[0].system_store = false;
+  cat.services[0].pinned_pem = net::testing::test_pki().root.cert_pem;
+  return cat;
+}
+
+TEST(Engine, RunsATlsEndpointsExchangeInsideTheSession) {
+  net::testing::TlsServer server({net::testing::test_pki().good_leaf}, {"http/1.1"},
+                                 net::testing::TlsServer::After::kAnswer, "HTTP/1.1 101 Switching Protocols\r\n\r\n");
+  auto opt = loopback_options();
+  opt.system_lookup = StandInLookup{};
+  auto result = run(tls_exchange_service(server.port(), Chain::Tls), {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tls_handshakes.size(), 1u);
+  EXPECT_FALSE(obs.tls_handshakes[0].failure.has_value()) << *obs.tls_handshakes[0].failure;
+  ASSERT_EQ(obs.app_exchanges.size(), 1u);
+  const auto& x = obs.app_exchanges[0];
+  EXPECT_FALSE(x.failure.has_value()) << *x.failure;
+  EXPECT_EQ(x.sent_bytes, 6u);
+  EXPECT_EQ(x.received_head, "HTTP/1.1 101 Swi");
+  EXPECT_EQ(x.transaction_id, obs.tls_handshakes[0].transaction_id);
+  EXPECT_EQ(server.first_data().substr(0, 2), "WA");
+  EXPECT_EQ(server.first_data().size(), 6u);
+  EXPECT_EQ(server.handshakes(), 1);  // the handshake's own connection, no second one
+  // The events in the order they happened: the handshake, then the exchange.
+  std::vector<std::string> ops;
+  for (const auto& ev : obs.network_events)
+    if (ev.transaction_id == x.transaction_id) ops.push_back(ev.operation);
+  EXPECT_EQ(ops, (std::vector<std::string>{"connect", "tls_handshake_start", "tls_handshake_done", "app_exchange_start",
+                                           "app_exchange_done"}));
+  ASSERT_EQ(obs.endpoints.size(), 1u);
+  EXPECT_EQ(obs.endpoints[0].exchange, "demo_hello");
+}
+
+// Reset once the app's bytes pass: the chain's failure; an https chain
+// records its request as stopped by it and never makes it.
+TEST(Engine, ATlsExchangeCutStopsTheHttpsChain) {
+  net::testing::TlsServer server({net::testing::test_pki().good_leaf}, {"http/1.1"},
+                                 net::testing::TlsServer::After::kResetOnData);
+  auto opt = loopback_options();
+  opt.system_lookup = StandInLookup{};
+  auto result = run(tls_exchange_service(server.port(), Chain::Https), {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.tls_handshakes.size(), 1u);
+  EXPECT_FALSE(obs.tls_handshakes[0].failure.has_value());
+  ASSERT_EQ(obs.app_exchanges.size(), 1u);
+  EXPECT_EQ(obs.app_exchanges[0].failure.value_or(""), "connection_reset");
+  ASSERT_EQ(obs.requests.size(), 1u);
+  EXPECT_EQ(obs.requests[0].failure.value_or(""), "connection_reset");
+  EXPECT_FALSE(obs.requests[0].status_code.has_value());
+  EXPECT_EQ(server.handshakes(), 1);  // no HTTP connection after the cut
+  EXPECT_EQ(obs.endpoints[0].attempts, 1);
 }
 
 TEST(Engine, RecordsRefusedWithoutRetry) {

@@ -204,8 +204,8 @@ void RawTcpServer::serve() {
   }
 }
 
-TlsServer::TlsServer(std::vector<Identity> chain, std::vector<std::string> alpn)
-    : chain_(std::move(chain)) {
+TlsServer::TlsServer(std::vector<Identity> chain, std::vector<std::string> alpn, After after, std::string answer)
+    : chain_(std::move(chain)), after_(after), answer_(std::move(answer)) {
   for (const auto& name : alpn) {
     alpn_wire_.push_back(static_cast<char>(name.size()));
     alpn_wire_ += name;
@@ -253,18 +253,38 @@ void TlsServer::serve() {
     set_io_timeouts(fd, 2);
     SSL* ssl = SSL_new(ctx_);
     SSL_set_fd(ssl, fd);
+    bool reset = false;
     if (SSL_accept(ssl) == 1) {
       ++handshakes_;
-      char buffer[1024];
-      while (SSL_read(ssl, buffer, sizeof buffer) > 0) {
+      char buffer[4096];
+      if (after_ != After::kWaitForClose) {
+        int n = SSL_read(ssl, buffer, sizeof buffer);
+        {
+          std::lock_guard lock(mu_);
+          first_data_.assign(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
+        }
+        if (after_ == After::kAnswer && n > 0) SSL_write(ssl, answer_.data(), static_cast<int>(answer_.size()));
+        reset = after_ == After::kResetOnData;
       }
-      SSL_shutdown(ssl);
+      if (reset) {
+        linger hard{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      } else if (after_ != After::kCloseNotifyOnData) {
+        while (SSL_read(ssl, buffer, sizeof buffer) > 0) {
+        }
+      }
+      if (!reset) SSL_shutdown(ssl);
     }
     SSL_free(ssl);
     ::close(fd);
   }
   ERR_clear_error();
   OPENSSL_thread_stop();
+}
+
+std::string TlsServer::first_data() const {
+  std::lock_guard lock(mu_);
+  return first_data_;
 }
 
 HttpServer::HttpServer(const Identity* identity, const std::string& host) {

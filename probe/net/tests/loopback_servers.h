@@ -79,18 +79,33 @@ class RawTcpServer {
 
 // OpenSSL TLS server: serves `chain` (leaf first, key = chain[0].key), picks
 // the first of `alpn` the client offers (none when empty), completes the
-// handshake, waits for the client's close_notify and closes.
+// handshake, then does `after` with the client's first application data,
+// waits for the client's close_notify and closes.
 class TlsServer {
  public:
-  TlsServer(std::vector<Identity> chain, std::vector<std::string> alpn = {});
+  enum class After {
+    kWaitForClose,     // read and discard until the client closes
+    kAnswer,           // read the first application data, send `answer`, then wait for the close
+    kResetOnData,      // read the first application data, then RST (SO_LINGER 0, close)
+    kCloseNotifyOnData,  // read the first application data, then close_notify and FIN
+    kHoldOnData,       // read the first application data, then say nothing until the client goes
+  };
+  TlsServer(std::vector<Identity> chain, std::vector<std::string> alpn = {}, After after = After::kWaitForClose,
+            std::string answer = "");
   ~TlsServer();
   int port() const { return port_; }
   int handshakes() const { return handshakes_.load(); }
+  // The first application data of the last connection (decrypted).
+  std::string first_data() const;
 
  private:
   void serve();
   std::vector<Identity> chain_;
   std::string alpn_wire_;
+  After after_;
+  std::string answer_;
+  mutable std::mutex mu_;
+  std::string first_data_;
   struct ssl_ctx_st* ctx_ = nullptr;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
