@@ -143,7 +143,9 @@ c_sni4() { [ "$(https_rc chat.signal.org 4 -4)" = 35 ] && [ "$(https_rc chat.sig
 c_sdrop() { [ "$(https_rc storage.signal.org 3)" = 28 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
 k_sdrop() { [ "$(https_rc storage.signal.org)" = 0 ]; }
 # Residual: after the trigger, even a bare connect to the same ip:port is reset.
-c_resid() { [ "$(https_rc chat.signal.org)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = refused ] \
+# Each family's flow triggers its own penalty (curl -6 never falls back to IPv4 after a reset in TLS).
+c_resid() { [ "$(https_rc chat.signal.org 4 -4)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = refused ] \
+            && [ "$(https_rc chat.signal.org 4 -6)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip6_of chat.signal.org)" 443)" = refused ] \
             && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
 c_mitm() { [ "$(issuer web.whatsapp.com)" = "Lab Censor Interception CA" ] && [ "$(https_rc web.whatsapp.com)" = 60 ]; }
 k_mitm() { [ "$(issuer web.whatsapp.com)" = "Vantage Lab Root CA" ] && [ "$(https_rc web.whatsapp.com)" = 0 ]; }
