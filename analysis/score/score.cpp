@@ -119,7 +119,7 @@ struct Builder {
     s.verdict = combine_features(s.features);
     std::set<std::string> m;
     for (const auto& [_, f] : s.features)
-      if (f.status == "blocked") m.insert(f.methods.begin(), f.methods.end());
+      if (f.status == "blocked" || f.status == "partially_blocked") m.insert(f.methods.begin(), f.methods.end());
     s.methods.assign(m.begin(), m.end());
     s.scoring_rule = base_rule;
     for (const auto& t : traps) s.scoring_rule += "+" + t;
@@ -414,15 +414,17 @@ std::string method_of_failure(const std::string& failure, const std::string& ste
 }
 
 std::string combine_statuses(const std::vector<std::string_view>& statuses) {
-  int acc = 0, blk = 0, dwn = 0, inc = 0, uns = 0;
+  int acc = 0, blk = 0, prt = 0, dwn = 0, inc = 0, uns = 0;
   for (std::string_view status : statuses) {
     if (status == "accessible") ++acc;
     else if (status == "blocked") ++blk;
+    else if (status == "partially_blocked") ++prt;  // a feature blocked over one address family only
     else if (status == "down") ++dwn;
     else if (status == "unscorable") ++uns;
     else ++inc;
   }
-  if (acc + blk + dwn + inc == 0) return "unscorable";
+  if (acc + blk + prt + dwn + inc == 0) return "unscorable";
+  if (prt > 0) return "partially_blocked";
   if (blk > 0) return (acc == 0 && inc == 0 && dwn == 0) ? "blocked" : "partially_blocked";
   if (inc > 0) return "inconclusive";
   if (dwn > 0 && acc == 0) return "down";

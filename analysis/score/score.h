@@ -50,8 +50,10 @@ Score score_measurement(const nlohmann::json& measurement);
 Score score_recorded_verdict(const nlohmann::json& x_verdict);
 
 // The service verdict from feature verdicts (the rule compute_verdict uses):
-// any blocked -> blocked when all are, else partially_blocked; then
-// inconclusive, down, accessible. No features -> unscorable.
+// any partially_blocked (a feature blocked over one address family only)
+// -> partially_blocked; any blocked -> blocked when all are, else
+// partially_blocked; then inconclusive, down, accessible. No features ->
+// unscorable.
 std::string combine_features(const std::map<std::string, FeatureScore>& features);
 // The same rule over the features' bare statuses.
 std::string combine_statuses(const std::vector<std::string_view>& statuses);

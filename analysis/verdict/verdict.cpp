@@ -93,11 +93,53 @@ void add_capture_evidence(const json& keys, const format::PlannedEndpoint& ep, s
   if (more) evidence.push_back("capture: " + std::to_string(more) + " more anomalies (see x_capture)");
 }
 
+// One feature's endpoints of one family (or of all), counted by status.
+struct Tally {
+  int ok = 0, blocked = 0, down = 0, inconclusive = 0;
+  std::set<std::string> methods;
+  int total() const { return ok + blocked + down + inconclusive; }
+  void add(const rules::EndpointVerdict& v) {
+    if (v.status == vocab::kOk) ++ok;
+    else if (v.status == vocab::kBlocked) ++blocked, methods.insert(v.method);
+    else if (v.status == vocab::kDown) ++down;
+    else ++inconclusive;
+  }
+};
+
+// A feature's status from its endpoints by its rule ("any": one working
+// endpoint is enough; "all": every one is needed).
+std::string rule_status(const Tally& f, const std::string& rule, bool canary_ok) {
+  if (!canary_ok) return vocab::kInconclusive;
+  if (rule == vocab::kRuleAny) {
+    if (f.ok > 0) return vocab::kAccessible;
+    if (f.blocked > 0) return vocab::kBlocked;
+    if (f.down > 0 && f.inconclusive == 0) return vocab::kDown;
+    return vocab::kInconclusive;
+  }
+  if (f.blocked > 0) return vocab::kBlocked;
+  if (f.ok == f.total()) return vocab::kAccessible;
+  if (f.inconclusive > 0) return vocab::kInconclusive;
+  return vocab::kDown;
+}
+
 }  // namespace
 
+std::string combine_families(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty() || a == b) return a;
+  auto either = [&](const char* x, const char* y) { return (a == x && b == y) || (a == y && b == x); };
+  if (either(vocab::kBlocked, vocab::kAccessible)) return vocab::kPartiallyBlocked;
+  if (a == vocab::kPartiallyBlocked || b == vocab::kPartiallyBlocked) return vocab::kPartiallyBlocked;
+  if (a == vocab::kBlocked || b == vocab::kBlocked) return vocab::kBlocked;
+  if (a == vocab::kAccessible || b == vocab::kAccessible) return vocab::kAccessible;
+  return vocab::kInconclusive;  // down and inconclusive
+}
+
 std::string service_status(const FeatureCounts& c, bool canary_ok) {
-  const bool a = c.accessible > 0, b = c.blocked > 0, d = c.down > 0, i = c.inconclusive > 0;
-  if (!canary_ok || !(a || b || d || i)) return vocab::kInconclusive;
+  const bool a = c.accessible > 0, b = c.blocked > 0, d = c.down > 0, i = c.inconclusive > 0,
+             p = c.partially_blocked > 0;
+  if (!canary_ok || !(a || b || d || i || p)) return vocab::kInconclusive;
+  if (p) return vocab::kPartiallyBlocked;
   if (b) return (a || d || i) ? vocab::kPartiallyBlocked : vocab::kBlocked;
   if (i) return vocab::kInconclusive;
   // Every failing feature is down for the control too: an outage, even when
@@ -114,18 +156,30 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
   json endpoints = json::array();
   struct FeatureTally {
     std::string rule = vocab::kRuleAll;
-    int ok = 0, blocked = 0, down = 0, inconclusive = 0;
-    std::set<std::string> methods;
+    Tally all;                             // every endpoint once
+    std::map<std::string, Tally> family;   // by address family
   };
   std::map<std::string, FeatureTally> features;
   for (const auto& f : m.features)
     if (f.judged) features[f.name].rule = f.rule;
+
+  // The families the measurement measured: IPv4 always, IPv6 when any
+  // endpoint was measured over it or the probe found it usable. An endpoint
+  // without an address (its name's lookup failed, or a DNS-only endpoint)
+  // counts in every one: DNS stops both.
+  std::vector<std::string> measured_families{vocab::kFamilyIpv4};
+  bool ipv6 = std::any_of(m.endpoints.begin(), m.endpoints.end(),
+                          [](const format::PlannedEndpoint& e) { return e.family == vocab::kFamilyIpv6; });
+  if (auto it = keys.find("x_ipv6"); it != keys.end() && it->is_object())
+    ipv6 = ipv6 || it->value("usable", json()) == json(true);
+  if (ipv6) measured_families.push_back(vocab::kFamilyIpv6);
 
   for (const auto& ep : m.endpoints) {
     rules::EndpointVerdict v = judge_endpoint(m, ep, policy);
     if (v.status != vocab::kOk) add_capture_evidence(keys, ep, v.evidence);
     json e{{"endpoint", ep.endpoint},
            {"ip", ep.ip ? json(*ep.ip) : json(nullptr)},
+           {"family", ep.family.empty() ? json(nullptr) : json(ep.family)},
            {"feature", ep.feature},
            {"status", v.status},
            {"method", v.method.empty() ? json(nullptr) : json(v.method)},
@@ -140,46 +194,55 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
     auto fit = features.find(ep.feature);
     if (fit == features.end()) continue;  // feature not judged
     FeatureTally& f = fit->second;
-    if (v.status == vocab::kOk) ++f.ok;
-    else if (v.status == vocab::kBlocked) ++f.blocked, f.methods.insert(v.method);
-    else if (v.status == vocab::kDown) ++f.down;
-    else ++f.inconclusive;
+    f.all.add(v);
+    if (!ep.family.empty()) f.family[ep.family].add(v);
+    else
+      for (const auto& fam : measured_families) f.family[fam].add(v);
   }
 
+  // Each feature is judged per family by its rule, then the families are
+  // combined (combine_families): blocked over one and accessible over the
+  // other is partially_blocked. The service's status per family likewise.
   json feature_json = json::object();
-  int acc = 0, blk = 0, dwn = 0, inc = 0;
+  FeatureCounts counts;
+  std::map<std::string, FeatureCounts> family_counts;
   std::set<std::string> methods;
+  auto count = [](FeatureCounts& c, const std::string& status) {
+    if (status == vocab::kAccessible) ++c.accessible;
+    else if (status == vocab::kBlocked) ++c.blocked;
+    else if (status == vocab::kPartiallyBlocked) ++c.partially_blocked;
+    else if (status == vocab::kDown) ++c.down;
+    else ++c.inconclusive;
+  };
   for (auto& [name, f] : features) {
-    int total = f.ok + f.blocked + f.down + f.inconclusive;
-    if (total == 0) continue;
+    if (f.all.total() == 0) continue;
     std::string status;
-    if (!canary_ok) status = vocab::kInconclusive;
-    else if (f.rule == vocab::kRuleAny) {
-      if (f.ok > 0) status = vocab::kAccessible;
-      else if (f.blocked > 0) status = vocab::kBlocked;
-      else if (f.down > 0 && f.inconclusive == 0) status = vocab::kDown;
-      else status = vocab::kInconclusive;
-    } else {
-      if (f.blocked > 0) status = vocab::kBlocked;
-      else if (f.ok == total) status = vocab::kAccessible;
-      else if (f.inconclusive > 0) status = vocab::kInconclusive;
-      else status = vocab::kDown;
+    std::set<std::string> fmethods;
+    json families = json::object();
+    for (const auto& [fam, t] : f.family) {
+      if (t.total() == 0) continue;
+      const std::string s = rule_status(t, f.rule, canary_ok);
+      families[fam] = s;
+      count(family_counts[fam], s);
+      status = combine_families(status, s);
+      if (s == vocab::kBlocked) fmethods.insert(t.methods.begin(), t.methods.end());
     }
     json fm = json::array();
-    if (status == vocab::kBlocked) {
-      fm = sorted(f.methods);
-      methods.insert(f.methods.begin(), f.methods.end());
+    if (status == vocab::kBlocked || status == vocab::kPartiallyBlocked) {
+      fm = sorted(fmethods);
+      methods.insert(fmethods.begin(), fmethods.end());
     }
+    const Tally& t = f.all;
     feature_json[name] = {{"status", status},
                           {"methods", fm},
-                          {"endpoints", {{"ok", f.ok}, {"blocked", f.blocked}, {"down", f.down}, {"inconclusive", f.inconclusive}}}};
-    if (status == vocab::kAccessible) ++acc;
-    else if (status == vocab::kBlocked) ++blk;
-    else if (status == vocab::kDown) ++dwn;
-    else ++inc;
+                          {"families", families},
+                          {"endpoints", {{"ok", t.ok}, {"blocked", t.blocked}, {"down", t.down}, {"inconclusive", t.inconclusive}}}};
+    count(counts, status);
   }
 
-  const std::string status = service_status({acc, blk, dwn, inc}, canary_ok);
+  const std::string status = service_status(counts, canary_ok);
+  json service_families = json::object();
+  for (const auto& [fam, c] : family_counts) service_families[fam] = service_status(c, canary_ok);
 
   // "Cross-checked" only when the control actually answered something.
   bool control_used = false;
@@ -191,6 +254,7 @@ json compute_verdict(const json& keys_in, const VerdictPolicy& policy) {
   std::string confidence = !canary_ok ? "low" : control_used ? "high" : "medium";
   return json{{"status", status},
               {"methods", sorted(methods)},
+              {"families", service_families},
               {"features", feature_json},
               {"endpoints", endpoints},
               {"canary", canary_ok ? vocab::kOk : vocab::kFailed},

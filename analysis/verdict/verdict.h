@@ -14,7 +14,9 @@
 // An endpoint whose host is an IP literal is reached by address: it has no
 // DNS step, so DNS evidence never decides it (the chain is judged from TCP).
 // Feature rules: "any" (redundant endpoints: one working is enough) or
-// "all" (every endpoint needed). Service status: accessible, blocked,
+// "all" (every endpoint needed), applied per address family
+// (x_endpoints[].family; endpoints without an address count in every
+// family measured), the families then combined by combine_families(). Service status: accessible, blocked,
 // partially_blocked, down or inconclusive, from the feature statuses by the
 // one table in service_status() (documented in reports/README.md).
 #pragma once
@@ -46,12 +48,25 @@ struct VerdictPolicy {
 // How many judged features of a service ended in each status.
 struct FeatureCounts {
   int accessible = 0, blocked = 0, down = 0, inconclusive = 0;
+  int partially_blocked = 0;  // blocked over one address family, accessible over the other
 };
+
+// A feature's status from its statuses per address family (each judged by
+// the feature's rule over that family's endpoints; "" = not measured):
+//   the same in both                     -> that status
+//   blocked and accessible               -> partially_blocked (an app on
+//                                           this network works only over
+//                                           the accessible family)
+//   blocked and down or inconclusive     -> blocked
+//   accessible and down or inconclusive  -> accessible (the apps fall back)
+//   down and inconclusive                -> inconclusive
+std::string combine_families(const std::string& a, const std::string& b);
 
 // The service status from its features' statuses (canary_ok false: the
 // probe's own network failed, so "inconclusive"). Only which statuses occur
 // matters, not how often:
 //   no judged feature                         -> inconclusive
+//   any partially_blocked                     -> partially_blocked
 //   only blocked                              -> blocked
 //   blocked and anything else                 -> partially_blocked
 //   no blocked, some inconclusive             -> inconclusive

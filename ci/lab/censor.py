@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """censor.py: applies and removes the lab censor's techniques.
 
-Every rule matches only traffic from or to the client subnet 198.18.1.0/24,
-so the control vantage point is never censored; outages are the exception on
+Every rule matches only traffic from or to the client subnet 198.18.1.0/24
+(and its IPv6 twin 2001:2:0:1::/64), so the control vantage point is never
+censored; outages are the exception on
 purpose (they are not censorship: everybody sees them). Each applied
 technique is recorded in <rundir>/censor-state.json with the exact commands
 that undo it. A technique whose helper program is missing or dies fails
 loudly: it must never pass silently without censoring.
+
+Each technique applies in both families by default: every iptables rule has
+its ip6tables twin, written with the twins of its addresses (198.18.N.H ->
+2001:2:0:N::H, derive_catalog.twin6). A technique's `family` ("4" or "6")
+limits it to one family (the DNS techniques are IPv4 only: the client's
+resolver is reached over IPv4).
 
   censor.py --rundir R [--tools-dir D] apply TECHNIQUE [--names a,b]
             [--ips x,y] [--ports 443,5222] [--param k=v ...]
@@ -26,8 +33,15 @@ import time
 LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, LAB_DIR)
 import labdns  # noqa: E402
+from derive_catalog import twin6  # noqa: E402
 
 CLIENT_NET = "198.18.1.0/24"
+FAMILIES = ("4", "6")
+# iptables words that ip6tables spells differently.
+V6_WORDS = {"icmp-admin-prohibited": "icmp6-adm-prohibited", "TTL": "HL", "--ttl-set": "--hl-set"}
+# Techniques whose traffic is IPv4 only (the client's resolver is reached
+# over IPv4): their rules get no IPv6 twin.
+IPV4_ONLY = {"dns_drop", "dns_inject"}
 CENSOR_IP = "198.18.1.1"
 BOGON_IP = "10.10.34.34"
 # A lab address that nothing answers on: the censor has no route to it.
@@ -147,16 +161,48 @@ class Censor:
             raise CensorError(f"{entry['technique']}: {path} is missing or not executable")
         return path
 
-    def ipt(self, entry, role, table, chain, *rule):
-        """Appends an iptables rule tagged with the entry's id; records its undo."""
+    def families(self, spec):
+        """The families a technique applies in: spec `family` "4", "6" or
+        both (default; IPv4 only for the DNS techniques)."""
+        fam = spec.get("family")
+        if fam is None:
+            return ("4",) if spec.get("technique") in IPV4_ONLY else FAMILIES
+        fam = str(fam)
+        if fam not in FAMILIES:
+            raise CensorError(f"{spec.get('technique')}: family must be \"4\" or \"6\", not {fam!r}")
+        if fam == "6" and spec.get("technique") in IPV4_ONLY:
+            raise CensorError(f"{spec['technique']}: IPv4 only (the client's resolver is reached over IPv4)")
+        return (fam,)
+
+    @staticmethod
+    def v6_rule(rule):
+        """An iptables rule's ip6tables twin: each address after -s/-d is
+        replaced by its twin, and the words ip6tables spells otherwise."""
+        out = []
+        for i, word in enumerate(rule):
+            if i > 0 and rule[i - 1] in ("-s", "-d"):
+                try:
+                    word = twin6(word)
+                except ValueError as e:
+                    raise CensorError(f"{e}: give the technique \"family\": \"4\"")
+            out.append(V6_WORDS.get(word, word))
+        return out
+
+    def ipt(self, entry, role, table, chain, *rule, v6_words=None):
+        """Appends an iptables rule (and its ip6tables twin, per the entry's
+        families) tagged with the entry's id; records its undo. `v6_words`
+        replaces words of the twin that differ by family beyond addresses
+        (a u32 match's header offsets)."""
         tag = ["-m", "comment", "--comment", f"lab:{entry['id']}"]
-        j = list(rule).index("-j")
-        add = ["ip", "netns", "exec", self.ns(role), "iptables", "-w", "-t", table,
-               "-A", chain, *rule[:j], *tag, *rule[j:]]
-        run(add)
-        undo = list(add)
-        undo[undo.index("-A")] = "-D"
-        entry["undo"].append(undo)
+        for fam in self.families(entry["spec"]):
+            r = list(rule) if fam == "4" else [(v6_words or {}).get(w, w) for w in self.v6_rule(list(rule))]
+            j = r.index("-j")
+            add = ["ip", "netns", "exec", self.ns(role), "iptables" if fam == "4" else "ip6tables",
+                   "-w", "-t", table, "-A", chain, *r[:j], *tag, *r[j:]]
+            run(add)
+            undo = list(add)
+            undo[undo.index("-A")] = "-D"
+            entry["undo"].append(undo)
 
     def start_proc(self, entry, role, argv):
         name = f"censor-{entry['id']}-{entry['technique']}"
@@ -359,15 +405,19 @@ class Censor:
         if not isinstance(min_length, int) or isinstance(min_length, bool) or not 70 <= min_length <= 16384:
             raise CensorError("tls_appdata_rst: min_length must be an integer 70-16384 (a TLS 1.3 Finished "
                               f"record, up to 69 bytes, must pass), not {min_length!r}")
-        # The TCP payload's offset: IP header length, then TCP data offset.
+        # The TCP payload's offset: IPv4's header length, then TCP's data
+        # offset; in IPv6 the TCP header follows the 40-byte fixed header
+        # (the lab sends no extension headers), so the data offset is read
+        # at 52 and the payload starts 40 bytes past it.
         payload = "0>>22&0x3C@12>>26&0x3C@"
         match = f"{payload}0>>24=0x17&&{payload}1&0xFFFF={min_length:#x}:0xFFFF"
+        match6 = f"52>>26&0x3C@40>>24=0x17&&52>>26&0x3C@41&0xFFFF={min_length:#x}:0xFFFF"
         for ip in self.ips_of(spec):
             for pr in self._port_rules({"ports": spec.get("ports", [443])}):
                 self.ipt(entry, "censor", "filter", "FORWARD", "-s", CLIENT_NET, "-d", ip, *pr,
                          "-m", "conntrack", "--ctstate", "ESTABLISHED",
                          "-m", "u32", "--u32", match,
-                         "-j", "REJECT", "--reject-with", "tcp-reset")
+                         "-j", "REJECT", "--reject-with", "tcp-reset", v6_words={match: match6})
         # The censor's RSTs leave with its own TTL, as in sni_rst.
         self.ipt(entry, "censor", "mangle", "OUTPUT", "-p", "tcp", "-d", CLIENT_NET,
                  "--tcp-flags", "RST", "RST", "-j", "TTL", "--ttl-set", str(spec.get("rst_ttl", 41)))
@@ -402,22 +452,24 @@ class Censor:
         table = f"lab_residual_{entry['id']}"
         timeout = int(spec.get("timeout_s", 90))
         action = "drop" if spec.get("action") == "drop" else "reject with tcp reset"
-        nft = f"""
-table ip {table} {{
-  set penalty {{ type ipv4_addr . ipv4_addr . inet_service; flags timeout; timeout {timeout}s; }}
+        for fam in self.families(spec):
+            nfam, addr, net = ("ip", "ipv4_addr", CLIENT_NET) if fam == "4" else ("ip6", "ipv6_addr", twin6(CLIENT_NET))
+            nft = f"""
+table {nfam} {table} {{
+  set penalty {{ type {addr} . {addr} . inet_service; flags timeout; timeout {timeout}s; }}
   chain forward {{
     type filter hook forward priority 0; policy accept;
-    ip saddr {CLIENT_NET} meta mark {RESIDUAL_MARK} add @penalty {{ ip saddr . ip daddr . tcp dport }}
-    ip saddr {CLIENT_NET} ip saddr . ip daddr . tcp dport @penalty {action}
+    {nfam} saddr {net} meta mark {RESIDUAL_MARK} add @penalty {{ {nfam} saddr . {nfam} daddr . tcp dport }}
+    {nfam} saddr {net} {nfam} saddr . {nfam} daddr . tcp dport @penalty {action}
   }}
 }}
 """
-        p = subprocess.run(["ip", "netns", "exec", self.ns("censor"), "nft", "-f", "-"],
-                           input=nft, text=True, capture_output=True)
-        if p.returncode != 0:
-            raise CensorError(f"nft residual table: {p.stderr.strip()}")
-        entry["undo"].append(["ip", "netns", "exec", self.ns("censor"), "nft", "delete",
-                              "table", "ip", table])
+            p = subprocess.run(["ip", "netns", "exec", self.ns("censor"), "nft", "-f", "-"],
+                               input=nft, text=True, capture_output=True)
+            if p.returncode != 0:
+                raise CensorError(f"nft residual table ({nfam}): {p.stderr.strip()}")
+            entry["undo"].append(["ip", "netns", "exec", self.ns("censor"), "nft", "delete",
+                                  "table", nfam, table])
         for name in self.names_of(spec):
             for pr in self._port_rules({"ports": spec.get("ports", [443])}):
                 self.ipt(entry, "censor", "mangle", "FORWARD", "-s", CLIENT_NET, *pr,
@@ -486,8 +538,10 @@ table ip {table} {{
         elif mode == "unreachable":
             srv = self.ns("servers")
             for ip in ips:
-                run(["ip", "-n", srv, "addr", "del", f"{ip}/32", "dev", "eth0"])
-                entry["undo"].append(["ip", "-n", srv, "addr", "add", f"{ip}/32", "dev", "eth0"])
+                for fam in self.families(spec):
+                    a = f"{ip}/32" if fam == "4" else f"{twin6(ip)}/128"
+                    run(["ip", "-n", srv, "addr", "del", a, "dev", "eth0"])
+                    entry["undo"].append(["ip", "-n", srv, "addr", "add", a, "dev", "eth0", "nodad"])
         else:
             raise CensorError(f"outage: unknown mode {mode!r} (refused|unreachable)")
         # The service's own DNS failing: both resolvers, the control's too.
@@ -528,6 +582,8 @@ table ip {table} {{
         entry["undo"].append(["ip", "-n", cli, "link", "set", "eth0", "up"])
         entry["undo"].append(["ip", "-n", cli, "route", "replace", "198.18.0.0/15",
                               "via", CENSOR_IP])
+        entry["undo"].append(["ip", "-n", cli, "-6", "route", "replace", "2001:2::/48",
+                              "via", twin6(CENSOR_IP)])
 
     # -- removal ---------------------------------------------------------
     def remove(self, entry_id):

@@ -4,6 +4,8 @@ address and writes the lab's copy of the catalog.
 
 Writes into the run directory:
   hosts.json       {"hostname": "198.18.2.x", ...}   (the lab's address plan)
+  hosts6.json      {"hostname": "2001:2:0:2::x", ...}  each name's IPv6 twin
+                   (twin6: 198.18.N.H is 2001:2:0:N::H), answered as AAAA
   addresses.json   {"149.154.175.50": "198.18.2.x", ...}  address-literal
                    hosts (reached by address, e.g. Telegram's data centres)
                    and the lab address each stands for
@@ -24,7 +26,7 @@ in the lab as outside it. An address literal is the one exception: it is
 replaced (in host and url) by its lab address, since a real address must
 never be on a lab interface; the catalog written is checked to hold no
 literal outside the lab's range. Never hands out an address outside
-198.18.2.0/24.
+198.18.2.0/24 (IPv4) or 2001:2:0:2::/64 (its IPv6 twins).
 """
 import argparse
 import ipaddress
@@ -50,6 +52,28 @@ WHATSAPP_SHARED_LAST = 12
 
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+# Every lab address 198.18.N.H has an IPv6 twin 2001:2:0:N::H (RFC 5180's
+# benchmarking range, as 198.18.0.0/15 is RFC 2544's), on the same interface.
+# N and H are written with their decimal digits (198.18.5.10 is
+# 2001:2:0:5::10), so a twin reads as its IPv4 address; 198.19.x is N=256+x.
+LAB_RANGE6 = ipaddress.ip_network("2001:2::/48")
+
+
+def twin6(ip4):
+    """The IPv6 twin of a lab IPv4 address (198.18.N.H -> 2001:2:0:N::H),
+    or of a lab IPv4 network (198.18.N.0/24 -> 2001:2:0:N::/64)."""
+    addr, _, plen = ip4.partition("/")
+    a = ipaddress.ip_address(addr)
+    if a.version != 4 or a not in LAB_RANGE:
+        raise ValueError(f"{ip4} is not a lab IPv4 address (198.18.0.0/15)")
+    b = a.packed
+    n = (b[1] - 18) * 256 + b[2]
+    six = ipaddress.ip_address(f"2001:2:0:{n}::{b[3]}")
+    if plen:
+        if plen != "24":
+            raise ValueError(f"{ip4}: only /24 lab networks have twins")
+        return f"{ipaddress.ip_network(f'{six}/64', strict=False)}"
+    return str(six)
 
 
 def is_address_literal(host):
@@ -176,7 +200,7 @@ def write_catalog(services, addresses, catalog_dir, rundir):
     os.makedirs(out, exist_ok=True)
     for fn, doc in services:
         doc = json.loads(json.dumps(doc))
-        doc["networks"] = {"asns": [], "prefixes": [SERVER_NET + "0/24"]}
+        doc["networks"] = {"asns": [], "prefixes": [SERVER_NET + "0/24", twin6(SERVER_NET + "0/24")]}
         doc["trust"] = {"system_store": False, "pinned_ca_files": ["lab-ca.pem"]}
         doc["endpoints"] = [lab_endpoint(ep, addresses) for ep in doc["endpoints"]]
         check_no_real_address(doc, fn)
@@ -200,7 +224,8 @@ def main():
     services = load_catalog(args.catalog_dir)
     hosts, addresses, by_service = plan_addresses(services)
     os.makedirs(args.rundir, exist_ok=True)
-    for name, value in (("hosts.json", hosts), ("addresses.json", addresses),
+    hosts6 = {h: twin6(ip) for h, ip in hosts.items()}
+    for name, value in (("hosts.json", hosts), ("hosts6.json", hosts6), ("addresses.json", addresses),
                         ("plain_http.json", plain_http_listeners(services, addresses)),
                         ("exchanges.json", exchange_listeners(services, hosts, addresses)),
                         ("services.json", by_service),

@@ -15,6 +15,9 @@ does not name is expected as follows, and is still checked:
     (or, for inconclusive, when the probe's own network failed), so the
     feature inherits the service's status (its methods are not checked).
 
+A service's or feature's expectation may give `families` ({"ipv4": status,
+"ipv6": status}): the verdict's per-family statuses, compared exactly.
+
 `expect_keys` ({service: {test_key: value}}) names service keys (OONI's
 and ours) whose values must be exactly as given; keys not named are not
 checked.
@@ -31,6 +34,8 @@ import sys
 
 ACCESSIBLE = {"status": "accessible", "methods": []}
 INHERITED = ("blocked", "down", "inconclusive")
+FAMILIES = ("ipv4", "ipv6")
+STATUSES = ("accessible", "blocked", "partially_blocked", "down", "inconclusive")
 
 
 class ScenarioError(Exception):
@@ -63,6 +68,16 @@ def load_services(catalog_dir):
     return services
 
 
+def check_families(where, exp):
+    fam = exp.get("families")
+    if fam is None:
+        return
+    if not isinstance(fam, dict) or not fam or set(fam) - set(FAMILIES) or \
+            any(v not in STATUSES for v in fam.values()):
+        raise ScenarioError(f"{where}.families: must map {' and/or '.join(FAMILIES)} to a status "
+                            f"({', '.join(STATUSES)}), not {json.dumps(fam)}")
+
+
 def expected(doc, services):
     """{service: {"status", "methods"?, "features": {...}}} for every catalog service."""
     named = doc.get("expect") or {}
@@ -86,6 +101,9 @@ def expected(doc, services):
         if bad:
             raise ScenarioError(f"expect.{service}.features names {', '.join(bad)}: not a judged feature "
                                 f"of {service} ({', '.join(features)})")
+        check_families(f"expect.{service}", base)
+        for f, fe in given.items():
+            check_families(f"expect.{service}.features.{f}", fe)
         default = ({"status": base["status"]} if base["status"] in INHERITED else ACCESSIBLE)
         base["features"] = {f: given.get(f, dict(default)) for f in features}
         out[service] = base

@@ -6,8 +6,10 @@
 #   lab.sh up|down|status [--prefix P] [--rundir D]
 #   lab.sh exec client|censor|servers|resolvers|control CMD... [--prefix P]
 #
-# It must never give any namespace a default route or an address outside
-# 198.18.0.0/15, and never touch processes or namespaces it did not create.
+# Every lab address 198.18.N.H has an IPv6 twin 2001:2:0:N::H on the same
+# interface (derive_catalog.py twin6). It must never give any namespace a
+# default route (IPv4 or IPv6) or an address outside 198.18.0.0/15 and
+# 2001:2::/48, and never touch processes or namespaces it did not create.
 # `down` is idempotent and also runs when `up` fails or is interrupted.
 set -euo pipefail
 
@@ -21,6 +23,20 @@ usage() {
 }
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
+
+# The IPv6 twin of a lab address (198.18.N.H[/24] -> 2001:2:0:N::H[/64]),
+# as derive_catalog.py's twin6 writes it: N and H with their decimal digits.
+twin6() {
+  local a=${1%/*} plen=
+  [[ "$1" == */* ]] && plen=${1#*/}
+  [[ "$a" =~ ^198\.18\.([0-9]+)\.([0-9]+)$ ]] || die "no IPv6 twin for '$1'"
+  case "$plen" in
+    "") echo "2001:2:0:${BASH_REMATCH[1]}::${BASH_REMATCH[2]}" ;;
+    24) echo "2001:2:0:${BASH_REMATCH[1]}::${BASH_REMATCH[2]}/64" ;;
+    32) echo "2001:2:0:${BASH_REMATCH[1]}::${BASH_REMATCH[2]}/128" ;;
+    *) die "no IPv6 twin for '$1'" ;;
+  esac
+}
 
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
 PREFIX=${LAB_PREFIX:-}
@@ -143,6 +159,9 @@ EOF
     listen 80 default_server backlog=1024;
     listen 8080 default_server backlog=1024;
     listen 443 ssl default_server backlog=1024;
+    listen [::]:80 default_server backlog=1024;
+    listen [::]:8080 default_server backlog=1024;
+    listen [::]:443 ssl default_server backlog=1024;
     server_name _;
     ssl_certificate $RUNDIR/pki/lab-server.chain.pem;
     ssl_certificate_key $RUNDIR/pki/lab-server.key;
@@ -187,16 +206,20 @@ EOF
     # POST to / (nginx's 404 page). A listen on the address itself beats the
     # wildcard ssl one, so 443 is plain HTTP there only.
     $PY -c 'import json,sys
+sys.path.insert(0, sys.argv[2])
+from derive_catalog import twin6
 listen = json.load(open(sys.argv[1]))
 if listen:
     print("  server {")
     for a in listen:
+        ip, port = a.rsplit(":", 1)
         print("    listen %s;" % a)
+        print("    listen [%s]:%s;" % (twin6(ip), port))
     print("    server_name _;")
     print("    add_header X-Lab-Server servers-plain always;")
     print("    add_header X-Lab-Seen-From \"$remote_addr $lab_seen_dashed $lab_seen_reverse\" always;")
     print("    location / { return 404; }")
-    print("  }")' "$RUNDIR/plain_http.json"
+    print("  }")' "$RUNDIR/plain_http.json" "$LAB_DIR"
     echo "}"
   } >"$d/nginx.conf"
 }
@@ -209,6 +232,7 @@ write_censor_nginx() {
     cat <<EOF
   server {
     listen 198.18.1.1:8443 ssl default_server backlog=1024;
+    listen [2001:2:0:1::1]:8443 ssl default_server backlog=1024;
     server_name _;
     ssl_certificate $RUNDIR/pki/censor-server.chain.pem;
     ssl_certificate_key $RUNDIR/pki/censor-server.key;
@@ -231,26 +255,48 @@ NS_RESOLVERS=$NS_RESOLVERS
 NS_CONTROL=$NS_CONTROL
 CLIENT_IP=198.18.1.2
 CLIENT_NET=198.18.1.0/24
+CLIENT_IP6=2001:2:0:1::2
+CLIENT_NET6=2001:2:0:1::/64
 CENSOR_CLIENT_SIDE_IP=198.18.1.1
+CENSOR_CLIENT_SIDE_IP6=2001:2:0:1::1
 CLIENT_RESOLVER=198.18.3.53
 CLIENT_RESOLVER_TLS_NAME=dns.lab.vantage
 CONTROL_RESOLVER=198.18.3.54
 CONTROL_IP=198.18.5.10
+CONTROL_IP6=2001:2:0:5::10
 BOGON_IP=10.10.34.34
 EOF
 }
 
-link() {  # link NS_A IF_A ADDR_A NS_B IF_B ADDR_B
+link() {  # link NS_A IF_A ADDR_A NS_B IF_B ADDR_B (each address with its IPv6 twin)
   ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
   ip -n "$1" addr add "$3" dev "$2"
   ip -n "$4" addr add "$6" dev "$5"
+  ip -n "$1" addr add "$(twin6 "$3")" dev "$2" nodad
+  ip -n "$4" addr add "$(twin6 "$6")" dev "$5" nodad
   ip -n "$1" link set "$2" up
   ip -n "$4" link set "$5" up
 }
 
+# No default route in either family, and every address inside the lab's
+# ranges (link-local fe80::/10 and loopback aside).
+check_confined() {
+  local ns=$1 a
+  if ip -n "$ns" -4 route show default | grep -q .; then die "IPv4 default route in $ns"; fi
+  if ip -n "$ns" -6 route show default | grep -q .; then die "IPv6 default route in $ns"; fi
+  for a in $(ip -n "$ns" -o -4 addr show | awk '{print $4}'); do
+    $PY -c 'import ipaddress,sys; a=ipaddress.ip_interface(sys.argv[1]).ip; sys.exit(0 if a.is_loopback or a in ipaddress.ip_network("198.18.0.0/15") else 1)' "$a" \
+      || die "$ns has $a, outside 198.18.0.0/15"
+  done
+  for a in $(ip -n "$ns" -o -6 addr show scope global | awk '{print $4}'); do
+    $PY -c 'import ipaddress,sys; sys.exit(0 if ipaddress.ip_interface(sys.argv[1]).ip in ipaddress.ip_network("2001:2::/48") else 1)' "$a" \
+      || die "$ns has $a, outside 2001:2::/48"
+  done
+}
+
 lab_up() {
   [ "$(id -u)" -eq 0 ] || die "must run as root"
-  for t in ip iptables nft unbound nginx openssl "$PY"; do
+  for t in ip iptables ip6tables nft unbound nginx openssl "$PY"; do
     command -v "$t" >/dev/null || die "missing $t (run ci/install-deps.sh)"
   done
   if ip netns list | grep -q "^${NS_CENSOR}\b"; then
@@ -279,19 +325,29 @@ lab_up() {
   ip -n "$NS_SERVERS" route add 198.18.0.0/15 via 198.18.2.1
   ip -n "$NS_RESOLVERS" route add 198.18.0.0/15 via 198.18.3.1
   ip -n "$NS_CONTROL" route add 198.18.0.0/15 via 198.18.5.1
-  ip -n "$NS_RESOLVERS" addr add 198.18.3.53/32 dev eth0
-  ip -n "$NS_RESOLVERS" addr add 198.18.3.54/32 dev eth0
+  ip -n "$NS_CLIENT" -6 route add 2001:2::/48 via 2001:2:0:1::1
+  ip -n "$NS_SERVERS" -6 route add 2001:2::/48 via 2001:2:0:2::1
+  ip -n "$NS_RESOLVERS" -6 route add 2001:2::/48 via 2001:2:0:3::1
+  ip -n "$NS_CONTROL" -6 route add 2001:2::/48 via 2001:2:0:5::1
+  for ip4 in 198.18.3.53 198.18.3.54; do
+    ip -n "$NS_RESOLVERS" addr add "$ip4/32" dev eth0
+    ip -n "$NS_RESOLVERS" addr add "$(twin6 "$ip4/32")" dev eth0 nodad
+  done
   # dns_servfail forwards names here: sending fails at once, nothing leaves.
   ip -n "$NS_RESOLVERS" route add unreachable 198.18.3.99/32
   # Every name's lab address, and the lab address each address literal of
   # the catalog stands for (never the real one).
   for ip4 in $($PY -c 'import json,sys; print("\n".join(sorted({ip for f in sys.argv[1:] for ip in json.load(open(f)).values()})))' "$RUNDIR/hosts.json" "$RUNDIR/addresses.json"); do
     ip -n "$NS_SERVERS" addr add "$ip4/32" dev eth0
+    ip -n "$NS_SERVERS" addr add "$(twin6 "$ip4/32")" dev eth0 nodad
   done
   in_ns "$NS_CENSOR" sysctl -qw net.ipv4.ip_forward=1
+  in_ns "$NS_CENSOR" sysctl -qw net.ipv6.conf.all.forwarding=1
+  # client_offline takes the client's link down: its IPv6 address stays.
+  in_ns "$NS_CLIENT" sysctl -qw net.ipv6.conf.eth0.keep_addr_on_down=1
   for ns in "${ALL_NS[@]}"; do
     in_ns "$ns" sysctl -qw net.core.somaxconn=4096
-    if ip -n "$ns" route show default | grep -q .; then die "default route in $ns"; fi
+    check_confined "$ns"
   done
 
   mkdir -p "/etc/netns/$NS_CLIENT" "/etc/netns/$NS_CONTROL"
@@ -317,33 +373,37 @@ lab_up() {
   # nginx owns *:443, so those are redirected in the servers' namespace to a
   # second listener on 5223 (not 5222: an outage of 5222 alone must leave
   # 443 working).
-  start_bg "$NS_SERVERS" tcp5222 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5222
-  start_bg "$NS_SERVERS" whatsapp443 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0 5223
+  start_bg "$NS_SERVERS" tcp5222 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0,:: 5222
+  start_bg "$NS_SERVERS" whatsapp443 "$PY" "$LAB_DIR/labserve.py" whatsapp 0.0.0.0,:: 5223
   # Signal's chat WebSocket, behind nginx's /v1/websocket/ (loopback only).
   start_bg "$NS_SERVERS" websocket "$PY" "$LAB_DIR/labserve.py" websocket 127.0.0.1 5280
   for a in $($PY -c 'import json,sys
 for a in json.load(open(sys.argv[1])).get("whatsapp_noise", []):
     if not a.endswith(":5222"): print(a)' "$RUNDIR/exchanges.json"); do
     in_ns "$NS_SERVERS" iptables -w -t nat -A PREROUTING -d "${a%:*}" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5223
+    in_ns "$NS_SERVERS" ip6tables -w -t nat -A PREROUTING -d "$(twin6 "${a%:*}")" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5223
   done
   # WeChat's long-link servers answer MMTLS's opening record (labserve.py
   # wechat) on 80, 443 and 8080 of the long-link addresses (exchanges.json),
   # all owned by nginx: redirected to a listener of their own on 5224.
-  start_bg "$NS_SERVERS" wechat5224 "$PY" "$LAB_DIR/labserve.py" wechat 0.0.0.0 5224
+  start_bg "$NS_SERVERS" wechat5224 "$PY" "$LAB_DIR/labserve.py" wechat 0.0.0.0,:: 5224
   for a in $($PY -c 'import json,sys
 for a in json.load(open(sys.argv[1])).get("wechat_mmtls", []): print(a)' "$RUNDIR/exchanges.json"); do
     in_ns "$NS_SERVERS" iptables -w -t nat -A PREROUTING -d "${a%:*}" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5224
+    in_ns "$NS_SERVERS" ip6tables -w -t nat -A PREROUTING -d "$(twin6 "${a%:*}")" -p tcp --dport "${a##*:}" -j REDIRECT --to-ports 5224
   done
 
   # The censor's own servers: only reached through its nat REDIRECT rules.
   write_censor_nginx
   in_ns "$NS_CENSOR" nginx -e "$RUNDIR/censor-nginx/error.log" -c "$RUNDIR/censor-nginx/nginx.conf" -p "$RUNDIR/censor-nginx"
-  start_bg "$NS_CENSOR" blockpage "$PY" "$LAB_DIR/labserve.py" blockpage 198.18.1.1 8081
+  start_bg "$NS_CENSOR" blockpage "$PY" "$LAB_DIR/labserve.py" blockpage 198.18.1.1,2001:2:0:1::1 8081
   # The collector operator's DNS: answers resolver-echo.lab.vantage with the
   # querying resolver's address (the client resolver delegates the name to it).
   start_bg "$NS_CONTROL" dnsecho "$PY" "$LAB_DIR/labserve.py" dnsecho 198.18.5.10 53
 
-  wait_for "nginx (servers)" 50 in_ns "$NS_CLIENT" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
+  wait_for "nginx (servers)" 50 in_ns "$NS_CLIENT" curl -4 -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
+  wait_for "nginx (servers, IPv6)" 50 in_ns "$NS_CLIENT" curl -6 -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
+  wait_for "tcp listener 5222 (IPv6)" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/2001:2:0:2::10/5222'
   wait_for "tcp listener 5222" 50 in_ns "$NS_CLIENT" bash -c 'exec 3<>/dev/tcp/198.18.2.10/5222'
   wait_for "whatsapp listener 5223" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5223'
   wait_for "wechat listener 5224" 50 in_ns "$NS_SERVERS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5224'
@@ -351,7 +411,8 @@ for a in json.load(open(sys.argv[1])).get("wechat_mmtls", []): print(a)' "$RUNDI
   wait_for "censor mitm nginx" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8443'
   wait_for "censor block page" 50 in_ns "$NS_CENSOR" bash -c 'exec 3<>/dev/tcp/198.18.1.1/8081'
   wait_for "resolver echo" 50 in_ns "$NS_CLIENT" bash -c '[ -n "$(dig +short +time=1 +tries=1 @198.18.3.53 resolver-echo.lab.vantage)" ]'
-  wait_for "control path" 50 in_ns "$NS_CONTROL" curl -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
+  wait_for "control path" 50 in_ns "$NS_CONTROL" curl -4 -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
+  wait_for "control path (IPv6)" 50 in_ns "$NS_CONTROL" curl -6 -sf -m 2 --cacert "$RUNDIR/pki/lab-ca.pem" https://chat.signal.org/
 
   trap - ERR INT TERM
   echo "lab $PREFIX up: rundir $RUNDIR"

@@ -7,7 +7,8 @@ it also serves DNS over TLS (:853) and DNS over HTTPS (:443, /dns-query)
 with the lab CA's "lab-dns" certificate, so its lies show through both;
 198.18.3.54 is the control's resolver and always tells the truth, so the
 control vantage point never sees censorship. Both answer only the lab's
-names (local-data) and REFUSE everything else: they never recurse, so no
+names (local-data: A the name's lab address, AAAA its IPv6 twin from
+hosts6.json) and REFUSE everything else: they never recurse, so no
 query ever leaves the lab.
 
 lies: {"name": {"type": "nxdomain"|"refused"|"servfail"|"null"|"bogon"|"deny",
@@ -46,6 +47,8 @@ def write_unbound(rundir, role, lies=None):
     lies = lies or {}
     with open(os.path.join(rundir, "hosts.json")) as f:
         hosts = json.load(f)
+    with open(os.path.join(rundir, "hosts6.json")) as f:
+        hosts6 = json.load(f)
     d = os.path.join(rundir, "unbound")
     os.makedirs(d, exist_ok=True)
     addr = CLIENT_RESOLVER if role == "client" else CONTROL_RESOLVER
@@ -96,6 +99,8 @@ def write_unbound(rundir, role, lies=None):
             # static: the name's other types answer NODATA, not REFUSED.
             lines.append(f"  local-zone: \"{host}.\" static")
             lines.append(f"  local-data: \"{host}. {TTL} IN A {ip}\"")
+            if host in hosts6:
+                lines.append(f"  local-data: \"{host}. {TTL} IN AAAA {hosts6[host]}\"")
             continue
         kind = lie["type"]
         if kind in LIE_ZONE_TYPE:

@@ -200,7 +200,8 @@ async def serve(kind, host, port):
         await asyncio.Event().wait()
         return
     handler = {"whatsapp": whatsapp_client, "wechat": wechat_client, "websocket": websocket_client}.get(kind, blockpage_client)
-    server = await asyncio.start_server(handler, host, port, backlog=BACKLOG,
+    # HOST may list several addresses ("0.0.0.0,::": both families).
+    server = await asyncio.start_server(handler, host.split(","), port, backlog=BACKLOG,
                                         reuse_address=True)
     async with server:
         await server.serve_forever()
@@ -208,7 +209,7 @@ async def serve(kind, host, port):
 
 def main():
     if len(sys.argv) != 4 or sys.argv[1] not in ("whatsapp", "wechat", "websocket", "blockpage", "dnsecho"):
-        sys.exit("usage: labserve.py whatsapp|wechat|websocket|blockpage|dnsecho HOST PORT")
+        sys.exit("usage: labserve.py whatsapp|wechat|websocket|blockpage|dnsecho HOST[,HOST] PORT")
     asyncio.run(serve(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 

@@ -4,7 +4,9 @@ for every address of theirs in everything the probe and the collector kept.
 
 The lab's censor router source-NATs the client (198.18.1.2) to a "public"
 address, PUBLIC_IP, so every server, resolver and the collector see the
-client as PUBLIC_IP, as a home NAT would; the lab's servers echo the address
+client as PUBLIC_IP, as a home NAT would; over IPv6 there is no NAT, as at
+home: the servers see the client's own address CLIENT_IP6 (the probe
+measures IPv6 in the lab); the lab's servers echo the address
 they see in a response header (plain, dashed hostname, reverse DNS). A test
 GeoIP database (written with probe/location/tests/data/make_mmdb.pl) maps
 PUBLIC_IP's network to a test ASN and country. The probe runs `vantage run
@@ -14,10 +16,13 @@ all --upload` to a collector in the control namespace, with --pcap. Then:
   - every file under the results directory (runs, spool), the --output copy,
     the probe's stdout and stderr, `vantage list`/`show` output, the bodies
     the collector stored (its query API) and its log are searched for each
-    client address (own and public) in every spelling, as text and as bytes,
+    client address (own and public IPv4, own IPv6) in every spelling, as
+    text (every IPv6 text form is found by parsing), dashed, reverse DNS
+    (also in DNS wire format) and as bytes,
     and inside every base64 string of the JSON: nothing may be found;
-  - the same search must find the own address in the pcap (so the search
-    works), and the pcap must be mode 0600;
+  - the same search must find both own addresses in the pcap (so the search
+    works), and the pcap must be mode 0600; some measurement must have
+    measured IPv6 (x_ipv6.usable, an x_endpoints entry of family ipv6);
   - every measurement must be stored, with the database's probe_asn,
     probe_cc, probe_network_name and resolver_asn, resolver_ip as the lab's
     resolver echo name reports it (--resolver-echo-name), and the servers' echo
@@ -27,6 +32,7 @@ all --upload` to a collector in the control namespace, with --pcap. Then:
 """
 import argparse
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -42,6 +48,7 @@ import censor  # noqa: E402
 import run_scenarios as rs  # noqa: E402
 
 CLIENT_IP = "198.18.1.2"
+CLIENT_IP6 = "2001:2:0:1::2"
 PUBLIC_IP = "198.18.9.7"
 MAKE_MMDB = os.path.join(LAB_DIR, "..", "..", "probe", "location", "tests", "data", "make_mmdb.pl")
 TEST_ASN, TEST_CC, TEST_NET = 64512, "DE", "Vantage Lab NAT ISP"
@@ -68,10 +75,41 @@ def spellings(ip):
     return [re.compile(t.encode(), re.I) for t in text], [bytes(a), wire]
 
 
+def spellings6(ip):
+    """Spellings of an IPv6 address that are not its text forms (dashed,
+    reverse DNS; regexes) and its byte forms (16 bytes, the reverse name in
+    DNS wire format). Text forms are found by parsing (V6_TOKEN)."""
+    a = ipaddress.IPv6Address(ip)
+    nibbles = a.exploded.replace(":", "")[::-1]
+    text = [
+        re.escape(a.compressed.replace(":", "-")),
+        r"\.".join(nibbles) + r"\.ip6\.arpa",
+    ]
+    wire = b"".join(b"\x01" + n.encode() for n in nibbles) + b"\x03ip6\x04arpa"
+    return [re.compile(t.encode(), re.I) for t in text], [a.packed, wire]
+
+
+# Anything that may be an IPv6 address in text (compressed, expanded, with
+# leading zeros, upper case, an IPv4 tail): parsed and compared.
+V6_TOKEN = re.compile(rb"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+
+
 def find_in(data, ip):
     """Where in `data` (bytes) any spelling of `ip` is, as (offset, text)."""
-    regexes, raw = spellings(ip)
-    hits = [(m.start(), m.group(0)) for r in regexes for m in r.finditer(data)]
+    if ":" in ip:
+        regexes, raw = spellings6(ip)
+        want = ipaddress.IPv6Address(ip)
+        hits = []
+        for m in V6_TOKEN.finditer(data):
+            try:
+                if ipaddress.IPv6Address(m.group(0).decode().strip(".")) == want:
+                    hits.append((m.start(), m.group(0)))
+            except ValueError:
+                pass
+    else:
+        regexes, raw = spellings(ip)
+        hits = []
+    hits += [(m.start(), m.group(0)) for r in regexes for m in r.finditer(data)]
     for b in raw:
         i = data.lower().find(b.lower())
         if i >= 0:
@@ -192,7 +230,7 @@ def main():
             outputs["collector log"] = f.read()
 
         # 1. No spelling of either address anywhere but the pcap.
-        ips = [CLIENT_IP, PUBLIC_IP]
+        ips = [CLIENT_IP, PUBLIC_IP, CLIENT_IP6]
         files = 0
         for root, _, names in os.walk(results):
             for n in names:
@@ -206,8 +244,14 @@ def main():
             problems += search(name, data, ips)
         # 2. The search finds what is there: the pcap holds the own address.
         with open(pcap, "rb") as f:
-            if not find_in(f.read(), CLIENT_IP):
-                problems.append("the search does not find the client's address in the pcap")
+            captured = f.read()
+        for own in (CLIENT_IP, CLIENT_IP6):
+            if not find_in(captured, own):
+                problems.append(f"the search does not find the client's address {own} in the pcap")
+        if not any(((m.get("test_keys") or {}).get("x_ipv6") or {}).get("usable") is True and
+                   any(e.get("family") == "ipv6" for e in (m.get("test_keys") or {}).get("x_endpoints") or [])
+                   for m in measurements):
+            problems.append("no measurement measured IPv6: its addresses were not tested")
         mode = stat.S_IMODE(os.stat(pcap).st_mode)
         if mode != 0o600:
             problems.append(f"pcap mode {oct(mode)}, not 0600")
@@ -225,7 +269,8 @@ def main():
                 seen = ((req.get("response") or {}).get("headers") or {}).get("X-Lab-Seen-From")
                 if isinstance(seen, str):
                     echoes += 1
-                    if seen.count("[scrubbed]") != 3:
+                    # IPv4: address, dashed name, reverse name; IPv6: the address alone.
+                    if seen.count("[scrubbed]") != 3 and seen.split() != ["[scrubbed]"]:
                         problems.append(f"server echo not fully scrubbed: {seen!r}")
         if echoes == 0:
             problems.append("no response carried the servers' X-Lab-Seen-From echo: nothing was tested")

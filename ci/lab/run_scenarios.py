@@ -65,7 +65,7 @@ def start_testhelper(path, env, rundir):
                           "--listen", TESTHELPER_ADDR,
                           # The control trusts the lab CA and may reach lab addresses only.
                           "--ca-bundle", os.path.join(rundir, "pki", "lab-ca.pem"),
-                          "--allow-net", "198.18.0.0/15"], stdout=log,
+                          "--allow-net", "198.18.0.0/15", "--allow-net", "2001:2::/48"], stdout=log,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True)
     with open(os.path.join(rundir, "pids", "testhelper.pid"), "w") as f:
@@ -173,6 +173,9 @@ def compare(expected, got):
             diffs.append(f"{where}methods {sorted(exp['methods'])} != {sorted(act.get('methods') or [])}")
         if "confidence" in exp and exp["confidence"] != act.get("confidence"):
             diffs.append(f"{where}confidence {exp['confidence']} != {act.get('confidence')}")
+        if "families" in exp and exp["families"] != act.get("families"):
+            diffs.append(f"{where}families {json.dumps(exp['families'], sort_keys=True)} != "
+                         f"{json.dumps(act.get('families'), sort_keys=True)}")
 
     check("", expected, got)
     for feat, exp in (expected.get("features") or {}).items():
@@ -232,10 +235,21 @@ def run_scenario(name, args, index):
             rows.append((name, service, fmt(exp), fmt(verdicts.get(service)),
                          "OK" if not diffs else "MISMATCH", diffs))
         with open(out) as f:
-            for service, diffs in expectations.check_keys(doc, [json.loads(l) for l in f if l.strip()]):
-                ok = ok and not diffs
-                rows.append((name, f"({service} keys)", "expect_keys", f"{len(diffs)} differences",
-                             "OK" if not diffs else "MISMATCH", diffs))
+            measured = [json.loads(l) for l in f if l.strip()]
+        # The lab has IPv6 (no default route): every run must find it usable
+        # and measure it, or say why not (`expect_ipv6`: the x_ipv6.usable
+        # every measurement must give; default true).
+        want6 = doc.get("expect_ipv6", True)
+        got6 = sorted({json.dumps(((m.get("test_keys") or {}).get("x_ipv6") or {}).get("usable"))
+                       for m in measured})
+        diffs = [] if got6 == [json.dumps(want6)] else [f"x_ipv6.usable {', '.join(got6)} != {json.dumps(want6)}"]
+        ok = ok and not diffs
+        rows.append((name, "(ipv6)", f"usable={json.dumps(want6)}", f"usable={','.join(got6)}",
+                     "OK" if not diffs else "MISMATCH", diffs))
+        for service, diffs in expectations.check_keys(doc, measured):
+            ok = ok and not diffs
+            rows.append((name, f"({service} keys)", "expect_keys", f"{len(diffs)} differences",
+                         "OK" if not diffs else "MISMATCH", diffs))
         if args.collector:
             # "all": every measurement acknowledged; "kept": none could be
             # (e.g. the client is offline) and all wait in the spool.

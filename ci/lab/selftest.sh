@@ -149,11 +149,13 @@ except (socket.timeout, TimeoutError): print("silent")
 except OSError as e: print("other:%r" % e)
 EOF
 }
-https_rc() { $CLI curl -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }
+https_rc() { $CLI curl ${3:-} -s -o /dev/null -m "${2:-4}" --cacert "$CA" "https://$1/"; echo $?; }  # https_rc NAME [TIMEOUT] [-4|-6]
 issuer() { $CLI openssl s_client -connect "$1:443" -servername "$1" </dev/null 2>/dev/null | sed -n 's/^issuer=.*CN *= *//p' | head -1; }
 speed() { $CLI curl -s -o /dev/null -m 6 --cacert "$CA" -w '%{speed_download}' "$1" | cut -d. -f1; }
 UPDATES_URL=https://updates.signal.org/desktop/apt/dists/xenial/main/binary-amd64/Packages
 ip_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/hosts.json" "$1"; }
+ip6_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/hosts6.json" "$1"; }
+dns_answer6() { $CLI dig +short +time=2 +tries=1 "@198.18.3.53" "$1" AAAA 2>/dev/null | grep : | head -1; }
 # The lab address a catalog address literal (a Telegram data centre) stands for.
 addr_of() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RUNDIR/addresses.json" "$1"; }
 # OONI's POST to a data centre, plain HTTP even on 443 -> status code ("000": no answer).
@@ -194,18 +196,26 @@ k_encdrop() { [ "$(dns_status cdsi.signal.org)" = NOERROR ] && [ "$(edns_answer 
 c_inj() { [ "$(dns_answer chat.signal.org)" = 198.18.4.4 ] && [ "$(dns_answer chat.signal.org 198.18.2.40)" = 198.18.4.4 ] \
           && [ "$(dns_answer cdsi.signal.org)" = "$(ip_of cdsi.signal.org)" ]; }
 k_inj() { [ "$(dns_answer chat.signal.org)" = "$(ip_of chat.signal.org)" ] && [ -z "$(dns_answer chat.signal.org 198.18.2.40)" ]; }
-c_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = timeout ] && [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 443)" = connected ]; }
-k_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = connected ]; }
-c_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = refused ] && [ "$(tcp_connect "$CT" "$(ip_of e14.whatsapp.net)" 443)" = connected ]; }
-k_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = connected ]; }
+# IP techniques apply to both families by default: the name's IPv6 twin too.
+c_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = timeout ] && [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 443)" = connected ] \
+          && [ "$(tcp_connect "$CU" "$(ip6_of e13.whatsapp.net)" 5222)" = timeout ]; }
+k_bh()  { [ "$(tcp_connect "$CU" "$(ip_of e13.whatsapp.net)" 5222)" = connected ] && [ "$(tcp_connect "$CU" "$(ip6_of e13.whatsapp.net)" 5222)" = connected ]; }
+c_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = refused ] && [ "$(tcp_connect "$CT" "$(ip_of e14.whatsapp.net)" 443)" = connected ] \
+          && [ "$(tcp_connect "$CU" "$(ip6_of e14.whatsapp.net)" 443)" = refused ] && [ "$(tcp_connect "$CT" "$(ip6_of e14.whatsapp.net)" 443)" = connected ]; }
+k_rst() { [ "$(tcp_connect "$CU" "$(ip_of e14.whatsapp.net)" 443)" = connected ] && [ "$(tcp_connect "$CU" "$(ip6_of e14.whatsapp.net)" 443)" = connected ]; }
 c_icmp() { [ "$(tcp_connect "$CU" "$(ip_of e15.whatsapp.net)" 443)" = unreachable ]; }
 k_icmp() { [ "$(tcp_connect "$CU" "$(ip_of e15.whatsapp.net)" 443)" = connected ]; }
-c_sni() { [ "$(https_rc chat.signal.org)" = 35 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
-k_sni() { [ "$(https_rc chat.signal.org)" = 0 ]; }
+c_sni() { [ "$(https_rc chat.signal.org 4 -4)" = 35 ] && [ "$(https_rc chat.signal.org 4 -6)" = 35 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
+k_sni() { [ "$(https_rc chat.signal.org 4 -4)" = 0 ] && [ "$(https_rc chat.signal.org 4 -6)" = 0 ]; }
+# family=4 (scenario ipv4_only_block): reset over IPv4, IPv6 untouched.
+c_sni4() { [ "$(https_rc chat.signal.org 4 -4)" = 35 ] && [ "$(https_rc chat.signal.org 4 -6)" = 0 ] \
+           && echo "IPv4 reset (curl -4 exit 35), IPv6 answers (curl -6 exit 0)"; }
 c_sdrop() { [ "$(https_rc storage.signal.org 3)" = 28 ] && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
 k_sdrop() { [ "$(https_rc storage.signal.org)" = 0 ]; }
 # Residual: after the trigger, even a bare connect to the same ip:port is reset.
-c_resid() { [ "$(https_rc chat.signal.org)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = refused ] \
+# Each family's flow triggers its own penalty (curl -6 never falls back to IPv4 after a reset in TLS).
+c_resid() { [ "$(https_rc chat.signal.org 4 -4)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip_of chat.signal.org)" 443)" = refused ] \
+            && [ "$(https_rc chat.signal.org 4 -6)" = 35 ] && [ "$(tcp_connect "$CU" "$(ip6_of chat.signal.org)" 443)" = refused ] \
             && [ "$(https_rc cdsi.signal.org)" = 0 ]; }
 c_mitm() { [ "$(issuer web.whatsapp.com)" = "Lab Censor Interception CA" ] && [ "$(https_rc web.whatsapp.com)" = 60 ]; }
 k_mitm() { [ "$(issuer web.whatsapp.com)" = "Vantage Lab Root CA" ] && [ "$(https_rc web.whatsapp.com)" = 0 ]; }
@@ -266,6 +276,7 @@ CASES=(
 "tcp_rst_syn|--names e14.whatsapp.net|rst"
 "icmp_prohibited|--names e15.whatsapp.net|icmp"
 "sni_rst|--names chat.signal.org|sni"
+"sni_rst|--names chat.signal.org --param family=4|sni4:sni"
 "stateful_sni_rst|--names chat.signal.org|sni"
 "sni_drop|--names storage.signal.org --param require_tool=true|sdrop"
 "residual|--names chat.signal.org --param timeout_s=60|resid:sni"
@@ -285,6 +296,19 @@ CASES=(
 )
 
 pass=0; fail=0; failed=()
+
+# Every name has an IPv6 twin (2001:2:0:N::H of 198.18.N.H), answered as
+# AAAA and served, and no namespace has a default route in either family.
+v6_ok=yes
+for ns in client censor servers resolvers control; do
+  if ip -n "${PREFIX}$ns" -4 route show default | grep -q . || ip -n "${PREFIX}$ns" -6 route show default | grep -q .; then v6_ok="default route in $ns"; fi
+done
+if [ "$v6_ok" = yes ] && [ "$(dns_answer6 chat.signal.org)" = "$(ip6_of chat.signal.org)" ] \
+   && [ "$(ip6_of chat.signal.org)" = 2001:2:0:2::40 ] && [ "$(https_rc chat.signal.org 4 -6)" = 0 ]; then
+  pass=$((pass + 1)); echo "PASS  IPv6 twins: chat.signal.org AAAA $(ip6_of chat.signal.org) served over IPv6; no default route"
+else
+  fail=$((fail + 1)); failed+=(ipv6); echo "FAIL  IPv6 addressing ($v6_ok; AAAA '$(dns_answer6 chat.signal.org)')"
+fi
 
 # A catalog address literal is only ever stood for by a lab address: none of
 # the real ones may be on a lab interface.

@@ -270,7 +270,9 @@ int run_command(const RunOptions& o) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", result.runtime);
     std::cout << "\n" << location_summary(where) << "\n";
-    std::cout << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s; run "
+    const std::string ipv6 = ipv6_summary(measurements);
+    std::cout << (result.interrupted ? "interrupted after " : "measured in ") << secs << " s"
+              << (ipv6.empty() ? "" : " (" + ipv6 + ")") << "; run "
               << id << " saved to " << path << " (`vantage show " << id << "` for details)\n";
   }
   if (o.upload) {

@@ -2,6 +2,7 @@
 #include "probe/cli/summary_table.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "reports/format/vocabulary.h"
@@ -63,6 +64,14 @@ std::string summary_table(const std::vector<json>& measurements) {
     const json features = v.value("features", json::object());
     for (const auto& [name, f] : features.items()) {
       std::string ev = f.value("status", "") == vocab::kAccessible ? "" : first_evidence(v, name);
+      // Judged per address family: say which one, when they differ.
+      const json fam = f.value("families", json::object());
+      if (fam.is_object() && fam.size() > 1 && fam.begin().value() != std::next(fam.begin()).value()) {
+        std::string per;
+        for (const auto& [family, status] : fam.items())
+          per += (per.empty() ? "" : ", ") + family + " " + (status.is_string() ? status.get<std::string>() : "?");
+        ev = per + (ev.empty() ? "" : "; " + ev);
+      }
       if (ev.size() > 100) ev = ev.substr(0, 97) + "...";
       rows.push_back({"", name, f.value("status", "?"), join(f.value("methods", json::array())), ev});
     }
@@ -70,6 +79,22 @@ std::string summary_table(const std::vector<json>& measurements) {
       notes += "note: " + v.value("confidence_reason", "") + "\n";
   }
   return render(rows) + notes;
+}
+
+std::string ipv6_summary(const std::vector<json>& measurements) {
+  for (const auto& m : measurements) {
+    const json x = m.value("test_keys", json::object()).value("x_ipv6", json::object());
+    if (!x.is_object() || x.value("usable", json()) == json(true)) continue;
+    const json reason = x.value("reason", json());
+    const std::string r = reason.is_string() ? reason.get<std::string>() : "";
+    if (r == "no_ipv6_route") return "IPv6 not measured: this host has no IPv6 route";
+    if (r == "no_global_ipv6_address") return "IPv6 not measured: this host has no global IPv6 address";
+    if (r == "ipv6_unsupported") return "IPv6 not measured: this host has no IPv6";
+    if (r == "disabled") return "IPv6 not measured: turned off";
+    if (r == "no_aaaa_answer") continue;  // next service: maybe one of its names has an IPv6 address
+    if (!r.empty()) return "IPv6 not measured: " + r;
+  }
+  return "";
 }
 
 std::string describe_measurement(const json& m) {

@@ -43,6 +43,7 @@ struct HostLookup {
   std::string failure;
   long control_id = -1;                          // the control's lookup, when ours failed
   bool literal = false;                          // an address literal: ips = {name}, nothing looked up
+  bool aaaa = false;                             // the lookup gave a usable (non-bogon) IPv6 address
 };
 
 // One distinct chain to measure, shared by every endpoint that needs it.
@@ -281,20 +282,56 @@ class Runner {
       auto& list = a.ipv4.empty() ? v6 : v4;
       if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
     }
-    // IPv4 only for now: many volunteers have AAAA answers but no IPv6
-    // route, and network_unreachable there is not censorship.
+    if (v4.size() > opt_.max_ips_per_host) v4.resize(opt_.max_ips_per_host);
+    if (v6.size() > opt_.max_ipv6_per_host) v6.resize(opt_.max_ipv6_per_host);
     h.ips = v4;
-    if (h.ips.size() > opt_.max_ips_per_host) h.ips.resize(opt_.max_ips_per_host);
-    // Judged on IPv4 alone, the family that is measured: a bogon A answer
-    // beside a genuine AAAA is still a lie about the address we would use.
+    h.aaaa = !v6.empty();
+    // IPv6 only where the host can reach it: many volunteers have AAAA
+    // answers but no IPv6 route, and network_unreachable there is not
+    // censorship (x_ipv6 says so once instead).
+    if (!v6.empty() && ipv6_usable(v6.front())) h.ips.insert(h.ips.end(), v6.begin(), v6.end());
+    // A bogon A answer beside a genuine AAAA is still a lie about the
+    // address an IPv4 app would use: the name is judged a bogon.
     if (any && v4.empty()) {
       obs.failure = vocab::kDnsBogon;  // as OONI records it
       h.failure = *obs.failure;
+      h.ips.clear();
     } else if (h.ips.empty()) {
-      obs.failure = vocab::kDnsNoAnswer;  // no IPv4 address to measure
+      obs.failure = vocab::kDnsNoAnswer;  // no address to measure
       h.failure = *obs.failure;
     }
     if (!h.failure.empty()) ask_control_dns(h);
+  }
+
+  // Whether IPv6 can be measured, decided once per run at the first AAAA
+  // answer (no packet is sent: ipv6_connectivity.h).
+  bool ipv6_usable(const std::string& destination) {
+    std::lock_guard lock(ipv6_mu_);
+    if (!ipv6_) ipv6_ = opt_.ipv6_connectivity ? opt_.ipv6_connectivity(destination) : net::ipv6_connectivity(destination);
+    return ipv6_->usable;
+  }
+
+  // x_ipv6 of one service: the run's decision, and how many of its IPv6
+  // addresses were measured.
+  Ipv6Record ipv6_record(const catalog::Service& s) {
+    Ipv6Record r;
+    std::set<std::string> measured;
+    bool aaaa = false;
+    for (const auto& e : s.endpoints)
+      if (const HostLookup* h = host(e.host)) {
+        aaaa = aaaa || h->aaaa;
+        for (const auto& ip : h->ips)
+          if (ip.find(':') != std::string::npos) measured.insert(ip);
+      }
+    r.addresses = static_cast<int>(measured.size());
+    std::lock_guard lock(ipv6_mu_);
+    if (opt_.max_ipv6_per_host == 0) r.reason = "disabled";
+    else if (ipv6_) r.usable = ipv6_->usable, r.reason = ipv6_->reason;
+    else r.reason = "no_aaaa_answer";
+    // The run could reach IPv6, but none of this service's names had an
+    // AAAA answer: nothing of it was measured over IPv6.
+    if (r.usable && *r.usable && !aaaa) r.reason = "no_aaaa_answer";
+    return r;
   }
 
   // What the control's resolver says about a name ours failed on.
@@ -642,6 +679,7 @@ class Runner {
         format::PlannedEndpoint ep = base;
         ep.endpoint = e.host + ":" + std::to_string(port);
         ep.port = port;
+        // Without an address there is no family (DNS stopped both).
         if (h->ips.empty()) {
           if (h->failure == kInterrupted) ep.failure = kInterrupted;
           if (h->control_id >= 0) control_ids[ep.endpoint].push_back(h->control_id);
@@ -664,6 +702,7 @@ class Runner {
           const ChainJob* job = find_job(job_for(e, ip, port));
           format::PlannedEndpoint one = ep;
           one.ip = ip;
+          one.family = ip.find(':') == std::string::npos ? vocab::kFamilyIpv4 : vocab::kFamilyIpv6;
           if (!job) continue;
           one.transaction_id = job->transaction_id;
           one.attempts = job->attempts;
@@ -680,6 +719,7 @@ class Runner {
         }
       }
     }
+    out.ipv6 = ipv6_record(s);
     if (control_ && !s.canary) {
       // One answer per endpoint, united from the answers about its
       // addresses (and its name's lookup).
@@ -706,6 +746,8 @@ class Runner {
   std::thread udp_thread_;
   std::deque<ChainJob> jobs_;  // planned by the lookups' thread only; a deque, so a running job never moves
   std::mutex compare_mu_;      // ChainJob::compare, set by planning while the job may run
+  std::mutex ipv6_mu_;
+  std::optional<net::Ipv6Connectivity> ipv6_;  // the run's decision, at the first AAAA answer
   std::set<std::string> compared_hosts_;  // names of measured services (the canary's are not compared)
   // Last member: destroyed first, its threads joined while the rest lives.
   std::unique_ptr<ControlQueue> control_;

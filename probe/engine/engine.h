@@ -22,6 +22,12 @@
 //    (address:port, chain, name/URL), the helper measuring that chain only;
 //    x_control records one answer per endpoint and whether the control
 //    could be reached.
+//  - IPv6: when the host can reach IPv6 (net/ipv6_connectivity.h, decided
+//    once per run, at the first AAAA answer, without a packet), each name's
+//    first `max_ipv6_per_host` usable AAAA addresses are measured beside its
+//    A ones, in parallel, as chains of their own; when it cannot, no IPv6
+//    address is connected to, and each service's Ipv6Record says why once
+//    (instead of network_unreachable failures that are no censorship).
 // The engine returns observations; testkeys/ turns them into test_keys. It
 // never writes JSON to disk and never decides verdicts.
 #pragma once
@@ -37,6 +43,7 @@
 
 #include "probe/capture/capture_session.h"
 #include "probe/catalog/catalog.h"
+#include "probe/net/ipv6_connectivity.h"
 #include "probe/net/step_clock.h"
 #include "reports/format/observations.h"
 #include "reports/format/plan.h"
@@ -56,7 +63,11 @@ struct EngineOptions {
   std::chrono::milliseconds exchange_timeout{5000};
   std::chrono::milliseconds throughput_window{3000};
   std::chrono::milliseconds deadline{120000};  // whole run
-  std::size_t max_ips_per_host = 4;
+  std::size_t max_ips_per_host = 4;    // IPv4 addresses measured per name
+  std::size_t max_ipv6_per_host = 1;   // IPv6 addresses measured per name (0: IPv6 never measured)
+  // Whether the host can reach this IPv6 destination; empty =
+  // net::ipv6_connectivity. Only unit tests replace it.
+  std::function<net::Ipv6Connectivity(const std::string& destination)> ipv6_connectivity;
   // Besides the system lookup, each name is also asked over UDP straight to
   // this resolver ("ip" or "ip:port"; default: the first nameserver of
   // /etc/resolv.conf), keeping the socket open `dns_hold` after the first
@@ -87,6 +98,15 @@ struct EngineOptions {
   std::function<void(const std::string& service, const std::string& what, const std::string& failure)> progress;
 };
 
+// x_ipv6: whether the run measured IPv6, said once per service.
+struct Ipv6Record {
+  // null: not decided (no name of the run had an AAAA answer, or IPv6 is
+  // off by max_ipv6_per_host = 0).
+  std::optional<bool> usable;
+  std::string reason;  // why not usable (net::kIpv6*), "no_aaaa_answer" or "disabled"; "" when usable
+  int addresses = 0;   // IPv6 addresses of this service measured
+};
+
 // Everything one service's measurement is made of.
 struct ServiceObservations {
   std::vector<format::DnsObservation> queries;
@@ -97,6 +117,7 @@ struct ServiceObservations {
   std::vector<format::NetworkEvent> network_events;
   std::vector<format::PlannedEndpoint> endpoints;  // x_endpoints (the plan and its transactions)
   std::optional<format::ControlRecord> control;     // x_control; none when no control was used
+  Ipv6Record ipv6;                                  // x_ipv6
 };
 
 struct RunResult {

@@ -70,6 +70,9 @@ json build_test_keys(const catalog::Service& service, const engine::ServiceObser
   keys["x_networks"] = format::to_json(format::Networks{service.asns, service.prefixes});
   keys["x_canary"] = canary;
   keys["x_control"] = obs.control ? format::to_json(*obs.control) : json(nullptr);
+  keys["x_ipv6"] = json{{"usable", obs.ipv6.usable ? json(*obs.ipv6.usable) : json(nullptr)},
+                        {"reason", obs.ipv6.reason.empty() ? json(nullptr) : json(obs.ipv6.reason)},
+                        {"addresses", obs.ipv6.addresses}};
   if (!capture.is_null()) keys["x_capture"] = capture;
   keys["x_verdict"] = analysis::compute_verdict(keys);
   // The experiment-level failure OONI's specs define (null when the

@@ -32,7 +32,8 @@ json to_json(const PlannedEndpoint& e) {
          {"dns_udp_transaction_id", e.dns_udp_transaction_id},
          {"confirmed", or_null(e.confirmed)},
          {"port", e.port ? json(*e.port) : json(nullptr)},
-         {"ip", or_null(e.ip)}};
+         {"ip", or_null(e.ip)},
+         {"family", e.family.empty() ? json(nullptr) : json(e.family)}};
   if (!e.url.empty()) j["url"] = e.url, j["method"] = e.method;
   if (!e.exchange.empty()) j["exchange"] = e.exchange;
   if (e.chain != "dns") j["transaction_id"] = e.transaction_id ? json(*e.transaction_id) : json(nullptr);
@@ -58,6 +59,9 @@ PlannedEndpoint planned_endpoint_from_json(const json& j) {
   e.exchange = read_string(j, "exchange");
   e.port = read_optional_integer(j, "port");
   e.ip = read_optional_string(j, "ip");
+  e.family = read_string(j, "family");
+  // Measurements from before the key: the address tells its family.
+  if (e.family.empty() && e.ip && !e.ip->empty()) e.family = e.ip->find(':') == std::string::npos ? "ipv4" : "ipv6";
   e.transaction_id = read_optional_integer(j, "transaction_id");
   e.attempts = read_optional_integer(j, "attempts");
   e.failure = read_string(j, "failure");

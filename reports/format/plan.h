@@ -41,6 +41,7 @@ struct PlannedEndpoint {
   std::string exchange;
   std::optional<int64_t> port;           // null for a DNS-only endpoint
   std::optional<std::string> ip;         // null: no address measured
+  std::string family;                    // "ipv4" | "ipv6" of ip; "" (written null) without one
   // The chain's final attempt (written for every endpoint but DNS-only ones:
   // null when there was no address) and how many attempts it took.
   std::optional<int64_t> transaction_id;

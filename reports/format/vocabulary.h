@@ -34,6 +34,10 @@ inline constexpr const char* kMethodAppProtocol = "app_protocol";
 inline constexpr const char* kRuleAny = "any";
 inline constexpr const char* kRuleAll = "all";
 
+// Address families (x_endpoints[].family, x_verdict's "families").
+inline constexpr const char* kFamilyIpv4 = "ipv4";
+inline constexpr const char* kFamilyIpv6 = "ipv6";
+
 // Chains (x_endpoints[].chain; the catalog's names).
 inline constexpr const char* kChainDns = "dns";
 inline constexpr const char* kChainTcp = "tcp";

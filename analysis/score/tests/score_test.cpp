@@ -42,6 +42,21 @@ TEST(ScoreWhatsapp, FailedWebRequestIsBlockedWithItsMethod) {
   EXPECT_EQ(s.features["messaging"].status, "accessible");
 }
 
+// A feature blocked over one address family and accessible over the other
+// (x_verdict.features.<f>.families) makes the service partially blocked,
+// with that feature's methods.
+TEST(ScoreCombine, AFeatureBlockedOverOneFamilyIsPartiallyBlocked) {
+  EXPECT_EQ(combine_statuses({"partially_blocked"}), "partially_blocked");
+  EXPECT_EQ(combine_statuses({"accessible", "partially_blocked"}), "partially_blocked");
+  EXPECT_EQ(combine_statuses({"inconclusive", "partially_blocked"}), "partially_blocked");
+  Score s = score_recorded_verdict(json{{"status", "partially_blocked"}, {"methods", {"tls"}},
+                                        {"features", {{"messaging", {{"status", "partially_blocked"}, {"methods", {"tls"}}}},
+                                                      {"contacts", {{"status", "accessible"}, {"methods", json::array()}}}}}});
+  EXPECT_EQ(s.verdict, "partially_blocked");
+  EXPECT_EQ(s.features["messaging"].status, "partially_blocked");
+  EXPECT_EQ(s.methods, std::vector<std::string>{"tls"});
+}
+
 TEST(ScoreWhatsappTrap, Port5222OutageOfJanuary2026IsNotBlocking) {
   json m = example("whatsapp-0.10.0.json");
   m["measurement_start_time"] = "2026-01-15 10:00:00";

@@ -99,8 +99,15 @@ void judge_dns(Judgement& j) {
     return std::find(last.begin(), last.end(), a) == last.end();
   };
   const auto& prefixes = j.m.networks.prefixes;
+  // Judged against the known networks of the answer's own family: a
+  // catalog that lists only IPv4 prefixes says nothing about IPv6 answers.
   auto outside_networks = [&](const std::string& a) {
-    return !a.empty() && !prefixes.empty() && !in_any_prefix(a, prefixes);
+    if (a.empty()) return false;
+    const bool v6 = a.find(':') != std::string::npos;
+    std::vector<std::string> same;
+    for (const auto& p : prefixes)
+      if ((p.find(':') != std::string::npos) == v6) same.push_back(p);
+    return !same.empty() && !in_any_prefix(a, same);
   };
   const auto control_addrs = j.control_dns_addrs();
   auto control_gave = [&](const std::string& a) {

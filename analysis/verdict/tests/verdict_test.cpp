@@ -86,7 +86,9 @@ class Keys {
     q.hostname = e.host;
     q.query_type = "ANY";
     q.failure = failure(e.dns_failure);
-    if (e.dns_failure.empty() || e.dns_failure == "dns_bogon_error") q.answers.push_back({"A", e.ip, "", "", 60});
+    const bool v6 = e.ip.find(':') != std::string::npos;
+    if (e.dns_failure.empty() || e.dns_failure == "dns_bogon_error")
+      q.answers.push_back(v6 ? format::DnsAnswer{"AAAA", "", e.ip, "", 60} : format::DnsAnswer{"A", e.ip, "", "", 60});
     keys_["queries"].push_back(format::to_json(q));
 
     format::PlannedEndpoint ep;
@@ -105,6 +107,7 @@ class Keys {
     const int64_t tx = next_tx_++;
     ep.port = e.port;
     ep.ip = e.ip;
+    ep.family = v6 ? "ipv6" : "ipv4";
     ep.transaction_id = tx;
     ep.attempts = e.attempts;
     if (e.interrupted) {
@@ -112,7 +115,7 @@ class Keys {
       push(ep);
       return *this;
     }
-    const std::string address = e.ip + ":" + std::to_string(e.port);
+    const std::string address = v6 ? "[" + e.ip + "]:" + std::to_string(e.port) : e.ip + ":" + std::to_string(e.port);
     format::TcpConnectObservation tcp;
     tcp.transaction_id = tx;
     tcp.ip = e.ip;
@@ -967,6 +970,110 @@ TEST(Verdict, PartiallyBlocked) {
   EXPECT_EQ(v["methods"], json::array({"tls"}));
 }
 
+// --- per address family ---
+
+Ep at(Ep e, const std::string& ip) {
+  e.ip = ip;
+  return e;
+}
+
+// A censor that resets Signal's chat over IPv4 only: an app on this network
+// works over IPv6. Judged as one pool of endpoints (the old verdict), the
+// "any" rule found the IPv6 one working and called the feature accessible.
+TEST(Verdict, BlockedOverIpv4AccessibleOverIpv6IsPartiallyBlocked) {
+  Ep v4 = at(https_ep("chat.example", "chat"), "198.18.2.40");
+  v4.tls_failure = "connection_reset";
+  Ep v6 = at(https_ep("chat.example", "chat"), "2001:2:0:2::40");
+  Keys k;
+  k.feature("chat", "any").feature("web", "all").add(v4).add(v6).add(at(https_ep(), "198.18.2.41"));
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "partially_blocked");
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array({"tls"}));
+  EXPECT_EQ(v["features"]["chat"]["families"], json({{"ipv4", "blocked"}, {"ipv6", "accessible"}}));
+  EXPECT_EQ(v["features"]["web"]["families"], json({{"ipv4", "accessible"}}));  // no IPv6 address measured
+  EXPECT_EQ(v["status"], "partially_blocked");
+  EXPECT_EQ(v["methods"], json::array({"tls"}));
+  EXPECT_EQ(v["families"], json({{"ipv4", "partially_blocked"}, {"ipv6", "accessible"}}));
+  EXPECT_EQ(v["endpoints"][0]["family"], "ipv4");
+  EXPECT_EQ(v["endpoints"][1]["family"], "ipv6");
+  // The same with "all": the IPv6 endpoint alone decides its family.
+  Keys all;
+  all.feature("chat", "all").add(v4).add(v6);
+  EXPECT_EQ(all.verdict()["features"]["chat"]["status"], "partially_blocked");
+  EXPECT_EQ(all.verdict()["status"], "partially_blocked");
+}
+
+TEST(Verdict, BlockedOverBothFamiliesIsBlocked) {
+  Ep v4 = at(tcp_ep(), "198.18.2.40"), v6 = at(tcp_ep(), "2001:2:0:2::40");
+  v4.tcp_failure = "connection_reset";
+  v6.tcp_failure = "generic_timeout_error";
+  Keys k;
+  k.feature("chat", "any").add(v4).add(v6);
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "blocked");
+  EXPECT_EQ(v["features"]["chat"]["families"], json({{"ipv4", "blocked"}, {"ipv6", "blocked"}}));
+  EXPECT_EQ(v["status"], "blocked");
+  EXPECT_EQ(v["families"], json({{"ipv4", "blocked"}, {"ipv6", "blocked"}}));
+}
+
+TEST(Verdict, BlockedOverIpv6OnlyIsPartiallyBlockedWithIpv6Method) {
+  Ep v6 = at(tcp_ep(), "2001:2:0:2::40");
+  v6.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").add(at(tcp_ep(), "198.18.2.40")).add(v6);
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["status"], "partially_blocked");
+  EXPECT_EQ(v["features"]["chat"]["methods"], json::array({"tcp_ip"}));
+  EXPECT_EQ(v["families"], json({{"ipv4", "accessible"}, {"ipv6", "blocked"}}));
+}
+
+// A name whose lookup failed has no address and no family: DNS stops both
+// families, so it counts in each one the measurement measured.
+TEST(Verdict, AnEndpointWithoutAddressCountsInEveryFamily) {
+  Ep nx = tcp_ep("e1.example");
+  nx.dns_failure = "dns_nxdomain_error";
+  Keys k;
+  k.feature("chat", "all").add(nx).add(at(tcp_ep("e2.example"), "2001:2:0:2::41"));
+  json v = k.verdict();
+  EXPECT_EQ(v["features"]["chat"]["families"], json({{"ipv4", "blocked"}, {"ipv6", "blocked"}}));
+  EXPECT_EQ(v["features"]["chat"]["status"], "blocked");
+  EXPECT_TRUE(v["endpoints"][0]["family"].is_null());
+  // IPv4 only when nothing was measured over IPv6 and the probe did not find it usable...
+  Keys only;
+  only.feature("chat", "all").add(nx);
+  EXPECT_EQ(only.verdict()["features"]["chat"]["families"], json({{"ipv4", "blocked"}}));
+  // ...and both when it did (x_ipv6), even if no name had an address.
+  only.json_()["x_ipv6"] = {{"usable", true}, {"reason", nullptr}, {"addresses", 0}};
+  EXPECT_EQ(only.verdict()["features"]["chat"]["families"], json({{"ipv4", "blocked"}, {"ipv6", "blocked"}}));
+}
+
+TEST(Verdict, CombineFamilies) {
+  EXPECT_EQ(combine_families("", "blocked"), "blocked");
+  EXPECT_EQ(combine_families("accessible", ""), "accessible");
+  EXPECT_EQ(combine_families("blocked", "blocked"), "blocked");
+  EXPECT_EQ(combine_families("blocked", "accessible"), "partially_blocked");
+  EXPECT_EQ(combine_families("accessible", "blocked"), "partially_blocked");
+  EXPECT_EQ(combine_families("blocked", "down"), "blocked");
+  EXPECT_EQ(combine_families("inconclusive", "blocked"), "blocked");
+  EXPECT_EQ(combine_families("accessible", "down"), "accessible");
+  EXPECT_EQ(combine_families("inconclusive", "accessible"), "accessible");
+  EXPECT_EQ(combine_families("down", "inconclusive"), "inconclusive");
+  EXPECT_EQ(combine_families("down", "down"), "down");
+}
+
+// A catalog that lists only IPv4 networks says nothing about IPv6 answers.
+TEST(Verdict, KnownNetworksAreJudgedPerFamily) {
+  Ep v6 = at(tcp_ep(), "2001:2:0:2::40");
+  v6.tcp_failure = "connection_reset";
+  Keys k;
+  k.feature("chat", "all").prefixes({"198.18.2.0/24"}).add(v6);
+  json v = k.verdict();
+  EXPECT_EQ(endpoint0(v)["method"], "tcp_ip");  // not dns: the answer is not suspect
+  Keys both;
+  both.feature("chat", "all").prefixes({"198.18.2.0/24", "2001:2:0:3::/64"}).add(v6);
+  EXPECT_EQ(endpoint0(both.verdict())["method"], "dns");  // outside the IPv6 networks listed
+}
+
 // The service table (reports/README.md), every combination of which feature
 // statuses occur: accessible, blocked, down, inconclusive.
 TEST(Verdict, ServiceStatusTable) {
@@ -1000,7 +1107,12 @@ TEST(Verdict, ServiceStatusTable) {
       FeatureCounts c{r.a ? n : 0, r.b ? n : 0, r.d ? n : 0, r.i ? n : 0};
       EXPECT_EQ(service_status(c), r.status);
       EXPECT_EQ(service_status(c, /*canary_ok=*/false), "inconclusive");
+      // A feature blocked over one family only makes any service partially blocked.
+      c.partially_blocked = n;
+      EXPECT_EQ(service_status(c), "partially_blocked");
+      EXPECT_EQ(service_status(c, /*canary_ok=*/false), "inconclusive");
     }
+  EXPECT_EQ(service_status(FeatureCounts{0, 0, 0, 0, 1}), "partially_blocked");
 }
 
 // An outage that left DNS working: every connection feature is down for the

@@ -76,6 +76,19 @@ class Expectations(unittest.TestCase):
         with self.assertRaisesRegex(expectations.ScenarioError, "needs a status"):
             expectations.expected({"expect": {"chat": {"methods": []}}}, self.services)
 
+    def test_families_are_kept_and_checked(self):
+        fam = {"ipv4": "blocked", "ipv6": "accessible"}
+        exp = expectations.expected({"expect": {"chat": {"status": "partially_blocked", "features": {
+            "messaging": {"status": "partially_blocked", "families": fam}}}}}, self.services)
+        self.assertEqual(exp["chat"]["features"]["messaging"]["families"], fam)
+        for bad in ({"ipv5": "blocked"}, {"ipv4": "ok"}, [], {}):
+            with self.assertRaisesRegex(expectations.ScenarioError, "expect.chat.features.messaging.families: must map"):
+                expectations.expected({"expect": {"chat": {"status": "accessible", "features": {
+                    "messaging": {"status": "accessible", "families": bad}}}}}, self.services)
+        with self.assertRaisesRegex(expectations.ScenarioError, "expect.chat.families"):
+            expectations.expected({"expect": {"chat": {"status": "accessible", "families": {"ipv6": "nope"}}}},
+                                  self.services)
+
     def test_expect_keys(self):
         doc = {"expect_keys": {"chat": {"chat_status": "ok", "x_gone": None}, "mail": {"k": 1}}}
         rows = dict(expectations.check_keys(doc, [{"test_name": "chat", "test_keys": {"chat_status": "blocked"}}]))

@@ -59,6 +59,7 @@ EngineOptions loopback_options() {
 // counting the lookups.
 struct StandInLookup {
   std::string ip = "127.0.0.1";
+  std::vector<std::string> ipv6;  // AAAA answers beside it
   std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
   format::DnsObservation operator()(const std::string& name, std::chrono::milliseconds, const net::StepContext& ctx) const {
     ++*calls;
@@ -68,6 +69,7 @@ struct StandInLookup {
     q.hostname = name;
     q.query_type = "ANY";
     q.answers.push_back({"A", ip, "", "", 0});
+    for (const auto& a : ipv6) q.answers.push_back({"AAAA", "", a, "", 0});
     return q;
   }
 };
@@ -600,6 +602,68 @@ TEST(Engine, AnAddressLiteralIsNotJudgedAsADnsAnswer) {
   EXPECT_TRUE(obs.queries.empty());
   ASSERT_EQ(obs.tcp_connect.size(), 1u);
   EXPECT_FALSE(obs.tcp_connect[0].failure.has_value());
+}
+
+// Where the host can reach IPv6, each name's first AAAA address is measured
+// beside its A ones, as a chain of its own, and the plan names each family.
+TEST(Engine, MeasuresTheFirstAaaaAddressWhenIpv6IsUsable) {
+  RawTcpServer v6(RawTcpServer::Behaviour::kHold, /*ipv6=*/true);
+  auto cat = one_service({tcp_endpoint("dual.lab.test", {v6.port()})});
+  auto opt = loopback_options();
+  StandInLookup lookup;
+  lookup.ipv6 = {"::1", "::2"};  // only the first is measured (max_ipv6_per_host 1)
+  opt.system_lookup = lookup;
+  auto asked = std::make_shared<std::atomic<int>>(0);
+  opt.ipv6_connectivity = [asked](const std::string& destination) {
+    ++*asked;
+    EXPECT_EQ(destination, "::1");
+    return net::Ipv6Connectivity{true, ""};
+  };
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  ASSERT_EQ(obs.endpoints.size(), 2u);
+  EXPECT_EQ(obs.endpoints[0].ip, "127.0.0.1");
+  EXPECT_EQ(obs.endpoints[0].family, "ipv4");
+  EXPECT_EQ(obs.endpoints[1].ip, "::1");
+  EXPECT_EQ(obs.endpoints[1].family, "ipv6");
+  EXPECT_NE(obs.endpoints[0].transaction_id, obs.endpoints[1].transaction_id);
+  ASSERT_EQ(obs.tcp_connect.size(), 2u);
+  EXPECT_FALSE(obs.tcp_connect[1].failure.has_value()) << *obs.tcp_connect[1].failure;
+  EXPECT_EQ(*asked, 1);
+  EXPECT_EQ(obs.ipv6.usable, std::optional<bool>(true));
+  EXPECT_EQ(obs.ipv6.reason, "");
+  EXPECT_EQ(obs.ipv6.addresses, 1);
+}
+
+// Without IPv6 connectivity no AAAA address is connected to (no
+// network_unreachable failures); the decision is made once for the run and
+// every service says why.
+TEST(Engine, NoIpv6AddressIsConnectedToWithoutConnectivity) {
+  ClosedPort closed;
+  auto cat = one_service({tcp_endpoint("a.lab.test", {closed.port()}), tcp_endpoint("b.lab.test", {closed.port()})});
+  auto opt = loopback_options();
+  StandInLookup lookup;
+  lookup.ipv6 = {"::1"};
+  opt.system_lookup = lookup;
+  auto asked = std::make_shared<std::atomic<int>>(0);
+  opt.ipv6_connectivity = [asked](const std::string&) {
+    ++*asked;
+    return net::Ipv6Connectivity{false, net::kIpv6NoRoute};
+  };
+  auto result = run(cat, {"svc"}, opt);
+  const auto& obs = result.services.at("svc");
+  for (const auto& e : obs.endpoints) EXPECT_EQ(e.family, "ipv4");
+  for (const auto& t : obs.tcp_connect) EXPECT_EQ(t.ip, "127.0.0.1");
+  EXPECT_EQ(*asked, 1);
+  EXPECT_EQ(obs.ipv6.usable, std::optional<bool>(false));
+  EXPECT_EQ(obs.ipv6.reason, "no_ipv6_route");
+  EXPECT_EQ(obs.ipv6.addresses, 0);
+  // No AAAA answer at all: nothing was decided, and it says so.
+  opt.system_lookup = StandInLookup{};
+  auto v4only = run(cat, {"svc"}, opt);
+  EXPECT_FALSE(v4only.services.at("svc").ipv6.usable.has_value());
+  EXPECT_EQ(v4only.services.at("svc").ipv6.reason, "no_aaaa_answer");
+  EXPECT_EQ(*asked, 1);
 }
 
 }  // namespace

@@ -431,6 +431,20 @@ engine::ServiceObservations wechat_obs(const catalog::Service& s,
   return o.obs;
 }
 
+// x_ipv6: the engine's record of the run's IPv6 decision, as written.
+TEST(TestKeys, Ipv6RecordIsWritten) {
+  auto s = wechat();
+  auto obs = wechat_obs(s);
+  obs.ipv6 = {false, "no_ipv6_route", 0};
+  EXPECT_EQ(build_test_keys(s, obs, ok_canary())["x_ipv6"],
+            json({{"usable", false}, {"reason", "no_ipv6_route"}, {"addresses", 0}}));
+  obs.ipv6 = {true, "", 3};
+  EXPECT_EQ(build_test_keys(s, obs, ok_canary())["x_ipv6"], json({{"usable", true}, {"reason", nullptr}, {"addresses", 3}}));
+  obs.ipv6 = {std::nullopt, "no_aaaa_answer", 0};
+  EXPECT_EQ(build_test_keys(s, obs, ok_canary())["x_ipv6"],
+            json({{"usable", nullptr}, {"reason", "no_aaaa_answer"}, {"addresses", 0}}));
+}
+
 TEST(WeChat, AllOk) {
   auto s = wechat();
   json k = build_test_keys(s, wechat_obs(s), ok_canary());
@@ -608,7 +622,7 @@ TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
   for (auto it = k.begin(); it != k.end(); ++it) names.insert(it.key());
   EXPECT_EQ(names, (std::set<std::string>{"queries", "tcp_connect", "tls_handshakes", "requests", "network_events",
                                           "x_app_exchanges", "x_endpoints", "x_features", "x_networks", "x_canary", "x_control",
-                                          "x_verdict", "failure", "failed_operation", "demo_chat_status",
+                                          "x_ipv6", "x_verdict", "failure", "failed_operation", "demo_chat_status",
                                           "demo_chat_failure", "demo_web_status"}));
 }
 
@@ -618,7 +632,8 @@ TEST(CatalogOnlyService, GetsTheKeysItsCatalogNames) {
 TEST(ServiceKeys, RealCatalogsGiveTheSameKeyNames) {
   const std::set<std::string> generic = {"queries",    "tcp_connect", "tls_handshakes", "requests",  "network_events",
                                          "x_endpoints", "x_features", "x_networks",     "x_canary",  "x_control",
-                                         "x_verdict",   "failure",    "failed_operation", "x_app_exchanges"};
+                                         "x_verdict",   "failure",    "failed_operation", "x_app_exchanges",
+                                         "x_ipv6"};
   std::vector<std::string> fb = {"facebook_dns_blocking", "facebook_tcp_blocking", "x_facebook_tls_blocking", "x_ooni_spec"};
   for (const char* id : {"stun", "b_api", "b_graph", "edge", "external_cdn", "scontent_cdn", "star"}) {
     fb.push_back(std::string("facebook_") + id + "_dns_consistent");

@@ -24,6 +24,7 @@ PlannedEndpoint measured() {
   e.method = "GET";
   e.port = 443;
   e.ip = "198.18.1.2";
+  e.family = "ipv4";
   e.transaction_id = 7;
   e.attempts = 2;
   return e;
@@ -33,7 +34,22 @@ TEST(Plan, MeasuredEndpointJson) {
   EXPECT_EQ(to_json(measured()), json::parse(R"({"endpoint":"chat.example:443","host":"chat.example","chain":"https",
       "feature":"chat","judged":true,"throughput":false,"dns_transaction_id":1,"dns_udp_transaction_id":2,
       "confirmed":"2026-01-01","url":"https://chat.example/","method":"GET","port":443,"ip":"198.18.1.2",
-      "transaction_id":7,"attempts":2})"));
+      "family":"ipv4","transaction_id":7,"attempts":2})"));
+}
+
+TEST(Plan, FamilyIsReadOrInferredFromTheAddress) {
+  // Written by the probe; a measurement from before the key gets it from
+  // its address; without an address there is none.
+  json j = to_json(measured());
+  j["ip"] = "2001:2:0:2::40";
+  j["family"] = "ipv6";
+  EXPECT_EQ(planned_endpoint_from_json(j).family, "ipv6");
+  j.erase("family");
+  EXPECT_EQ(planned_endpoint_from_json(j).family, "ipv6");
+  j["ip"] = "198.18.2.40";
+  EXPECT_EQ(planned_endpoint_from_json(j).family, "ipv4");
+  j["ip"] = nullptr;
+  EXPECT_EQ(planned_endpoint_from_json(j).family, "");
 }
 
 TEST(Plan, EndpointWithoutAddressOrPortJson) {
@@ -47,7 +63,7 @@ TEST(Plan, EndpointWithoutAddressOrPortJson) {
   none.failure = "interrupted";
   EXPECT_EQ(to_json(none), json::parse(R"({"endpoint":"chat.example:5222","host":"chat.example","chain":"tcp",
       "feature":"chat","judged":true,"throughput":false,"dns_transaction_id":-1,"dns_udp_transaction_id":-1,
-      "confirmed":null,"port":5222,"ip":null,"transaction_id":null,"failure":"interrupted"})"));
+      "confirmed":null,"port":5222,"ip":null,"family":null,"transaction_id":null,"failure":"interrupted"})"));
   // A DNS-only endpoint has no port, no address and no chain transaction.
   PlannedEndpoint dns;
   dns.endpoint = dns.host = "short.example";
@@ -56,7 +72,7 @@ TEST(Plan, EndpointWithoutAddressOrPortJson) {
   dns.judged = false;
   EXPECT_EQ(to_json(dns), json::parse(R"({"endpoint":"short.example","host":"short.example","chain":"dns",
       "feature":"links","judged":false,"throughput":false,"dns_transaction_id":-1,"dns_udp_transaction_id":-1,
-      "confirmed":null,"port":null,"ip":null})"));
+      "confirmed":null,"port":null,"ip":null,"family":null})"));
 }
 
 TEST(Plan, EndpointRoundTrip) {
