@@ -1,14 +1,10 @@
-// The engine's concurrency primitives, both bounded, neither with a queue
-// that can outlive it:
-//  - parallel_for: runs fn(0..n-1) on at most `parallelism` threads and waits
-//    for all of them;
-//  - WorkPool: runs work as it is submitted on at most `parallelism` threads,
-//    each started only when work arrives and no thread is free; wait() (or
-//    the destructor) returns once everything submitted has run.
+// WorkPool: the engine's concurrency primitive, bounded, with no queue that
+// can outlive it. It runs work as it is submitted on at most `parallelism`
+// threads, each started only when work arrives and no thread is free; wait()
+// (or the destructor) returns once everything submitted has run.
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <cstddef>
@@ -19,33 +15,6 @@
 #include <vector>
 
 namespace vantage::engine {
-
-inline void parallel_for(std::size_t n, int parallelism, const std::function<void(std::size_t)>& fn) {
-  if (n == 0) return;
-  std::atomic<std::size_t> next{0};
-  // fn must not throw; if it does anyway, the item is dropped rather than
-  // the process terminated.
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        fn(i);
-      } catch (...) {
-      }
-    }
-  };
-  std::size_t workers = std::min<std::size_t>(n, std::max(1, parallelism));
-  std::vector<std::thread> threads;
-  threads.reserve(workers - 1);
-  for (std::size_t w = 1; w < workers; ++w) {
-    try {
-      threads.emplace_back(worker);
-    } catch (const std::system_error&) {
-      break;  // thread limit reached: the threads we have (and this one) do all the work
-    }
-  }
-  worker();
-  for (auto& t : threads) t.join();
-}
 
 class WorkPool {
  public:
@@ -75,7 +44,7 @@ class WorkPool {
     closing_ = true;
     lock.unlock();
     more_.notify_all();
-    work();  // with no thread at all, this one does everything
+    if (threads_.empty()) work();  // no thread could be started: this one does everything
     for (auto& t : threads_) t.join();
     threads_.clear();
     closing_ = false;

@@ -3,6 +3,7 @@
 // Hosts are IP literals (never looked up) or names resolved by a stand-in
 // for the system lookup, so nothing is ever asked of the host's resolver.
 #include "probe/engine/engine.h"
+#include "probe/engine/parallel.h"
 
 #include <gtest/gtest.h>
 
@@ -504,6 +505,29 @@ TEST(Engine, HoldOnLookupsOfEveryNameRunAtOnce) {
   int udp = 0;
   for (const auto& q : result.services.at("svc").queries) udp += q.engine == "udp" && !q.failure;
   EXPECT_EQ(udp, 24);
+}
+
+// The pool runs everything submitted, never more than its limit at once,
+// and work submitted after a wait() still runs (one pool serves a run's
+// batches of chains).
+TEST(WorkPool, RunsEverythingWithinItsLimit) {
+  std::atomic<int> running{0}, most{0}, done{0};
+  auto job = [&] {
+    const int now = ++running;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(20ms);
+    --running;
+    ++done;
+  };
+  WorkPool pool(3);
+  for (int i = 0; i < 12; ++i) pool.submit(job);
+  pool.wait();
+  EXPECT_EQ(done, 12);
+  EXPECT_EQ(most, 3);
+  pool.submit(job);
+  pool.wait();
+  EXPECT_EQ(done, 13);
 }
 
 // A name's chains start once its own lookup is judged, not once every
