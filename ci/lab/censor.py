@@ -565,9 +565,14 @@ table {nfam} {table} {{
         www = os.path.join(self.rundir, "www")
         with open(path, "w") as f:
             for name in self.names_of(spec):
-                f.write(f"server {{ listen 80; listen 443 ssl; server_name {name};\n"
+                # Both families, and the rest of the name as the default
+                # server serves it (Signal's WebSocket upgrade included).
+                f.write(f"server {{ listen 80; listen 443 ssl; listen [::]:80; listen [::]:443 ssl; server_name {name};\n"
                         f"  ssl_certificate {pki}/lab-server.chain.pem; ssl_certificate_key {pki}/lab-server.key;\n"
                         f"  location = / {{ root {www}; try_files /large.bin =404; default_type application/octet-stream; }}\n"
+                        f"  location = /v1/websocket/ {{ proxy_pass http://127.0.0.1:5280; proxy_http_version 1.1;\n"
+                        f"    proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";\n"
+                        f"    proxy_set_header Host $host; }}\n"
                         f"  location / {{ return 200 \"ok\\n\"; }} }}\n")
         reload = ["ip", "netns", "exec", self.ns("servers"), "nginx", "-s", "reload",
                   "-c", os.path.join(d, "nginx.conf"), "-p", d, "-e", os.path.join(d, "error.log")]
