@@ -62,11 +62,14 @@ def whatsapp_server_hello():
     return len(message).to_bytes(3, "big") + message
 
 
-async def whatsapp_client(reader, writer):
+async def answer_first_flight(reader, writer, opening, answer):
+    """An app server's first reply: when the client's first flight starts
+    with `opening`, writes `answer()` and holds the connection until the
+    client goes; any other first flight is closed."""
     try:
         first = await reader.read(4096)
-        if first.startswith(b"WA"):
-            writer.write(whatsapp_server_hello())
+        if first.startswith(opening):
+            writer.write(answer())
             await writer.drain()
             while await reader.read(4096):
                 pass
@@ -74,6 +77,10 @@ async def whatsapp_client(reader, writer):
         pass
     finally:
         writer.close()
+
+
+async def whatsapp_client(reader, writer):
+    await answer_first_flight(reader, writer, b"WA", whatsapp_server_hello)
 
 
 # MMTLS's record header: handshake (0x16), version 0xf104
@@ -99,17 +106,7 @@ def wechat_server_hello():
 
 
 async def wechat_client(reader, writer):
-    try:
-        first = await reader.read(4096)
-        if first.startswith(MMTLS_HANDSHAKE):
-            writer.write(wechat_server_hello())
-            await writer.drain()
-            while await reader.read(4096):
-                pass
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        writer.close()
+    await answer_first_flight(reader, writer, MMTLS_HANDSHAKE, wechat_server_hello)
 
 
 # RFC 6455 1.3: the accept value is base64(SHA-1(key + this GUID)).

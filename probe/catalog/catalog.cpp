@@ -309,15 +309,6 @@ std::optional<Generated> parse_generated(const std::string& name) {
   return std::nullopt;
 }
 
-const char* generated_name(Generated g) {
-  switch (g) {
-    case Generated::None: return "";
-    case Generated::P256PublicKey: return "p256_public_key";
-    case Generated::UnixTimeBe32: return "unix_time_be32";
-  }
-  return "";
-}
-
 std::size_t generated_size(Generated g) {
   switch (g) {
     case Generated::None: return 0;

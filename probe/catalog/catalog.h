@@ -29,7 +29,6 @@ enum class Generated { None, P256PublicKey, UnixTimeBe32 };
 // The catalog's name of a generated part ("p256_public_key", ...); nullopt
 // for an unknown name.
 std::optional<Generated> parse_generated(const std::string& name);
-const char* generated_name(Generated g);
 // How many bytes a generated part is (0 for None).
 std::size_t generated_size(Generated g);
 struct ExchangePart {

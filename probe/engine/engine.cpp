@@ -185,22 +185,21 @@ class Runner {
       batch.clear();
     };
     net::SystemLookups lookups(opt_.system_lookup);
-    std::vector<int> attempt(hosts_.size(), 0);
     auto start = [&](std::size_t i) {
       if (out_of_time()) {
         hosts_[i].failure = kInterrupted;
         return false;
       }
-      ++attempt[i];
       lookups.start(i, hosts_[i].name, budget(opt_.dns_timeout), context());
       return true;
     };
     auto take = [&](net::SystemLookups::Result done) {
       HostLookup& h = hosts_[done.tag];
       auto& obs = h.attempts.emplace_back(std::move(done.observation));
-      if (attempt[done.tag] > 1) obs.tags.push_back(vocab::kTagRetry);
+      const bool retry = h.attempts.size() > 1;
+      if (retry) obs.tags.push_back(vocab::kTagRetry);
       // A lookup that timed out is tried once more.
-      if (obs.failure && *obs.failure == kTimeout && attempt[done.tag] == 1) {
+      if (obs.failure && *obs.failure == kTimeout && !retry) {
         obs.tags.push_back(vocab::kTagRetried);
         if (start(done.tag)) return;
       }

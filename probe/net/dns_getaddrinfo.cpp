@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -159,12 +158,6 @@ void SystemLookups::start(std::size_t tag, const std::string& hostname, std::chr
     slot.obs.t = ctx.clock->now();
     shared_->done_order.push_back(index);
   }
-}
-
-std::size_t SystemLookups::pending() const {
-  std::lock_guard lock(shared_->mutex);
-  return static_cast<std::size_t>(std::count_if(shared_->slots.begin(), shared_->slots.end(),
-                                                [](const Shared::Slot& s) { return !s.collected; }));
 }
 
 // The first finished lookup not yet collected (the caller holds the lock).

@@ -70,8 +70,6 @@ class SystemLookups {
   // A lookup that has finished already, without waiting; nothing if none.
   std::optional<Result> next_finished();
 
-  std::size_t pending() const;
-
  private:
   struct Shared;
   std::shared_ptr<Shared> shared_;
