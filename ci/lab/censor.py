@@ -78,6 +78,34 @@ class CensorError(Exception):
     pass
 
 
+def running(pid):
+    """Whether pid still runs. The programs the lab starts are orphans whose
+    PID 1 (a container's) may reap them only a second or two after they exit:
+    a zombie meanwhile, which os.kill(pid, 0) still finds. A zombie has exited."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # "pid (comm) S ...": the state follows the last ')'.
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop(pid, tries):
+    """SIGTERM, then up to tries × 50 ms for it to exit, then SIGKILL."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(tries):
+        if not running(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run(cmd, check=True):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if check and p.returncode != 0:
@@ -243,13 +271,7 @@ class Censor:
         if os.path.exists(pidfile):
             pid = int(open(pidfile).read().strip() or 0)
             if pid:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                    for _ in range(50):
-                        os.kill(pid, 0)
-                        time.sleep(0.05)
-                except ProcessLookupError:
-                    pass
+                stop(pid, 50)
         run(["ip", "netns", "exec", self.ns("resolvers"), "unbound", "-c", conf])
         # Any name still answered truthfully proves the resolver is back.
         probe = next((h for h in sorted(self.hosts) if h not in lies), None)
@@ -598,13 +620,8 @@ table {nfam} {table} {{
         errors = []
         for pidfile in entry["pidfiles"]:
             try:
-                pid = int(open(pidfile).read())
-                os.kill(pid, signal.SIGTERM)
-                for _ in range(30):
-                    os.kill(pid, 0)
-                    time.sleep(0.05)
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, FileNotFoundError, ValueError):
+                stop(int(open(pidfile).read()), 30)
+            except (FileNotFoundError, ValueError):
                 pass
             if os.path.exists(pidfile):
                 os.unlink(pidfile)

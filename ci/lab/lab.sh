@@ -418,14 +418,24 @@ for a in json.load(open(sys.argv[1])).get("wechat_mmtls", []): print(a)' "$RUNDI
   echo "lab $PREFIX up: rundir $RUNDIR"
 }
 
+# Whether PID still runs. A program started in the background by `up` was
+# adopted by PID 1 when `up` exited, and some PID 1s (a container's) reap
+# their orphans only every second or two: until then the exited program is a
+# zombie, which `kill -0` still finds. A zombie has exited.
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
 kill_pidfile() {
   local f=$1 pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && running "$pid"; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do running "$pid" || break; sleep 0.02; done
+    running "$pid" && kill -9 "$pid" 2>/dev/null
   fi
   rm -f "$f"
 }
