@@ -5,10 +5,10 @@
 
 #include <cstdio>
 
+#include "probe/capture/be_bytes.h"
+
 namespace vantage::capture {
 namespace {
-
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 // Reads the name at `pos`; on success `pos` is just past its encoding in the
 // record (not past the target of a compression pointer).

@@ -284,6 +284,54 @@ std::string use_trust_anchors(const TlsTrust& trust, ::ssl_ctx_st* ctx) {
   return "";
 }
 
+namespace {
+
+// One client context per trust setting, shared by every handshake that uses
+// it (SSL_new on a finished context is safe from any thread): a context of
+// its own per handshake cost SSL_CTX_new's time and ~4 KB each. The session
+// cache is off, so every handshake is a full one, as a measurement must be.
+// Buffers are released while a connection waits on the network: of the
+// ~100 KB a handshake holds, its 37 KB of record buffers are held only while
+// a record is being read or written (most handshakes of a run wait at once).
+// Returns an owned reference (nullptr with `error` set on failure).
+SSL_CTX* client_context(const TlsTrust& trust, std::string& error) {
+  using Key = std::tuple<bool, bool, std::string, std::string>;
+  static std::mutex mu;
+  // Process lifetime (never destroyed, so still reachable at exit); a few
+  // trust settings at most.
+  static auto& contexts = *new std::map<Key, SSL_CTX*>();
+  constexpr std::size_t kMaxContexts = 32;
+  Key key{trust.verify, trust.system_store, trust.ca_bundle_file, trust.pinned_pem};
+  if (!trust.verify) key = Key{false, false, "", ""};  // nothing is loaded
+  std::lock_guard lock(mu);
+  if (auto it = contexts.find(key); it != contexts.end()) {
+    SSL_CTX_up_ref(it->second);
+    return it->second;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) {
+    error = "unknown_failure: SSL_CTX_new failed";
+    return nullptr;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (trust.verify) {
+    error = use_trust_anchors(trust, ctx);
+    if (!error.empty()) {
+      SSL_CTX_free(ctx);
+      return nullptr;
+    }
+  }
+  if (contexts.size() < kMaxContexts) {
+    contexts.emplace(key, ctx);  // keeps this reference
+    SSL_CTX_up_ref(ctx);
+  }
+  return ctx;
+}
+
+}  // namespace
+
 format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string& address,
                                               const TlsOptions& options, const StepContext& ctx) {
   SigpipeBlock sigpipe_block;
@@ -304,13 +352,9 @@ format::TlsHandshakeObservation tls_handshake(Socket& socket, const std::string&
   };
 
   if (!socket.valid()) return finish("unknown_failure: socket is not connected");
-  std::unique_ptr<SSL_CTX, SslCtxFree> ssl_ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ssl_ctx) return finish("unknown_failure: SSL_CTX_new failed");
-  SSL_CTX_set_verify(ssl_ctx.get(), SSL_VERIFY_NONE, nullptr);
-  if (options.trust.verify) {
-    std::string error = use_trust_anchors(options.trust, ssl_ctx.get());
-    if (!error.empty()) return finish(error);
-  }
+  std::string ctx_error;
+  std::unique_ptr<SSL_CTX, SslCtxFree> ssl_ctx(client_context(options.trust, ctx_error));
+  if (!ssl_ctx) return finish(ctx_error);
 
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ssl_ctx.get()));
   if (!ssl) return finish("unknown_failure: SSL_new failed");

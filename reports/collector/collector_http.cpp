@@ -16,7 +16,7 @@ using server::Response;
 
 namespace {
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump_replacing(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // A store failure is logged in full but answered generically: its text names
 // hosts, ports and paths the client has no business knowing.
@@ -27,7 +27,7 @@ Response reply(const Reply& r) {
     out.log_error = r.body.value("error", std::string());
     return out;
   }
-  return server::json_response(r.http_status, dump(r.body));
+  return server::json_response(r.http_status, dump_replacing(r.body));
 }
 
 bool parse_query(const Request& req, MeasurementQuery& q, std::string& error) {
@@ -71,8 +71,8 @@ Response http_close_report(Collector& col, const Request& req) { return reply(co
 Response http_health(Collector& col, const Request&) {
   std::string error;
   if (col.store().healthy(error))
-    return server::json_response(200, dump({{"status", "ok"}, {"store", col.store().name()}}));
-  Response r = server::json_response(503, dump({{"status", "unhealthy"}, {"store", col.store().name()}}));
+    return server::json_response(200, dump_replacing({{"status", "ok"}, {"store", col.store().name()}}));
+  Response r = server::json_response(503, dump_replacing({{"status", "unhealthy"}, {"store", col.store().name()}}));
   r.log_error = "store: " + error;
   return r;
 }
@@ -83,7 +83,7 @@ Response http_count(Collector& col, const Request& req) {
   if (!parse_query(req, q, error)) return server::error_response(400, error);
   auto n = col.store().count(q, error);
   if (!error.empty()) return reply({500, {{"error", "store: " + error}}});
-  return server::json_response(200, dump({{"count", n}}));
+  return server::json_response(200, dump_replacing({{"count", n}}));
 }
 
 Response http_measurements(Collector& col, const Request& req, std::size_t max_bytes) {
@@ -114,7 +114,7 @@ Response http_measurements(Collector& col, const Request& req, std::size_t max_b
                   {"probe_cc", m.probe_cc}, {"probe_asn", m.probe_asn},
                   {"measurement_start_time", m.measurement_start_time}, {"body_sha512", m.body_sha512},
                   {"received", m.received}};
-      std::string text = dump(row);
+      std::string text = dump_replacing(row);
       if (with_body) {
         // The stored body is JSON the collector wrote itself: spliced in as is.
         text.pop_back();
@@ -126,7 +126,7 @@ Response http_measurements(Collector& col, const Request& req, std::size_t max_b
       return true;
     }
     chunk += "]";
-    if (!next_after.empty()) chunk += ",\"next_after\":" + dump(next_after);
+    if (!next_after.empty()) chunk += ",\"next_after\":" + dump_replacing(next_after);
     chunk += "}";
     return false;
   };

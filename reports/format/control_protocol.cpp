@@ -8,7 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-json or_null(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
 // A client-chosen name, printable in an error message (bytes that are not
 // UTF-8 replaced, quotes and controls escaped).

@@ -1,7 +1,8 @@
 // Reading one field of a stored JSON object without throwing: a missing or
 // wrong-typed field reads as "absent" (or the fallback). What every parser
 // of stored measurements (plan.h, control_protocol.h, the verdict) uses, so
-// they agree on what a malformed field means.
+// they agree on what a malformed field means. And its writing counterpart:
+// an optional string written as the string or null.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,11 @@
 #include <string>
 
 namespace vantage::format {
+
+// `s` as a JSON string, or null when absent.
+inline nlohmann::json or_null(const std::optional<std::string>& s) {
+  return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+}
 
 // The string at `key`, or "" .
 inline std::string read_string(const nlohmann::json& j, const char* key) {

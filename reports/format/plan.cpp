@@ -17,7 +17,6 @@ std::vector<std::string> strings(const json& j, const char* key) {
   return out;
 }
 
-json or_null(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
 }  // namespace
 

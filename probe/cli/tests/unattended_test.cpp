@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
+std::string contents_of(const fs::path& p) {
   std::ifstream in(p);
   std::ostringstream s;
   s << in.rdbuf();
@@ -28,14 +28,14 @@ TEST(Unattended, LogRotatesBySizeKeepingAFew) {
   EXPECT_EQ(rotate_log(log, 10, 2), "");  // no log yet: nothing to do
   std::ofstream(log) << "small";
   EXPECT_EQ(rotate_log(log, 10, 2), "");
-  EXPECT_EQ(slurp(log), "small");  // under the limit: kept
+  EXPECT_EQ(contents_of(log), "small");  // under the limit: kept
   for (const char* gen : {"first-----", "second----", "third-----"}) {
     std::ofstream(log) << gen;
     EXPECT_EQ(rotate_log(log, 10, 2), "");
     EXPECT_FALSE(fs::exists(log));
   }
-  EXPECT_EQ(slurp(log + ".1"), "third-----");
-  EXPECT_EQ(slurp(log + ".2"), "second----");
+  EXPECT_EQ(contents_of(log + ".1"), "third-----");
+  EXPECT_EQ(contents_of(log + ".2"), "second----");
   EXPECT_FALSE(fs::exists(log + ".3"));  // the oldest is gone
   fs::remove_all(dir);
 }

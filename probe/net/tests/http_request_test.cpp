@@ -19,6 +19,7 @@ using testing::ClosedPort;
 using testing::HttpServer;
 using testing::RawTcpServer;
 using testing::test_pki;
+using testing::bundle_trust;
 
 std::string header(const format::HeaderList& headers, const std::string& name) {
   for (const auto& [key, value] : headers) {
@@ -253,13 +254,6 @@ HttpOptions pinned_https(TlsTrust trust) {
   options.pin_ip = "127.0.0.1";
   options.trust = std::move(trust);
   return options;
-}
-
-TlsTrust bundle_trust() {
-  TlsTrust trust;
-  trust.system_store = false;
-  trust.ca_bundle_file = test_pki().root_bundle_file;
-  return trust;
 }
 
 std::string good_test_url(int port, const std::string& path) {

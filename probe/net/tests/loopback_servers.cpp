@@ -26,7 +26,7 @@ namespace vantage::net::testing {
 
 namespace {
 
-[[noreturn]] void die(const char* what) {
+[[noreturn]] void die_errno(const char* what) {
   std::fprintf(stderr, "loopback_servers: %s: %s\n", what, std::strerror(errno));
   std::abort();
 }
@@ -35,7 +35,7 @@ namespace {
 // backlog >= 0. Returns the fd and sets *port.
 int bind_loopback(int backlog, int* port, bool ipv6 = false) {
   int fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) die("socket");
+  if (fd < 0) die_errno("socket");
   sockaddr_storage address{};
   socklen_t length = 0;
   if (ipv6) {
@@ -49,8 +49,8 @@ int bind_loopback(int backlog, int* port, bool ipv6 = false) {
     v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     length = sizeof *v4;
   }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) die("bind");
-  if (backlog >= 0 && ::listen(fd, backlog) != 0) die("listen");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) die_errno("bind");
+  if (backlog >= 0 && ::listen(fd, backlog) != 0) die_errno("listen");
   length = sizeof address;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   *port = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
@@ -65,7 +65,7 @@ int accept_or_stop(int listen_fd, int stop_fd) {
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      die("poll");
+      die_errno("poll");
     }
     if (fds[1].revents != 0) return -1;
     if (fds[0].revents & POLLIN) {
@@ -108,12 +108,12 @@ void block_sigpipe_on_this_thread() {
 }
 
 void make_stop_pipe(int fds[2]) {
-  if (::pipe2(fds, O_CLOEXEC) != 0) die("pipe2");
+  if (::pipe2(fds, O_CLOEXEC) != 0) die_errno("pipe2");
 }
 
 void stop_and_join(int stop_pipe[2], std::thread& thread) {
   char byte = 's';
-  if (::write(stop_pipe[1], &byte, 1) != 1) die("write stop pipe");
+  if (::write(stop_pipe[1], &byte, 1) != 1) die_errno("write stop pipe");
   if (thread.joinable()) thread.join();
   ::close(stop_pipe[0]);
   ::close(stop_pipe[1]);
@@ -134,7 +134,7 @@ SaturatedListener::SaturatedListener() {
   address.sin_port = htons(static_cast<uint16_t>(port_));
   for (int i = 0; i < 2; ++i) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) die("socket");
+    if (fd < 0) die_errno("socket");
     ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
     fillers_.push_back(fd);
   }
@@ -211,12 +211,12 @@ TlsServer::TlsServer(std::vector<Identity> chain, std::vector<std::string> alpn,
     alpn_wire_ += name;
   }
   ctx_ = SSL_CTX_new(TLS_server_method());
-  if (ctx_ == nullptr) die("SSL_CTX_new");
-  if (SSL_CTX_use_certificate(ctx_, chain_.at(0).cert.get()) != 1) die("use_certificate");
+  if (ctx_ == nullptr) die_errno("SSL_CTX_new");
+  if (SSL_CTX_use_certificate(ctx_, chain_.at(0).cert.get()) != 1) die_errno("use_certificate");
   for (std::size_t i = 1; i < chain_.size(); ++i) {
-    if (SSL_CTX_add1_chain_cert(ctx_, chain_[i].cert.get()) != 1) die("add1_chain_cert");
+    if (SSL_CTX_add1_chain_cert(ctx_, chain_[i].cert.get()) != 1) die_errno("add1_chain_cert");
   }
-  if (SSL_CTX_use_PrivateKey(ctx_, chain_[0].key.get()) != 1) die("use_PrivateKey");
+  if (SSL_CTX_use_PrivateKey(ctx_, chain_[0].key.get()) != 1) die_errno("use_PrivateKey");
   if (!alpn_wire_.empty()) {
     SSL_CTX_set_alpn_select_cb(
         ctx_,
@@ -344,7 +344,7 @@ HttpServer::HttpServer(const Identity* identity, const std::string& host) {
     }
   });
   port_ = server.bind_to_any_port(host);
-  if (port_ <= 0) die("httplib bind");
+  if (port_ <= 0) die_errno("httplib bind");
   thread_ = std::thread([this] {
     block_sigpipe_on_this_thread();
     server_->listen_after_bind();

@@ -132,4 +132,11 @@ const TestPki& test_pki() {
   return *pki;
 }
 
+TlsTrust bundle_trust() {
+  TlsTrust trust;
+  trust.system_store = false;
+  trust.ca_bundle_file = test_pki().root_bundle_file;
+  return trust;
+}
+
 }  // namespace vantage::net::testing

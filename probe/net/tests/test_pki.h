@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "probe/net/tls_handshake.h"
+
 namespace vantage::net::testing {
 
 struct Identity {
@@ -31,5 +33,8 @@ struct TestPki {
 
 // Generated once per process (thread-safe); the bundle file is removed at exit.
 const TestPki& test_pki();
+
+// Trusts the test root alone, through its bundle file (no system store).
+TlsTrust bundle_trust();
 
 }  // namespace vantage::net::testing

@@ -27,12 +27,7 @@ using testing::RawTcpServer;
 using testing::test_pki;
 using testing::TlsServer;
 
-TlsTrust bundle_trust() {
-  TlsTrust trust;
-  trust.system_store = false;
-  trust.ca_bundle_file = test_pki().root_bundle_file;
-  return trust;
-}
+using testing::bundle_trust;
 
 TlsTrust pinned_trust() {
   TlsTrust trust;
