@@ -44,10 +44,11 @@ echo "== unit tests under ASan+UBSan"
 (cd build/asan && ctest -L unit --output-on-failure -j"$jobs")
 
 echo "== fuzz targets (short runs; longer: see the top CMakeLists.txt)"
-CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF "${launcher[@]}" >/dev/null
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -DVANTAGE_FUZZ=ON -DVANTAGE_BUILD_LAB=OFF "${unity[@]}" "${launcher[@]}" >/dev/null
 cmake --build build/fuzz -j"$jobs" --target fuzz_capture_decoder fuzz_capture_detectors \
   fuzz_collector_submission fuzz_spool_index
-(cd build/fuzz && ctest -L fuzz --output-on-failure)
+# Each fuzzer is one process on one core: two at a time.
+(cd build/fuzz && ctest -L fuzz --output-on-failure -j"$jobs")
 
 echo "== benchmarks (figures to read, not pass/fail)"
 python3 ci/bench/probe_bench.py --vantage build/ci/probe/cli/vantage --tools-dir build/ci/ci/lab/tools \

@@ -146,9 +146,6 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user) {
   const auto* trust = static_cast<const TlsTrust*>(user);
-  // As the TLS step's contexts (tls_handshake.cpp): record buffers held only
-  // while a record is read or written, not while the transfer waits.
-  SSL_CTX_set_mode(static_cast<SSL_CTX*>(ssl_ctx), SSL_MODE_RELEASE_BUFFERS);
   std::string error = use_trust_anchors(*trust, static_cast<SSL_CTX*>(ssl_ctx));
   return error.empty() ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
